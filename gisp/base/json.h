@@ -1,0 +1,106 @@
+// A small JSON reader and writer for config.json, safetensors headers, tokenizer.json, JSONL data
+// and reports. Written for gisp because errors must say where the input is wrong (line:column)
+// and integers such as byte offsets must stay exact beyond 2^53.
+#ifndef GISP_BASE_JSON_H_
+#define GISP_BASE_JSON_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace gisp {
+
+class Json {
+ public:
+  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
+  using Array = std::vector<Json>;
+  // Objects keep insertion order (for faithful round trips and stable output).
+  using Object = std::vector<std::pair<std::string, Json>>;
+
+  Json() = default;  // null
+  static Json Bool(bool b);
+  static Json Number(double d);
+  static Json Int(int64_t i);
+  static Json String(std::string s);
+  static Json MakeArray(Array items = {});
+  static Json MakeObject(Object members = {});
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  bool is_bool() const { return type_ == Type::kBool; }
+  bool is_number() const { return type_ == Type::kNumber; }
+  bool is_string() const { return type_ == Type::kString; }
+  bool is_array() const { return type_ == Type::kArray; }
+  bool is_object() const { return type_ == Type::kObject; }
+
+  // Accessors; the caller checks the type first (they return a neutral value otherwise).
+  bool bool_value() const { return bool_; }
+  double number_value() const { return number_; }
+  // True when the number was written as an integer (no fraction or exponent) that fits int64.
+  bool is_integer() const { return type_ == Type::kNumber && is_integer_; }
+  int64_t int_value() const { return integer_; }
+  const std::string& string_value() const { return string_; }
+  const Array& array() const { return array_; }
+  Array& mutable_array() { return array_; }
+  const Object& object() const { return object_; }
+
+  // Object lookup: nullptr when absent or when this is not an object. Linear for small objects,
+  // indexed for large ones (tokenizer vocabularies).
+  const Json* Find(absl::string_view key) const;
+  // Adds or replaces a member (this must be an object).
+  void Set(std::string key, Json value);
+  // Appends to an array.
+  void Append(Json value) { array_.push_back(std::move(value)); }
+
+  // Serializes. indent < 0: compact one line; otherwise pretty with that many spaces.
+  std::string Dump(int indent = -1) const;
+
+ private:
+  void DumpTo(std::string* out, int indent, int depth) const;
+  void BuildIndex() const;
+
+  Type type_ = Type::kNull;
+  bool bool_ = false;
+  bool is_integer_ = false;
+  double number_ = 0.0;
+  int64_t integer_ = 0;
+  std::string string_;
+  Array array_;
+  Object object_;
+  mutable std::shared_ptr<std::map<std::string, size_t, std::less<>>> index_;
+
+  friend class JsonParser;
+};
+
+// Parses one JSON document. `source` names the input in error messages ("config.json").
+// Errors are InvalidArgument: "<source>:<line>:<column>: <what>".
+absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view source);
+
+// Appends `s` as a JSON string literal (with quotes and escapes) to `out`.
+void AppendJsonString(absl::string_view s, std::string* out);
+
+// Typed getters for required / optional object members. Errors name `source` and the key,
+// e.g. "config.json: field \"hidden_size\" must be a positive integer, got -3".
+absl::StatusOr<int64_t> JsonGetInt(const Json& obj, absl::string_view key, absl::string_view source);
+absl::StatusOr<int64_t> JsonGetIntOr(const Json& obj, absl::string_view key, int64_t fallback,
+                                     absl::string_view source);
+absl::StatusOr<double> JsonGetNumber(const Json& obj, absl::string_view key,
+                                     absl::string_view source);
+absl::StatusOr<double> JsonGetNumberOr(const Json& obj, absl::string_view key, double fallback,
+                                       absl::string_view source);
+absl::StatusOr<bool> JsonGetBoolOr(const Json& obj, absl::string_view key, bool fallback,
+                                   absl::string_view source);
+absl::StatusOr<std::string> JsonGetString(const Json& obj, absl::string_view key,
+                                          absl::string_view source);
+absl::StatusOr<std::string> JsonGetStringOr(const Json& obj, absl::string_view key,
+                                            absl::string_view fallback, absl::string_view source);
+
+}  // namespace gisp
+
+#endif  // GISP_BASE_JSON_H_

@@ -1,0 +1,91 @@
+"""Repository rules that wrap Debian's Abseil and protobuf so the build never downloads anything."""
+
+_ABSL_MODULES = [
+    "absl_status",
+    "absl_statusor",
+    "absl_str_format",
+    "absl_strings",
+    "absl_flags",
+    "absl_flags_parse",
+    "absl_flags_usage",
+    "absl_synchronization",
+    "absl_time",
+    "absl_hash",
+    "absl_raw_hash_set",
+    "absl_random_random",
+]
+
+def _system_absl_impl(ctx):
+    res = ctx.execute(["pkg-config", "--libs"] + _ABSL_MODULES)
+    if res.return_code != 0:
+        fail("pkg-config could not find Abseil (apt-get install libabsl-dev): " + res.stderr)
+    flags = [f for f in res.stdout.strip().split(" ") if f]
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD", """
+cc_library(
+    name = "absl",
+    linkopts = {flags},
+    visibility = ["//visibility:public"],
+)
+""".format(flags = repr(flags)))
+
+system_absl = repository_rule(
+    implementation = _system_absl_impl,
+    local = True,
+)
+
+_WKT = [
+    "any",
+    "api",
+    "duration",
+    "empty",
+    "field_mask",
+    "source_context",
+    "struct",
+    "timestamp",
+    "type",
+    "wrappers",
+    "descriptor",
+]
+
+def _system_protobuf_impl(ctx):
+    if not ctx.path("/usr/bin/protoc").exists:
+        fail("/usr/bin/protoc is missing (apt-get install protobuf-compiler libprotobuf-dev)")
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("protoc.sh", "#!/bin/sh\nexec /usr/bin/protoc \"$@\"\n", executable = True)
+    wkt_rules = []
+    for name in _WKT:
+        ctx.symlink("/usr/include/google/protobuf/%s.proto" % name, "google/protobuf/%s.proto" % name)
+        wkt_rules.append("""
+proto_library(
+    name = "{name}_proto",
+    srcs = ["google/protobuf/{name}.proto"],
+    visibility = ["//visibility:public"],
+)
+""".format(name = name))
+    ctx.file("BUILD", """
+sh_binary(
+    name = "protoc",
+    srcs = ["protoc.sh"],
+    visibility = ["//visibility:public"],
+)
+
+cc_library(
+    name = "protobuf",
+    linkopts = ["-lprotobuf", "-lpthread"],
+    visibility = ["//visibility:public"],
+)
+
+proto_lang_toolchain(
+    name = "cc_toolchain",
+    blacklisted_protos = [{wkt}],
+    command_line = "--cpp_out=$(OUT)",
+    runtime = ":protobuf",
+    visibility = ["//visibility:public"],
+)
+""".format(wkt = ", ".join(['":%s_proto"' % n for n in _WKT])) + "".join(wkt_rules))
+
+system_protobuf = repository_rule(
+    implementation = _system_protobuf_impl,
+    local = True,
+)
