@@ -13,6 +13,8 @@ namespace gisp {
 
 size_t DTypeSize(DType dtype) {
   switch (dtype) {
+    case DType::kF64:
+      return 8;
     case DType::kF32:
     case DType::kI32:
       return 4;
@@ -33,6 +35,8 @@ absl::string_view DTypeName(DType dtype) {
       return "f16";
     case DType::kI32:
       return "i32";
+    case DType::kF64:
+      return "f64";
   }
   return "unknown";
 }
@@ -42,8 +46,9 @@ absl::StatusOr<DType> DTypeFromSafetensors(absl::string_view name) {
   if (name == "BF16") return DType::kBF16;
   if (name == "F16") return DType::kF16;
   if (name == "I32") return DType::kI32;
+  if (name == "F64") return DType::kF64;
   return absl::InvalidArgumentError(absl::StrCat(
-      "unsupported dtype \"", name, "\" (gisp reads F32, BF16, F16 and I32 tensors)"));
+      "unsupported dtype \"", name, "\" (gisp reads F32, BF16, F16, F64 and I32 tensors)"));
 }
 
 absl::string_view DTypeToSafetensors(DType dtype) {
@@ -56,6 +61,8 @@ absl::string_view DTypeToSafetensors(DType dtype) {
       return "F16";
     case DType::kI32:
       return "I32";
+    case DType::kF64:
+      return "F64";
   }
   return "UNKNOWN";
 }
@@ -161,8 +168,10 @@ void ConvertElements(DType src_type, const void* src, DType dst_type, void* dst,
     return;
   }
   // Go through f32: every supported pair is a float pair.
-  auto load = [&](size_t i) -> float {
+  auto load = [&](size_t i) -> double {
     switch (src_type) {
+      case DType::kF64:
+        return static_cast<const double*>(src)[i];
       case DType::kF32:
         return static_cast<const float*>(src)[i];
       case DType::kBF16:
@@ -170,9 +179,9 @@ void ConvertElements(DType src_type, const void* src, DType dst_type, void* dst,
       case DType::kF16:
         return F16ToF32(static_cast<const uint16_t*>(src)[i]);
       case DType::kI32:
-        return static_cast<float>(static_cast<const int32_t*>(src)[i]);
+        return static_cast<double>(static_cast<const int32_t*>(src)[i]);
     }
-    return 0.0f;
+    return 0.0;
   };
   if (dst_type == DType::kF32) {
     if (src_type == DType::kBF16) {
@@ -185,8 +194,12 @@ void ConvertElements(DType src_type, const void* src, DType dst_type, void* dst,
     }
   }
   for (size_t i = 0; i < n; ++i) {
-    const float v = load(i);
+    const double wide = load(i);
+    const float v = static_cast<float>(wide);
     switch (dst_type) {
+      case DType::kF64:
+        static_cast<double*>(dst)[i] = wide;
+        break;
       case DType::kF32:
         static_cast<float*>(dst)[i] = v;
         break;
@@ -197,7 +210,7 @@ void ConvertElements(DType src_type, const void* src, DType dst_type, void* dst,
         static_cast<uint16_t*>(dst)[i] = F32ToF16(v);
         break;
       case DType::kI32:
-        static_cast<int32_t*>(dst)[i] = static_cast<int32_t>(v);
+        static_cast<int32_t*>(dst)[i] = static_cast<int32_t>(wide);
         break;
     }
   }

@@ -18,15 +18,16 @@ enum class DType : int32_t {
   kBF16 = 1,
   kF16 = 2,
   kI32 = 3,
+  kF64 = 4,  // tests and the double-precision reference backend only
 };
 
 // Bytes per element.
 size_t DTypeSize(DType dtype);
 
-// Lower-case name as used in messages and reports: "f32", "bf16", "f16", "i32".
+// Lower-case name as used in messages and reports: "f32", "bf16", "f16", "i32", "f64".
 absl::string_view DTypeName(DType dtype);
 
-// Parses a safetensors dtype string ("F32", "BF16", "F16", "I32"). Unsupported names (F64, I8,
+// Parses a safetensors dtype string ("F32", "BF16", "F16", "I32", "F64"). Unsupported names (I8,
 // F8_E4M3, ...) give InvalidArgument naming the value.
 absl::StatusOr<DType> DTypeFromSafetensors(absl::string_view name);
 absl::string_view DTypeToSafetensors(DType dtype);
@@ -39,7 +40,7 @@ float F16ToF32(uint16_t bits);
 uint16_t F32ToF16(float value);
 
 // Converts `n` elements from `src` (of type `src_type`) into `dst` (of type `dst_type`).
-// Supported: any pair among f32/bf16/f16, and i32 -> i32. Vectorized for the hot f32 paths.
+// Supported: any pair among f64/f32/bf16/f16, and i32 -> i32. Vectorized for the hot f32 paths.
 void ConvertElements(DType src_type, const void* src, DType dst_type, void* dst, size_t n);
 
 }  // namespace gisp

@@ -1,0 +1,48 @@
+// Argument checks shared by every backend, so each verb rejects the same bad calls with the same
+// message whatever device runs it. Each returns InvalidArgument naming the verb and the shapes.
+#ifndef GISP_BACKEND_CHECKS_H_
+#define GISP_BACKEND_CHECKS_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "gisp/tensor/tensor.h"
+
+namespace gisp {
+namespace checks {
+
+// Resolved GEMM geometry: batch count and M, N, K.
+struct GemmDims {
+  int64_t batch = 1;
+  int64_t m = 0;
+  int64_t n = 0;
+  int64_t k = 0;
+};
+
+absl::Status F32(absl::string_view verb, absl::string_view arg, const Tensor& t);
+absl::Status I32(absl::string_view verb, absl::string_view arg, const Tensor& t);
+absl::Status SameShape(absl::string_view verb, const Tensor& a, const Tensor& b);
+absl::Status Rank(absl::string_view verb, absl::string_view arg, const Tensor& t, int rank);
+
+absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
+                  GemmDims* dims);
+absl::Status Embedding(const Tensor& out, const Tensor& table, const Tensor& ids);
+absl::Status RmsNorm(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
+                     const Tensor& weight);
+absl::Status Rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset);
+// Checks q/k/v/out/lse geometry; fills B, Tq, Tk, Hq, KV, Dh.
+struct AttentionDims {
+  int64_t b = 0, tq = 0, tk = 0, hq = 0, kv = 0, dh = 0;
+};
+absl::Status Attention(const Tensor& out, const Tensor& lse, const Tensor& q, const Tensor& k,
+                       const Tensor& v, absl::Span<const int32_t> kv_map, AttentionDims* dims);
+absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
+                          const Tensor& targets, const Tensor& weights);
+absl::Status RowsCols(absl::string_view verb, const Tensor& t, int64_t* rows, int64_t* cols);
+absl::Status Indices(absl::string_view verb, absl::Span<const int32_t> idx, int64_t limit);
+
+}  // namespace checks
+}  // namespace gisp
+
+#endif  // GISP_BACKEND_CHECKS_H_

@@ -1,0 +1,210 @@
+// Causal grouped-query attention on the CPU.
+//
+// Heads are processed in chunks of (batch, query head) pairs. For a chunk, q, k and v rows are
+// packed into contiguous [n, T, Dh] blocks (k and v expanded per query head through kv_map, so
+// any pruned map works), the scores come from one batched oneDNN GEMM, the causal softmax runs
+// row-parallel, and a second batched GEMM applies the probabilities. Batched GEMMs run at
+// about 90% of the machine's sgemm rate at these shapes, against about 50% for one small GEMM
+// per head. The score block is bounded (kScoreFloats) so long sequences stay in memory.
+//
+// Backward recomputes the probabilities from the saved log-sum-exp (flash-attention style):
+// one extra GEMM instead of keeping a [B, H, T, T] tensor per layer.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "gisp/backend/cpu/ops.h"
+#include "gisp/backend/cpu/simd.h"
+
+namespace gisp {
+namespace cpu {
+namespace {
+
+constexpr int64_t kScoreFloats = int64_t{16} << 20;  // 64 MB per score block
+int64_t g_score_budget = kScoreFloats;
+
+int64_t ChunkSize(const AttentionShape& s) {
+  const int64_t per_head = std::max<int64_t>(1, s.tq * s.tk);
+  return std::clamp<int64_t>(g_score_budget / per_head, 1, s.b * s.hq);
+}
+
+// Copies rows of [B, T, H, Dh] (head `head_of(i)` of batch `batch_of(i)`) into [n, T, Dh].
+template <typename HeadOf>
+void Pack(float* dst, const float* src, int64_t c0, int64_t n, int64_t t, int64_t heads,
+          int64_t dh, int64_t hq, HeadOf head_of) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t ti = 0; ti < t; ++ti) {
+      const int64_t bh = c0 + i;
+      const int64_t bi = bh / hq;
+      const int64_t h = head_of(bh % hq);
+      std::memcpy(dst + (i * t + ti) * dh, src + ((bi * t + ti) * heads + h) * dh,
+                  dh * sizeof(float));
+    }
+  }
+}
+
+}  // namespace
+
+void SetAttentionScoreBudgetForTesting(int64_t floats) {
+  g_score_budget = floats > 0 ? floats : kScoreFloats;
+}
+
+absl::Status AttentionForward(float* out, float* lse, const float* q, const float* k,
+                              const float* v, absl::Span<const int32_t> kv_map, float scale,
+                              const AttentionShape& s, OneDnnGemm* gemm, Scratch* scratch) {
+  const int64_t total = s.b * s.hq;
+  if (total == 0 || s.tq == 0) return absl::OkStatus();
+  const int64_t chunk = ChunkSize(s);
+  const int64_t q_block = chunk * s.tq * s.dh;
+  const int64_t kv_block = chunk * s.tk * s.dh;
+  const int64_t s_block = chunk * s.tq * s.tk;
+  float* base = scratch->Get(static_cast<size_t>(2 * q_block + 2 * kv_block + s_block));
+  if (base == nullptr) return absl::ResourceExhaustedError("AttentionForward: out of memory");
+  float* qp = base;
+  float* kp = qp + q_block;
+  float* vp = kp + kv_block;
+  float* sp = vp + kv_block;
+  float* op = sp + s_block;
+  const auto same = [](int64_t h) { return h; };
+  const auto kv_of = [&](int64_t h) { return static_cast<int64_t>(kv_map[h]); };
+
+  for (int64_t c0 = 0; c0 < total; c0 += chunk) {
+    const int64_t n = std::min(chunk, total - c0);
+    Pack(qp, q, c0, n, s.tq, s.hq, s.dh, s.hq, same);
+    Pack(kp, k, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
+    Pack(vp, v, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
+    absl::Status st = gemm->Run(sp, qp, false, kp, true, n, s.tq, s.tk, s.dh, scale, 0.0f);
+    if (!st.ok()) return st;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t t = 0; t < s.tq; ++t) {
+        float* row = sp + (i * s.tq + t) * s.tk;
+        const int64_t visible = s.tk - s.tq + t + 1;
+        const float mx = simd::Max(row, visible);
+        const float sum = simd::ExpShiftSum(row, row, mx, visible);
+        const float inv = 1.0f / sum;
+#pragma omp simd
+        for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
+        std::memset(row + visible, 0, (s.tk - visible) * sizeof(float));
+        lse[(c0 + i) * s.tq + t] = mx + std::log(sum);
+      }
+    }
+    st = gemm->Run(op, sp, false, vp, false, n, s.tq, s.dh, s.tk, 1.0f, 0.0f);
+    if (!st.ok()) return st;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t t = 0; t < s.tq; ++t) {
+        const int64_t bh = c0 + i;
+        std::memcpy(out + (((bh / s.hq) * s.tq + t) * s.hq + bh % s.hq) * s.dh,
+                    op + (i * s.tq + t) * s.dh, s.dh * sizeof(float));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AttentionBackward(float* d_q, float* d_k, float* d_v, const float* d_out,
+                               const float* q, const float* k, const float* v, const float* out,
+                               const float* lse, absl::Span<const int32_t> kv_map, float scale,
+                               const AttentionShape& s, OneDnnGemm* gemm, Scratch* scratch) {
+  Fill(d_k, 0.0f, s.b * s.tk * s.kv * s.dh);
+  Fill(d_v, 0.0f, s.b * s.tk * s.kv * s.dh);
+  const int64_t total = s.b * s.hq;
+  if (total == 0 || s.tq == 0) return absl::OkStatus();
+  const int64_t chunk = ChunkSize(s);
+  const int64_t q_block = chunk * s.tq * s.dh;
+  const int64_t kv_block = chunk * s.tk * s.dh;
+  const int64_t s_block = chunk * s.tq * s.tk;
+  float* base = scratch->Get(
+      static_cast<size_t>(3 * q_block + 4 * kv_block + 2 * s_block + chunk * s.tq));
+  if (base == nullptr) return absl::ResourceExhaustedError("AttentionBackward: out of memory");
+  float* qp = base;
+  float* dop = qp + q_block;
+  float* dqp = dop + q_block;
+  float* kp = dqp + q_block;
+  float* vp = kp + kv_block;
+  float* dkp = vp + kv_block;
+  float* dvp = dkp + kv_block;
+  float* pp = dvp + kv_block;
+  float* dpp = pp + s_block;
+  float* dvec = dpp + s_block;
+  const auto same = [](int64_t h) { return h; };
+  const auto kv_of = [&](int64_t h) { return static_cast<int64_t>(kv_map[h]); };
+
+  for (int64_t c0 = 0; c0 < total; c0 += chunk) {
+    const int64_t n = std::min(chunk, total - c0);
+    Pack(qp, q, c0, n, s.tq, s.hq, s.dh, s.hq, same);
+    Pack(dop, d_out, c0, n, s.tq, s.hq, s.dh, s.hq, same);
+    Pack(kp, k, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
+    Pack(vp, v, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
+    // D[i, t] = sum_e dO * O: the softmax backward's row term.
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t t = 0; t < s.tq; ++t) {
+        const int64_t bh = c0 + i;
+        const float* o_row = out + (((bh / s.hq) * s.tq + t) * s.hq + bh % s.hq) * s.dh;
+        dvec[i * s.tq + t] = simd::Dot(dop + (i * s.tq + t) * s.dh, o_row, s.dh);
+      }
+    }
+    absl::Status st = gemm->Run(pp, qp, false, kp, true, n, s.tq, s.tk, s.dh, scale, 0.0f);
+    if (!st.ok()) return st;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t t = 0; t < s.tq; ++t) {
+        float* row = pp + (i * s.tq + t) * s.tk;
+        const int64_t visible = s.tk - s.tq + t + 1;
+        simd::ScaledExp(row, row, lse[(c0 + i) * s.tq + t], 1.0f, visible);
+        std::memset(row + visible, 0, (s.tk - visible) * sizeof(float));
+      }
+    }
+    st = gemm->Run(dpp, dop, false, vp, true, n, s.tq, s.tk, s.dh, 1.0f, 0.0f);  // dP = dO V^T
+    if (!st.ok()) return st;
+    st = gemm->Run(dvp, pp, true, dop, false, n, s.tk, s.dh, s.tq, 1.0f, 0.0f);  // dV = P^T dO
+    if (!st.ok()) return st;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t t = 0; t < s.tq; ++t) {
+        const float* p = pp + (i * s.tq + t) * s.tk;
+        float* dp = dpp + (i * s.tq + t) * s.tk;
+        const float dv = dvec[i * s.tq + t];
+#pragma omp simd
+        for (int64_t j = 0; j < s.tk; ++j) dp[j] = p[j] * (dp[j] - dv);  // dS / scale
+      }
+    }
+    st = gemm->Run(dqp, dpp, false, kp, false, n, s.tq, s.dh, s.tk, scale, 0.0f);
+    if (!st.ok()) return st;
+    st = gemm->Run(dkp, dpp, true, qp, false, n, s.tk, s.dh, s.tq, scale, 0.0f);
+    if (!st.ok()) return st;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t t = 0; t < s.tq; ++t) {
+        const int64_t bh = c0 + i;
+        std::memcpy(d_q + (((bh / s.hq) * s.tq + t) * s.hq + bh % s.hq) * s.dh,
+                    dqp + (i * s.tq + t) * s.dh, s.dh * sizeof(float));
+      }
+    }
+    // Sum the per-query-head K/V gradients into their KV heads. Threads split the key
+    // positions; within a position heads are added in order, so the sum is deterministic.
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < s.tk; ++t) {
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t bh = c0 + i;
+        const int64_t row = ((bh / s.hq) * s.tk + t) * s.kv + kv_map[bh % s.hq];
+        float* dk_row = d_k + row * s.dh;
+        float* dv_row = d_v + row * s.dh;
+        const float* gk = dkp + (i * s.tk + t) * s.dh;
+        const float* gv = dvp + (i * s.tk + t) * s.dh;
+#pragma omp simd
+        for (int64_t e = 0; e < s.dh; ++e) {
+          dk_row[e] += gk[e];
+          dv_row[e] += gv[e];
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cpu
+}  // namespace gisp

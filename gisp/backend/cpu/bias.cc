@@ -1,0 +1,32 @@
+// Bias add and bias gradient (column sums). Column sums run per column range in row order so
+// the result does not depend on the thread count.
+#include "gisp/backend/cpu/ops.h"
+
+namespace gisp {
+namespace cpu {
+
+void AddBias(float* y, const float* bias, int64_t n, int64_t c) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = y + i * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) row[j] += bias[j];
+  }
+}
+
+void ColumnSum(float* d_bias, const float* d_y, int64_t n, int64_t c) {
+  const int64_t threads = NumThreads();
+#pragma omp parallel for schedule(static)
+  for (int64_t part = 0; part < threads; ++part) {
+    const int64_t c0 = c * part / threads;
+    const int64_t c1 = c * (part + 1) / threads;
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = d_y + i * c;
+#pragma omp simd
+      for (int64_t j = c0; j < c1; ++j) d_bias[j] += row[j];
+    }
+  }
+}
+
+}  // namespace cpu
+}  // namespace gisp

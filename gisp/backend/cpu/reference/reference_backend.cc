@@ -1,0 +1,617 @@
+// The reference backend. Every verb is a template over the element type: f32 tensors (compared
+// with the fast kernels) or f64 tensors (finite-difference checks of the backward formulas in
+// double). Accumulation is always in double. Loops are the textbook definitions.
+#include "gisp/backend/cpu/reference/reference_backend.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gisp/backend/checks.h"
+#include "gisp/base/status.h"
+
+namespace gisp {
+namespace {
+
+absl::Status Float(absl::string_view verb, std::initializer_list<const Tensor*> tensors,
+                   DType* dtype) {
+  *dtype = DType::kF32;
+  bool first = true;
+  for (const Tensor* t : tensors) {
+    if (t->empty()) continue;
+    if (!t->device().is_cpu()) {
+      return absl::InvalidArgumentError(absl::StrCat(verb, ": reference backend needs host tensors"));
+    }
+    if (t->dtype() != DType::kF32 && t->dtype() != DType::kF64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(verb, ": reference kernels take f32 or f64, got ", t->DebugString()));
+    }
+    if (first) {
+      *dtype = t->dtype();
+      first = false;
+    } else if (t->dtype() != *dtype) {
+      return absl::InvalidArgumentError(absl::StrCat(verb, ": mixed f32/f64 operands"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+T* P(const Tensor& t) {
+  return t.data<T>();
+}
+
+template <typename T>
+void GemmImpl(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
+              double alpha, double beta, const checks::GemmDims& d) {
+  for (int64_t bi = 0; bi < d.batch; ++bi) {
+    const T* pa = P<T>(a) + bi * d.m * d.k;
+    const T* pb = P<T>(b) + bi * d.k * d.n;
+    T* pc = P<T>(out) + bi * d.m * d.n;
+    for (int64_t i = 0; i < d.m; ++i) {
+      for (int64_t j = 0; j < d.n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < d.k; ++p) {
+          const double av = trans_a ? pa[p * d.m + i] : pa[i * d.k + p];
+          const double bv = trans_b ? pb[j * d.k + p] : pb[p * d.n + j];
+          acc += av * bv;
+        }
+        const double old = beta == 0.0 ? 0.0 : beta * pc[i * d.n + j];
+        pc[i * d.n + j] = static_cast<T>(alpha * acc + old);
+      }
+    }
+  }
+}
+
+template <typename T>
+void RmsNormForwardImpl(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
+                        const Tensor& weight, double eps) {
+  const int64_t n = x.dim(0), dm = x.dim(1);
+  for (int64_t i = 0; i < n; ++i) {
+    const T* xi = P<T>(x) + i * dm;
+    double ss = 0;
+    for (int64_t c = 0; c < dm; ++c) ss += static_cast<double>(xi[c]) * xi[c];
+    const double r = 1.0 / std::sqrt(ss / dm + eps);
+    P<T>(inv_rms)[i] = static_cast<T>(r);
+    for (int64_t c = 0; c < dm; ++c) {
+      P<T>(out)[i * dm + c] = static_cast<T>(xi[c] * r * P<T>(weight)[c]);
+    }
+  }
+}
+
+template <typename T>
+void RmsNormBackwardImpl(const Tensor& d_x, const Tensor& d_weight, const Tensor& d_out,
+                         const Tensor& x, const Tensor& weight, const Tensor& inv_rms) {
+  const int64_t n = x.dim(0), dm = x.dim(1);
+  std::vector<double> dw(static_cast<size_t>(dm), 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    const T* xi = P<T>(x) + i * dm;
+    const T* gi = P<T>(d_out) + i * dm;
+    const double r = P<T>(inv_rms)[i];
+    double dot = 0;
+    for (int64_t c = 0; c < dm; ++c) dot += static_cast<double>(gi[c]) * P<T>(weight)[c] * xi[c];
+    for (int64_t c = 0; c < dm; ++c) {
+      const double g = static_cast<double>(gi[c]) * P<T>(weight)[c] * r -
+                       xi[c] * r * r * r * dot / dm;
+      P<T>(d_x)[i * dm + c] = static_cast<T>(P<T>(d_x)[i * dm + c] + g);
+      dw[c] += static_cast<double>(gi[c]) * xi[c] * r;
+    }
+  }
+  if (!d_weight.empty()) {
+    for (int64_t c = 0; c < dm; ++c) {
+      P<T>(d_weight)[c] = static_cast<T>(P<T>(d_weight)[c] + dw[c]);
+    }
+  }
+}
+
+template <typename T>
+void RopeImpl(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset,
+              bool inverse) {
+  const int64_t bsz = x.dim(0), t = x.dim(1), h = x.dim(2), dh = x.dim(3), half = dh / 2;
+  const double sign = inverse ? -1.0 : 1.0;
+  for (int64_t b = 0; b < bsz; ++b) {
+    for (int64_t ti = 0; ti < t; ++ti) {
+      const T* c = P<T>(cos) + (pos_offset + ti) * half;
+      const T* s = P<T>(sin) + (pos_offset + ti) * half;
+      for (int64_t hi = 0; hi < h; ++hi) {
+        T* p = P<T>(x) + ((b * t + ti) * h + hi) * dh;
+        for (int64_t i = 0; i < half; ++i) {
+          const double x1 = p[i], x2 = p[i + half];
+          p[i] = static_cast<T>(x1 * c[i] - sign * x2 * s[i]);
+          p[i + half] = static_cast<T>(x2 * c[i] + sign * x1 * s[i]);
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void AttentionForwardImpl(const Tensor& out, const Tensor& lse, const Tensor& q, const Tensor& k,
+                          const Tensor& v, absl::Span<const int32_t> kv_map, double scale,
+                          const checks::AttentionDims& d) {
+  std::vector<double> s(static_cast<size_t>(d.tk));
+  for (int64_t b = 0; b < d.b; ++b) {
+    for (int64_t h = 0; h < d.hq; ++h) {
+      const int64_t kvh = kv_map[h];
+      for (int64_t t = 0; t < d.tq; ++t) {
+        const int64_t last = d.tk - d.tq + t;  // last visible key
+        const T* qp = P<T>(q) + ((b * d.tq + t) * d.hq + h) * d.dh;
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j <= last; ++j) {
+          const T* kp = P<T>(k) + ((b * d.tk + j) * d.kv + kvh) * d.dh;
+          double acc = 0;
+          for (int64_t e = 0; e < d.dh; ++e) acc += static_cast<double>(qp[e]) * kp[e];
+          s[j] = acc * scale;
+          mx = std::max(mx, s[j]);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j <= last; ++j) sum += std::exp(s[j] - mx);
+        const double l = mx + std::log(sum);
+        P<T>(lse)[(b * d.hq + h) * d.tq + t] = static_cast<T>(l);
+        T* op = P<T>(out) + ((b * d.tq + t) * d.hq + h) * d.dh;
+        for (int64_t e = 0; e < d.dh; ++e) {
+          double acc = 0;
+          for (int64_t j = 0; j <= last; ++j) {
+            acc += std::exp(s[j] - l) * P<T>(v)[((b * d.tk + j) * d.kv + kvh) * d.dh + e];
+          }
+          op[e] = static_cast<T>(acc);
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void AttentionBackwardImpl(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
+                           const Tensor& d_out, const Tensor& q, const Tensor& k,
+                           const Tensor& v, const Tensor& lse, absl::Span<const int32_t> kv_map,
+                           double scale, const checks::AttentionDims& d) {
+  // Probabilities are recomputed in double from q and k (not from the f32 lse) so the f64
+  // finite-difference checks see an exact backward.
+  std::vector<double> dk(static_cast<size_t>(k.numel()), 0.0), dv(dk.size(), 0.0);
+  std::vector<double> s(static_cast<size_t>(d.tk)), dp(s.size()), dq(static_cast<size_t>(d.dh));
+  (void)lse;
+  for (int64_t b = 0; b < d.b; ++b) {
+    for (int64_t h = 0; h < d.hq; ++h) {
+      const int64_t kvh = kv_map[h];
+      for (int64_t t = 0; t < d.tq; ++t) {
+        const int64_t last = d.tk - d.tq + t;
+        const T* qp = P<T>(q) + ((b * d.tq + t) * d.hq + h) * d.dh;
+        const T* gp = P<T>(d_out) + ((b * d.tq + t) * d.hq + h) * d.dh;
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j <= last; ++j) {
+          const T* kp = P<T>(k) + ((b * d.tk + j) * d.kv + kvh) * d.dh;
+          const T* vp = P<T>(v) + ((b * d.tk + j) * d.kv + kvh) * d.dh;
+          double sj = 0, dpj = 0;
+          for (int64_t e = 0; e < d.dh; ++e) {
+            sj += static_cast<double>(qp[e]) * kp[e];
+            dpj += static_cast<double>(gp[e]) * vp[e];
+          }
+          s[j] = sj * scale;
+          dp[j] = dpj;
+          mx = std::max(mx, s[j]);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j <= last; ++j) sum += std::exp(s[j] - mx);
+        const double l = mx + std::log(sum);
+        double dsum = 0;
+        for (int64_t j = 0; j <= last; ++j) {
+          s[j] = std::exp(s[j] - l);  // probability
+          dsum += s[j] * dp[j];
+        }
+        std::fill(dq.begin(), dq.end(), 0.0);
+        for (int64_t j = 0; j <= last; ++j) {
+          const double ds = s[j] * (dp[j] - dsum) * scale;
+          const int64_t base = ((b * d.tk + j) * d.kv + kvh) * d.dh;
+          for (int64_t e = 0; e < d.dh; ++e) {
+            dq[e] += ds * P<T>(k)[base + e];
+            dk[base + e] += ds * qp[e];
+            dv[base + e] += s[j] * gp[e];
+          }
+        }
+        T* dqp = P<T>(d_q) + ((b * d.tq + t) * d.hq + h) * d.dh;
+        for (int64_t e = 0; e < d.dh; ++e) dqp[e] = static_cast<T>(dq[e]);
+      }
+    }
+  }
+  for (size_t i = 0; i < dk.size(); ++i) {
+    P<T>(d_k)[i] = static_cast<T>(dk[i]);
+    P<T>(d_v)[i] = static_cast<T>(dv[i]);
+  }
+}
+
+template <typename T>
+absl::Status CrossEntropyImpl(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
+                              const Tensor& targets, const Tensor& weights) {
+  const int64_t n = logits.dim(0), vsz = logits.dim(1);
+  std::vector<double> row(static_cast<size_t>(vsz));
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t target = targets.i32()[i];
+    GISP_CHECK_ARG(target >= -1 && target < vsz, "CrossEntropy: target ", target, " at row ", i,
+                   " outside [0, ", vsz, ")");
+    for (int64_t c = 0; c < vsz; ++c) row[c] = P<T>(logits)[i * vsz + c];  // d_logits may alias
+    double mx = -std::numeric_limits<double>::infinity();
+    for (double x : row) mx = std::max(mx, x);
+    double sum = 0;
+    for (double x : row) sum += std::exp(x - mx);
+    const double l = mx + std::log(sum);
+    P<T>(nll)[i] = target < 0 ? T(0) : static_cast<T>(l - row[target]);
+    if (!d_logits.empty()) {
+      const double w = target < 0 ? 0.0 : static_cast<double>(P<T>(weights)[i]);
+      for (int64_t c = 0; c < vsz; ++c) {
+        const double g = std::exp(row[c] - l) - (c == target ? 1.0 : 0.0);
+        P<T>(d_logits)[i * vsz + c] = static_cast<T>(w * g);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+void AbsProdSumImpl(const Tensor& out, const Tensor& w, const Tensor& g, int64_t rows,
+                    int64_t cols, bool by_row) {
+  std::vector<double> acc(static_cast<size_t>(by_row ? rows : cols), 0.0);
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t c = 0; c < cols; ++c) {
+      const double v = std::fabs(static_cast<double>(P<T>(w)[i * cols + c]) * P<T>(g)[i * cols + c]);
+      acc[by_row ? i : c] += v;
+    }
+  }
+  for (size_t i = 0; i < acc.size(); ++i) P<T>(out)[i] = static_cast<T>(acc[i]);
+}
+
+class ReferenceBackend final : public Backend {
+ public:
+  Device device() const override { return Device::Cpu(); }
+  std::string name() const override { return "reference (double accumulation)"; }
+
+  absl::StatusOr<Tensor> Allocate(Shape shape, DType dtype) override {
+    return Tensor::Host(std::move(shape), dtype);
+  }
+
+  absl::Status Copy(const Tensor& out, const Tensor& src) override {
+    GISP_CHECK_ARG(out.device().is_cpu() && src.device().is_cpu(),
+                   "Copy: reference backend needs host tensors");
+    GISP_CHECK_ARG(out.numel() == src.numel(), "Copy: ", src.DebugString(), " into ",
+                   out.DebugString());
+    ConvertElements(src.dtype(), src.raw(), out.dtype(), out.raw(),
+                    static_cast<size_t>(src.numel()));
+    return absl::OkStatus();
+  }
+
+  absl::Status Fill(const Tensor& out, float value) override {
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("Fill", {&out}, &dt));
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      if (dt == DType::kF64) {
+        out.data<double>()[i] = value;
+      } else {
+        out.f32()[i] = value;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Synchronize() override { return absl::OkStatus(); }
+
+  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b,
+                    bool trans_b, float alpha, float beta) override {
+    checks::GemmDims d;
+    GISP_RETURN_IF_ERROR(checks::Gemm(out, a, trans_a, b, trans_b, &d));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("Gemm", {&out, &a, &b}, &dt));
+    if (dt == DType::kF64) {
+      GemmImpl<double>(out, a, trans_a, b, trans_b, alpha, beta, d);
+    } else {
+      GemmImpl<float>(out, a, trans_a, b, trans_b, alpha, beta, d);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Add(const Tensor& out, const Tensor& a, const Tensor& b) override {
+    GISP_RETURN_IF_ERROR(checks::SameShape("Add", out, a));
+    GISP_RETURN_IF_ERROR(checks::SameShape("Add", a, b));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("Add", {&out, &a, &b}, &dt));
+    return Elementwise(dt, out.numel(), [&](auto* tag, int64_t i) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      P<T>(out)[i] = static_cast<T>(static_cast<double>(P<T>(a)[i]) + P<T>(b)[i]);
+    });
+  }
+
+  absl::Status Axpy(const Tensor& y, float alpha, const Tensor& x) override {
+    GISP_RETURN_IF_ERROR(checks::SameShape("Axpy", y, x));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("Axpy", {&y, &x}, &dt));
+    return Elementwise(dt, y.numel(), [&](auto* tag, int64_t i) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      P<T>(y)[i] = static_cast<T>(P<T>(y)[i] + static_cast<double>(alpha) * P<T>(x)[i]);
+    });
+  }
+
+  absl::Status EmbeddingForward(const Tensor& out, const Tensor& table,
+                                const Tensor& ids) override {
+    GISP_RETURN_IF_ERROR(checks::Embedding(out, table, ids));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("EmbeddingForward", {&out, &table}, &dt));
+    const int64_t n = out.dim(0), dm = out.dim(1);
+    GISP_RETURN_IF_ERROR(checks::Indices("EmbeddingForward", absl::MakeConstSpan(ids.i32(), n),
+                                         table.dim(0)));
+    const size_t es = DTypeSize(dt);
+    for (int64_t i = 0; i < n; ++i) {
+      std::memcpy(static_cast<char*>(out.raw()) + i * dm * es,
+                  static_cast<const char*>(table.raw()) + ids.i32()[i] * dm * es, dm * es);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status EmbeddingBackward(const Tensor& d_table, const Tensor& d_out,
+                                 const Tensor& ids) override {
+    GISP_RETURN_IF_ERROR(checks::Embedding(d_out, d_table, ids));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("EmbeddingBackward", {&d_table, &d_out}, &dt));
+    const int64_t n = d_out.dim(0), dm = d_out.dim(1), v = d_table.dim(0);
+    GISP_RETURN_IF_ERROR(
+        checks::Indices("EmbeddingBackward", absl::MakeConstSpan(ids.i32(), n), v));
+    std::vector<double> acc(static_cast<size_t>(v * dm), 0.0);
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t c = 0; c < dm; ++c) acc[ids.i32()[i] * dm + c] += Get(d_out, i * dm + c);
+    }
+    for (int64_t i = 0; i < v * dm; ++i) Set(d_table, i, Get(d_table, i) + acc[i]);
+    return absl::OkStatus();
+  }
+
+  absl::Status RmsNormForward(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
+                              const Tensor& weight, float eps) override {
+    GISP_RETURN_IF_ERROR(checks::RmsNorm(out, inv_rms, x, weight));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("RmsNormForward", {&out, &inv_rms, &x, &weight}, &dt));
+    if (dt == DType::kF64) {
+      RmsNormForwardImpl<double>(out, inv_rms, x, weight, eps);
+    } else {
+      RmsNormForwardImpl<float>(out, inv_rms, x, weight, eps);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RmsNormBackward(const Tensor& d_x, const Tensor& d_weight, const Tensor& d_out,
+                               const Tensor& x, const Tensor& weight,
+                               const Tensor& inv_rms) override {
+    GISP_RETURN_IF_ERROR(checks::RmsNorm(d_out, inv_rms, x, weight));
+    GISP_RETURN_IF_ERROR(checks::SameShape("RmsNormBackward", d_x, x));
+    DType dt;
+    GISP_RETURN_IF_ERROR(
+        Float("RmsNormBackward", {&d_x, &d_weight, &d_out, &x, &weight, &inv_rms}, &dt));
+    if (dt == DType::kF64) {
+      RmsNormBackwardImpl<double>(d_x, d_weight, d_out, x, weight, inv_rms);
+    } else {
+      RmsNormBackwardImpl<float>(d_x, d_weight, d_out, x, weight, inv_rms);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset,
+                    bool inverse) override {
+    GISP_RETURN_IF_ERROR(checks::Rope(x, cos, sin, pos_offset));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("Rope", {&x, &cos, &sin}, &dt));
+    if (dt == DType::kF64) {
+      RopeImpl<double>(x, cos, sin, pos_offset, inverse);
+    } else {
+      RopeImpl<float>(x, cos, sin, pos_offset, inverse);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
+                                const Tensor& k, const Tensor& v,
+                                absl::Span<const int32_t> kv_map, float scale) override {
+    checks::AttentionDims d;
+    GISP_RETURN_IF_ERROR(checks::Attention(out, lse, q, k, v, kv_map, &d));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("AttentionForward", {&out, &lse, &q, &k, &v}, &dt));
+    if (dt == DType::kF64) {
+      AttentionForwardImpl<double>(out, lse, q, k, v, kv_map, scale, d);
+    } else {
+      AttentionForwardImpl<float>(out, lse, q, k, v, kv_map, scale, d);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
+                                 const Tensor& d_out, const Tensor& q, const Tensor& k,
+                                 const Tensor& v, const Tensor& out, const Tensor& lse,
+                                 absl::Span<const int32_t> kv_map, float scale) override {
+    checks::AttentionDims d;
+    GISP_RETURN_IF_ERROR(checks::Attention(out, lse, q, k, v, kv_map, &d));
+    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_q, q));
+    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_k, k));
+    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_v, v));
+    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_out, out));
+    DType dt;
+    GISP_RETURN_IF_ERROR(
+        Float("AttentionBackward", {&d_q, &d_k, &d_v, &d_out, &q, &k, &v, &out, &lse}, &dt));
+    if (dt == DType::kF64) {
+      AttentionBackwardImpl<double>(d_q, d_k, d_v, d_out, q, k, v, lse, kv_map, scale, d);
+    } else {
+      AttentionBackwardImpl<float>(d_q, d_k, d_v, d_out, q, k, v, lse, kv_map, scale, d);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status SwigluForward(const Tensor& out, const Tensor& gate, const Tensor& up) override {
+    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluForward", out, gate));
+    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluForward", gate, up));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("SwigluForward", {&out, &gate, &up}, &dt));
+    return Elementwise(dt, out.numel(), [&](auto* tag, int64_t i) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      const double g = P<T>(gate)[i];
+      P<T>(out)[i] = static_cast<T>(g / (1.0 + std::exp(-g)) * P<T>(up)[i]);
+    });
+  }
+
+  absl::Status SwigluBackward(const Tensor& d_gate, const Tensor& d_up, const Tensor& d_out,
+                              const Tensor& gate, const Tensor& up) override {
+    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_out, gate));
+    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", gate, up));
+    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_gate, gate));
+    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_up, up));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("SwigluBackward", {&d_gate, &d_up, &d_out, &gate, &up}, &dt));
+    return Elementwise(dt, gate.numel(), [&](auto* tag, int64_t i) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      const double g = P<T>(gate)[i], u = P<T>(up)[i], dy = P<T>(d_out)[i];
+      const double sig = 1.0 / (1.0 + std::exp(-g));
+      P<T>(d_gate)[i] = static_cast<T>(dy * u * sig * (1.0 + g * (1.0 - sig)));
+      P<T>(d_up)[i] = static_cast<T>(dy * g * sig);
+    });
+  }
+
+  absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
+                            const Tensor& targets, const Tensor& weights) override {
+    GISP_RETURN_IF_ERROR(checks::CrossEntropy(nll, d_logits, logits, targets, weights));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("CrossEntropy", {&nll, &d_logits, &logits, &weights}, &dt));
+    if (dt == DType::kF64) return CrossEntropyImpl<double>(nll, d_logits, logits, targets, weights);
+    return CrossEntropyImpl<float>(nll, d_logits, logits, targets, weights);
+  }
+
+  absl::Status AddBias(const Tensor& y, const Tensor& bias) override {
+    int64_t rows = 0, cols = 0;
+    GISP_RETURN_IF_ERROR(checks::RowsCols("AddBias", y, &rows, &cols));
+    GISP_CHECK_ARG(bias.rank() == 1 && bias.dim(0) == cols, "AddBias: bias ", bias.DebugString(),
+                   " for y ", y.DebugString());
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("AddBias", {&y, &bias}, &dt));
+    for (int64_t i = 0; i < rows * cols; ++i) Set(y, i, Get(y, i) + Get(bias, i % cols));
+    return absl::OkStatus();
+  }
+
+  absl::Status ColumnSum(const Tensor& d_bias, const Tensor& d_y) override {
+    int64_t rows = 0, cols = 0;
+    GISP_RETURN_IF_ERROR(checks::RowsCols("ColumnSum", d_y, &rows, &cols));
+    GISP_CHECK_ARG(d_bias.rank() == 1 && d_bias.dim(0) == cols, "ColumnSum: d_bias ",
+                   d_bias.DebugString(), " for d_y ", d_y.DebugString());
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("ColumnSum", {&d_bias, &d_y}, &dt));
+    for (int64_t c = 0; c < cols; ++c) {
+      double acc = 0;
+      for (int64_t i = 0; i < rows; ++i) acc += Get(d_y, i * cols + c);
+      Set(d_bias, c, Get(d_bias, c) + acc);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AbsProdRowSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
+    return AbsProdSum("AbsProdRowSum", out, w, g, true);
+  }
+
+  absl::Status AbsProdColSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
+    return AbsProdSum("AbsProdColSum", out, w, g, false);
+  }
+
+  absl::Status GatherRows(const Tensor& out, const Tensor& in,
+                          absl::Span<const int32_t> rows) override {
+    int64_t r = 0, c = 0, orows = 0, ocols = 0;
+    GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", in, &r, &c));
+    GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", out, &orows, &ocols));
+    GISP_CHECK_ARG(ocols == c && orows == static_cast<int64_t>(rows.size()) &&
+                       out.dtype() == in.dtype(),
+                   "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ",
+                   in.DebugString());
+    GISP_RETURN_IF_ERROR(checks::Indices("GatherRows", rows, r));
+    const size_t es = DTypeSize(in.dtype());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::memcpy(static_cast<char*>(out.raw()) + i * c * es,
+                  static_cast<const char*>(in.raw()) + rows[i] * c * es, c * es);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status GatherCols(const Tensor& out, const Tensor& in,
+                          absl::Span<const int32_t> cols) override {
+    GISP_RETURN_IF_ERROR(checks::Rank("GatherCols", "in", in, 2));
+    GISP_RETURN_IF_ERROR(checks::Rank("GatherCols", "out", out, 2));
+    GISP_CHECK_ARG(out.dim(0) == in.dim(0) && out.dim(1) == static_cast<int64_t>(cols.size()),
+                   "GatherCols: out ", out.DebugString(), " for ", cols.size(), " cols of ",
+                   in.DebugString());
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("GatherCols", {&out, &in}, &dt));
+    GISP_RETURN_IF_ERROR(checks::Indices("GatherCols", cols, in.dim(1)));
+    const int64_t n = static_cast<int64_t>(cols.size());
+    for (int64_t i = 0; i < in.dim(0); ++i) {
+      for (int64_t j = 0; j < n; ++j) Set(out, i * n + j, Get(in, i * in.dim(1) + cols[j]));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ZeroRows(const Tensor& t, absl::Span<const int32_t> rows) override {
+    int64_t r = 0, c = 0;
+    GISP_RETURN_IF_ERROR(checks::RowsCols("ZeroRows", t, &r, &c));
+    GISP_RETURN_IF_ERROR(checks::Indices("ZeroRows", rows, r));
+    const size_t es = DTypeSize(t.dtype());
+    for (int32_t i : rows) std::memset(static_cast<char*>(t.raw()) + i * c * es, 0, c * es);
+    return absl::OkStatus();
+  }
+
+  absl::Status ZeroCols(const Tensor& t, absl::Span<const int32_t> cols) override {
+    GISP_RETURN_IF_ERROR(checks::Rank("ZeroCols", "t", t, 2));
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float("ZeroCols", {&t}, &dt));
+    GISP_RETURN_IF_ERROR(checks::Indices("ZeroCols", cols, t.dim(1)));
+    for (int64_t i = 0; i < t.dim(0); ++i) {
+      for (int32_t j : cols) Set(t, i * t.dim(1) + j, 0.0);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static double Get(const Tensor& t, int64_t i) {
+    return t.dtype() == DType::kF64 ? t.data<double>()[i] : t.f32()[i];
+  }
+  static void Set(const Tensor& t, int64_t i, double v) {
+    if (t.dtype() == DType::kF64) {
+      t.data<double>()[i] = v;
+    } else {
+      t.f32()[i] = static_cast<float>(v);
+    }
+  }
+
+  template <typename Fn>
+  static absl::Status Elementwise(DType dt, int64_t n, Fn fn) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (dt == DType::kF64) {
+        fn(static_cast<double*>(nullptr), i);
+      } else {
+        fn(static_cast<float*>(nullptr), i);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AbsProdSum(absl::string_view verb, const Tensor& out, const Tensor& w,
+                          const Tensor& g, bool by_row) {
+    int64_t rows = 0, cols = 0;
+    GISP_RETURN_IF_ERROR(checks::RowsCols(verb, w, &rows, &cols));
+    GISP_RETURN_IF_ERROR(checks::SameShape(verb, w, g));
+    GISP_CHECK_ARG(out.rank() == 1 && out.dim(0) == (by_row ? rows : cols), verb, ": out ",
+                   out.DebugString(), " for w ", w.DebugString());
+    DType dt;
+    GISP_RETURN_IF_ERROR(Float(verb, {&out, &w, &g}, &dt));
+    if (dt == DType::kF64) {
+      AbsProdSumImpl<double>(out, w, g, rows, cols, by_row);
+    } else {
+      AbsProdSumImpl<float>(out, w, g, rows, cols, by_row);
+    }
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> NewReferenceBackend() { return std::make_unique<ReferenceBackend>(); }
+
+}  // namespace gisp
