@@ -1,0 +1,288 @@
+#include "gisp/model/llama_model.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "gisp/base/status.h"
+#include "gisp/model/head.h"
+#include "gisp/model/layer.h"
+#include "gisp/model/rope_table.h"
+
+namespace gisp {
+
+absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig& config,
+                                                               const LlamaWeights& host_weights,
+                                                               Backend* backend) {
+  return Create(config, host_weights, backend, Options());
+}
+
+absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig& config,
+                                                               const LlamaWeights& host_weights,
+                                                               Backend* backend,
+                                                               Options options) {
+  GISP_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<LlamaModel> model(new LlamaModel(config, backend, options));
+  std::map<std::string, Shape> expected;
+  for (const ParameterSpec& spec : ParameterSpecs(config)) expected[spec.name] = spec.shape;
+  LlamaWeights source = host_weights;
+  absl::Status status;
+  ForEachParameter(config, &source, [&](const std::string& name, Tensor* src) {
+    if (!status.ok()) return;
+    if (src->empty()) {
+      status = absl::InvalidArgumentError(absl::StrCat("weights: tensor ", name, " is missing"));
+      return;
+    }
+    const Shape& shape = expected[name];
+    if (src->shape() != shape) {
+      status = absl::InvalidArgumentError(absl::StrCat("weights: tensor ", name, " has shape ",
+                                                       ShapeToString(src->shape()),
+                                                       ", the config implies ",
+                                                       ShapeToString(shape)));
+    }
+  });
+  GISP_RETURN_IF_ERROR(status);
+  // Copy onto the device in f32 (visiting the model's own struct so slots line up).
+  LlamaWeights& dst = model->weights_;
+  dst.layers.resize(source.layers.size());
+  std::vector<std::pair<Tensor*, const Tensor*>> pairs;
+  ForEachParameter(config, &dst, [&](const std::string&, Tensor* t) { pairs.push_back({t, nullptr}); });
+  size_t i = 0;
+  ForEachParameter(config, &source, [&](const std::string&, Tensor* t) { pairs[i++].second = t; });
+  for (auto& [out, src] : pairs) {
+    GISP_ASSIGN_OR_RETURN(*out, backend->Allocate(src->shape(), options.compute_dtype));
+    GISP_RETURN_IF_ERROR(backend->Copy(*out, *src));
+  }
+  if (config.tie_word_embeddings) dst.lm_head = dst.embed;
+  return model;
+}
+
+absl::StatusOr<LlamaGradients> LlamaModel::AllocateGradients(const GradRequest& request) {
+  LlamaGradients g;
+  const LlamaConfig& c = config_;
+  auto alloc = [&](const Tensor& like, Tensor* out) -> absl::Status {
+    GISP_ASSIGN_OR_RETURN(*out, backend_->Allocate(like.shape(), options_.compute_dtype));
+    return absl::OkStatus();
+  };
+  if (request.embeddings || (request.lm_head && c.tie_word_embeddings)) {
+    GISP_RETURN_IF_ERROR(alloc(weights_.embed, &g.embed));
+  }
+  if (request.lm_head) {
+    if (c.tie_word_embeddings) {
+      g.lm_head = g.embed;
+    } else {
+      GISP_RETURN_IF_ERROR(alloc(weights_.lm_head, &g.lm_head));
+    }
+  }
+  if (request.final_norm) GISP_RETURN_IF_ERROR(alloc(weights_.final_norm, &g.final_norm));
+  g.layers.resize(static_cast<size_t>(c.num_layers));
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const uint32_t m = request.layer(l);
+    const LayerWeights& w = weights_.layers[static_cast<size_t>(l)];
+    LayerWeights& gl = g.layers[static_cast<size_t>(l)];
+    if (m & kParamQ) GISP_RETURN_IF_ERROR(alloc(w.q_proj, &gl.q_proj));
+    if (m & kParamK) GISP_RETURN_IF_ERROR(alloc(w.k_proj, &gl.k_proj));
+    if (m & kParamV) GISP_RETURN_IF_ERROR(alloc(w.v_proj, &gl.v_proj));
+    if (m & kParamO) GISP_RETURN_IF_ERROR(alloc(w.o_proj, &gl.o_proj));
+    if (m & kParamGate) GISP_RETURN_IF_ERROR(alloc(w.gate_proj, &gl.gate_proj));
+    if (m & kParamUp) GISP_RETURN_IF_ERROR(alloc(w.up_proj, &gl.up_proj));
+    if (m & kParamDown) GISP_RETURN_IF_ERROR(alloc(w.down_proj, &gl.down_proj));
+    if (m & kParamNorms) {
+      GISP_RETURN_IF_ERROR(alloc(w.input_norm, &gl.input_norm));
+      GISP_RETURN_IF_ERROR(alloc(w.post_norm, &gl.post_norm));
+    }
+    if ((m & kParamBiases) && c.attention_bias) {
+      GISP_RETURN_IF_ERROR(alloc(w.q_bias, &gl.q_bias));
+      GISP_RETURN_IF_ERROR(alloc(w.k_bias, &gl.k_bias));
+      GISP_RETURN_IF_ERROR(alloc(w.v_bias, &gl.v_bias));
+    }
+  }
+  return g;
+}
+
+absl::Status LlamaModel::EnsureRope(int64_t positions) {
+  if (positions <= rope_positions_) return absl::OkStatus();
+  // Grow geometrically so a run with varying lengths builds few tables.
+  const int64_t want = std::max<int64_t>(positions, 2 * rope_positions_);
+  GISP_ASSIGN_OR_RETURN(RopeTable table, MakeRopeTable(config_, want, DType::kF64));
+  GISP_ASSIGN_OR_RETURN(rope_cos_, backend_->Allocate(table.cos.shape(), options_.compute_dtype));
+  GISP_ASSIGN_OR_RETURN(rope_sin_, backend_->Allocate(table.sin.shape(), options_.compute_dtype));
+  GISP_RETURN_IF_ERROR(backend_->Copy(rope_cos_, table.cos));
+  GISP_RETURN_IF_ERROR(backend_->Copy(rope_sin_, table.sin));
+  rope_positions_ = want;
+  return absl::OkStatus();
+}
+
+absl::Status LlamaModel::PrepareBatch(const Batch& batch, Tensor* tokens, Tensor* targets,
+                                      Tensor* weights, LossResult* stats) {
+  GISP_CHECK_ARG(batch.tokens.rank() == 2 && batch.tokens.dtype() == DType::kI32,
+                 "batch: tokens must be i32 [B, T], got ", batch.tokens.DebugString());
+  GISP_CHECK_ARG(batch.targets.shape() == batch.tokens.shape() &&
+                     batch.targets.dtype() == DType::kI32,
+                 "batch: targets must be i32 ", ShapeToString(batch.tokens.shape()), ", got ",
+                 batch.targets.DebugString());
+  GISP_CHECK_ARG(batch.weights.empty() || (batch.weights.shape() == batch.tokens.shape() &&
+                                           batch.weights.dtype() == DType::kF32),
+                 "batch: weights must be f32 ", ShapeToString(batch.tokens.shape()), ", got ",
+                 batch.weights.DebugString());
+  const int64_t n = batch.tokens.numel();
+  // Host copies for validation and the default weights.
+  GISP_ASSIGN_OR_RETURN(Tensor host_tokens, Tensor::Host({n}, DType::kI32));
+  GISP_ASSIGN_OR_RETURN(Tensor host_targets, Tensor::Host({n}, DType::kI32));
+  GISP_ASSIGN_OR_RETURN(Tensor host_weights, Tensor::Host({n}));
+  GISP_RETURN_IF_ERROR(backend_->Copy(host_tokens, batch.tokens));
+  GISP_RETURN_IF_ERROR(backend_->Copy(host_targets, batch.targets));
+  const int64_t v = config_.vocab_size;
+  int64_t labelled = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t tok = host_tokens.i32()[i];
+    const int32_t tgt = host_targets.i32()[i];
+    GISP_CHECK_ARG(tok >= 0 && tok < v, "batch: token id ", tok, " at position ", i,
+                   " is outside the vocabulary [0, ", v, ")");
+    GISP_CHECK_ARG(tgt >= -1 && tgt < v, "batch: target id ", tgt, " at position ", i,
+                   " is outside [-1, ", v, ")");
+    if (tgt >= 0) ++labelled;
+  }
+  stats->labelled = labelled;
+  if (batch.weights.empty()) {
+    const float w = labelled > 0 ? 1.0f / static_cast<float>(labelled) : 0.0f;
+    for (int64_t i = 0; i < n; ++i) host_weights.f32()[i] = host_targets.i32()[i] >= 0 ? w : 0.0f;
+  } else {
+    GISP_RETURN_IF_ERROR(backend_->Copy(host_weights, batch.weights));
+  }
+  GISP_ASSIGN_OR_RETURN(*tokens, workspace_.Get("in.tokens", {n}, DType::kI32));
+  GISP_ASSIGN_OR_RETURN(*targets, workspace_.Get("in.targets", {n}, DType::kI32));
+  GISP_ASSIGN_OR_RETURN(*weights, workspace_.Get("in.weights", {n}));
+  GISP_RETURN_IF_ERROR(backend_->Copy(*tokens, host_tokens));
+  GISP_RETURN_IF_ERROR(backend_->Copy(*targets, host_targets));
+  GISP_RETURN_IF_ERROR(backend_->Copy(*weights, host_weights));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LossResult> LlamaModel::Forward(const Batch& batch, Tensor* nll, Tensor* logits) {
+  return Run(batch, nullptr, nullptr, nll, logits);
+}
+
+absl::StatusOr<LossResult> LlamaModel::ForwardBackward(const Batch& batch,
+                                                       const GradRequest& request,
+                                                       LlamaGradients* grads) {
+  return Run(batch, &request, grads, nullptr, nullptr);
+}
+
+absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest* request,
+                                           LlamaGradients* grads, Tensor* nll_out,
+                                           Tensor* logits_out) {
+  LossResult result;
+  Tensor tokens, targets, weights;
+  GISP_RETURN_IF_ERROR(PrepareBatch(batch, &tokens, &targets, &weights, &result));
+  const int64_t b = batch.tokens.dim(0), t = batch.tokens.dim(1), n = b * t;
+  const int64_t num_layers = config_.num_layers, d = config_.hidden_size;
+  if (nll_out != nullptr) {
+    GISP_ASSIGN_OR_RETURN(*nll_out, Tensor::Host({b, t}));
+  }
+  if (logits_out != nullptr) {
+    GISP_ASSIGN_OR_RETURN(*logits_out, Tensor::Host({b, t, config_.vocab_size}));
+  }
+  if (n == 0) return result;
+  GISP_RETURN_IF_ERROR(EnsureRope(t));
+  const bool backward = request != nullptr;
+  const int64_t stop = backward ? request->StopLayer(num_layers) : num_layers;
+  const int64_t low = std::max<int64_t>(stop, 0);
+
+  LayerContext ctx;
+  ctx.backend = backend_;
+  ctx.config = &config_;
+  ctx.batch = b;
+  ctx.seq = t;
+  ctx.rope_cos = rope_cos_;
+  ctx.rope_sin = rope_sin_;
+  ctx.workspace = &workspace_;
+
+  // Which layers keep their activations from the forward pass: the top ones (used first by
+  // backward) while they fit in the budget.
+  std::vector<bool> keep(static_cast<size_t>(num_layers), false);
+  if (backward) {
+    int64_t budget = options_.keep_activation_bytes;
+    for (int64_t l = num_layers - 1; l >= low; --l) {
+      const int64_t bytes = LayerActivationBytes(config_, l, n, b);
+      if (bytes > budget) break;
+      budget -= bytes;
+      keep[static_cast<size_t>(l)] = true;
+    }
+  }
+  // Layer inputs x_l; forward-only passes ping-pong between two buffers.
+  auto x_name = [&](int64_t l) {
+    return backward ? absl::StrCat("x.", l) : absl::StrCat("x.", l % 2);
+  };
+  GISP_ASSIGN_OR_RETURN(Tensor x0, workspace_.Get(x_name(0), {n, d}));
+  GISP_RETURN_IF_ERROR(backend_->EmbeddingForward(x0, weights_.embed, tokens));
+  for (int64_t l = 0; l < num_layers; ++l) {
+    ctx.layer = l;
+    GISP_ASSIGN_OR_RETURN(Tensor x, workspace_.Get(x_name(l), {n, d}));
+    GISP_ASSIGN_OR_RETURN(Tensor y, workspace_.Get(x_name(l + 1), {n, d}));
+    GISP_ASSIGN_OR_RETURN(
+        LayerActivations acts,
+        GetLayerActivations(ctx, keep[l] ? absl::StrCat("act.", l) : std::string("act.shared")));
+    GISP_RETURN_IF_ERROR(LayerForward(ctx, weights_.layers[static_cast<size_t>(l)], x, y, &acts));
+  }
+
+  GISP_ASSIGN_OR_RETURN(Tensor last, workspace_.Get(x_name(num_layers), {n, d}));
+  HeadArgs head;
+  head.x = &last;
+  head.targets = &targets;
+  head.weights = &weights;
+  head.chunk_floats = options_.logits_chunk_floats;
+  GISP_ASSIGN_OR_RETURN(head.nll, workspace_.Get("head.nll", {n}));
+  if (logits_out != nullptr) head.logits_out = logits_out->View(0, {n, config_.vocab_size});
+  Tensor grad;  // dL/dx_l, flowing down the layers
+  if (backward) {
+    if (stop < num_layers) {
+      GISP_ASSIGN_OR_RETURN(grad, workspace_.Get("grad.d", {n, d}));
+      head.d_x = grad;
+    }
+    if (request->lm_head) head.d_lm_head = grads->lm_head;
+    if (request->final_norm) head.d_final_norm = grads->final_norm;
+  }
+  GISP_RETURN_IF_ERROR(HeadForwardBackward(backend_, &workspace_, config_, weights_, &head));
+
+  // Loss on the host, in double.
+  GISP_ASSIGN_OR_RETURN(Tensor nll_host, Tensor::Host({n}, DType::kF64));
+  GISP_ASSIGN_OR_RETURN(Tensor w_host, Tensor::Host({n}, DType::kF64));
+  GISP_RETURN_IF_ERROR(backend_->Copy(nll_host, head.nll));
+  GISP_RETURN_IF_ERROR(backend_->Copy(w_host, weights));
+  GISP_ASSIGN_OR_RETURN(Tensor tgt_host, Tensor::Host({n}, DType::kI32));
+  GISP_RETURN_IF_ERROR(backend_->Copy(tgt_host, targets));
+  for (int64_t i = 0; i < n; ++i) {
+    if (tgt_host.i32()[i] < 0) continue;
+    result.loss += w_host.data<double>()[i] * nll_host.data<double>()[i];
+    result.nll_sum += nll_host.data<double>()[i];
+  }
+  if (nll_out != nullptr) {
+    ConvertElements(DType::kF64, nll_host.raw(), DType::kF32, nll_out->raw(),
+                    static_cast<size_t>(n));
+  }
+  if (!backward || stop >= num_layers) return result;
+
+  for (int64_t l = num_layers - 1; l >= low; --l) {
+    ctx.layer = l;
+    GISP_ASSIGN_OR_RETURN(Tensor x, workspace_.Get(x_name(l), {n, d}));
+    LayerActivations acts;
+    if (keep[static_cast<size_t>(l)]) {
+      GISP_ASSIGN_OR_RETURN(acts, GetLayerActivations(ctx, absl::StrCat("act.", l)));
+    } else {
+      // Recompute this layer's activations; x_{l+1} is free to overwrite now.
+      GISP_ASSIGN_OR_RETURN(acts, GetLayerActivations(ctx, "act.shared"));
+      GISP_ASSIGN_OR_RETURN(Tensor y, workspace_.Get(x_name(l + 1), {n, d}));
+      GISP_RETURN_IF_ERROR(LayerForward(ctx, weights_.layers[static_cast<size_t>(l)], x, y, &acts));
+    }
+    GISP_RETURN_IF_ERROR(LayerBackward(ctx, weights_.layers[static_cast<size_t>(l)], x, &acts,
+                                       request->layer(l), &grads->layers[static_cast<size_t>(l)],
+                                       grad, /*need_dx=*/l > stop));
+  }
+  if (stop < 0 && request->embeddings) {
+    GISP_RETURN_IF_ERROR(backend_->EmbeddingBackward(grads->embed, grad, tokens));
+  }
+  return result;
+}
+
+}  // namespace gisp

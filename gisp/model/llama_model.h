@@ -1,0 +1,114 @@
+// LlamaModel: a Llama-family decoder on one backend, with the forward pass, the loss and a
+// hand-written backward pass that accumulates parameter gradients.
+//
+// Memory. ForwardBackward keeps every layer's input x_l ([N, D], N = B*T tokens) and recomputes a
+// layer's activations just before its backward step (per-layer activation checkpointing), so
+// peak memory is weights + gradient buffers + (L+1)*N*D*4 bytes + one layer's activations
+// + the head's chunk. Layers whose activations fit in Options::keep_activation_bytes are kept
+// from the forward pass instead, which saves their recomputation (about a quarter of the
+// work); docs/memory.md gives the formulas.
+#ifndef GISP_MODEL_LLAMA_MODEL_H_
+#define GISP_MODEL_LLAMA_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gisp/backend/backend.h"
+#include "gisp/model/config.h"
+#include "gisp/model/grad_request.h"
+#include "gisp/model/weights.h"
+#include "gisp/model/workspace.h"
+
+namespace gisp {
+
+// One batch of sequences. Host or device tensors.
+struct Batch {
+  Tensor tokens;   // i32 [B, T]
+  Tensor targets;  // i32 [B, T]: the label of each position (-1: no loss there)
+  // f32 [B, T]: weight of each position's loss. Empty: 1 / (number of labelled positions), i.e.
+  // the mean token cross-entropy of the batch.
+  Tensor weights;
+};
+
+struct LossResult {
+  double loss = 0;         // sum over positions of weight * nll
+  double nll_sum = 0;      // sum of nll over labelled positions
+  int64_t labelled = 0;    // number of positions with a target
+};
+
+class LlamaModel {
+ public:
+  struct Options {
+    // Activations of this many bytes are kept between forward and backward instead of being
+    // recomputed; 0 = pure per-layer checkpointing.
+    int64_t keep_activation_bytes = int64_t{2} << 30;
+    // Logits are computed this many floats at a time.
+    int64_t logits_chunk_floats = int64_t{16} << 20;
+    // Element type of weights, gradients and activations. f32 on every real backend; f64 runs
+    // the model on the reference backend as a double-precision oracle (tests).
+    DType compute_dtype = DType::kF32;
+  };
+
+  // Copies `host_weights` (any float dtype, e.g. views into a memory-mapped checkpoint) onto the
+  // backend in the compute dtype (f32). Shapes must match `config` (checked; errors name the tensor).
+  static absl::StatusOr<std::unique_ptr<LlamaModel>> Create(const LlamaConfig& config,
+                                                            const LlamaWeights& host_weights,
+                                                            Backend* backend);
+  static absl::StatusOr<std::unique_ptr<LlamaModel>> Create(const LlamaConfig& config,
+                                                            const LlamaWeights& host_weights,
+                                                            Backend* backend, Options options);
+
+  const LlamaConfig& config() const { return config_; }
+  // The working weights (f32 on the backend's device). The pruner zeroes and compacts them; it
+  // must keep config().layers in step (see set_config).
+  LlamaWeights* mutable_weights() { return &weights_; }
+  const LlamaWeights& weights() const { return weights_; }
+  void set_config(const LlamaConfig& config) { config_ = config; }
+  Backend* backend() const { return backend_; }
+  Options* mutable_options() { return &options_; }
+
+  // Forward pass and loss. `nll` (optional, host f32 [B, T]) receives per-position NLL (0 where
+  // unlabelled); `logits` (optional, host f32 [B, T, V]) the logits.
+  absl::StatusOr<LossResult> Forward(const Batch& batch, Tensor* nll = nullptr,
+                                     Tensor* logits = nullptr);
+
+  // Forward and backward. Accumulates (+=) the gradients selected by `request` into `grads`
+  // (from AllocateGradients with the same request).
+  absl::StatusOr<LossResult> ForwardBackward(const Batch& batch, const GradRequest& request,
+                                             LlamaGradients* grads);
+
+  // Zero-filled f32 gradient tensors for what `request` selects (others left empty). With tied
+  // embeddings lm_head and embed share one tensor.
+  absl::StatusOr<LlamaGradients> AllocateGradients(const GradRequest& request);
+
+  // Frees the activation workspace (it is re-created on the next pass).
+  void ReleaseWorkspace() { workspace_.Clear(); }
+  size_t workspace_bytes() const { return workspace_.bytes(); }
+
+ private:
+  LlamaModel(const LlamaConfig& config, Backend* backend, Options options)
+      : config_(config),
+        backend_(backend),
+        options_(options),
+        workspace_(backend, options.compute_dtype) {}
+
+  absl::Status PrepareBatch(const Batch& batch, Tensor* tokens, Tensor* targets,
+                            Tensor* weights, LossResult* stats);
+  absl::Status EnsureRope(int64_t positions);
+  absl::StatusOr<LossResult> Run(const Batch& batch, const GradRequest* request,
+                                 LlamaGradients* grads, Tensor* nll, Tensor* logits);
+
+  LlamaConfig config_;
+  Backend* backend_;
+  Options options_;
+  LlamaWeights weights_;
+  Workspace workspace_;
+  Tensor rope_cos_, rope_sin_;  // device tables
+  int64_t rope_positions_ = 0;
+};
+
+}  // namespace gisp
+
+#endif  // GISP_MODEL_LLAMA_MODEL_H_

@@ -1,0 +1,235 @@
+// The whole model on the CPU backend (f32) against the same model on the reference backend in
+// f64 (a double-precision oracle independent of oneDNN and of the fast kernels), a
+// finite-difference check of the full backward pass in double, and the behaviour of
+// checkpointing, gradient selection and accumulation. PyTorch parity lives in
+// torch_parity_test.cc.
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <random>
+
+#include "gisp/backend/backend.h"
+#include "gisp/model/llama_model.h"
+#include "gisp/testing/compare.h"
+#include "gisp/testing/random_model.h"
+#include "gtest/gtest.h"
+
+namespace gisp {
+namespace {
+
+using testing::Compare;
+using testing::RandomBatch;
+using testing::RandomWeights;
+using testing::SmallConfig;
+
+LlamaConfig GqaConfig() {
+  LlamaConfig c = SmallConfig(/*vocab=*/53, /*hidden=*/30, /*layers=*/3, /*heads=*/6,
+                              /*kv=*/2, /*head_dim=*/6, /*ffn=*/37);
+  c.rope_theta = 500.0;
+  return c;
+}
+
+// A pruned-looking config: per-layer widths differ, a non-uniform KV map, an empty attention
+// block and an empty MLP.
+LlamaConfig PrunedConfig() {
+  LlamaConfig c = GqaConfig();
+  c.attention_bias = true;
+  c.layers[0] = {4, 2, {0, 1, 1, 1}, 19};
+  c.layers[1] = {0, 0, {}, 37};
+  c.layers[2] = {3, 1, {0, 0, 0}, 0};
+  return c;
+}
+
+std::unique_ptr<LlamaModel> MakeModel(const LlamaConfig& c, Backend* backend,
+                                      LlamaModel::Options options = {}) {
+  auto model = LlamaModel::Create(c, RandomWeights(c, 7), backend, options);
+  EXPECT_TRUE(model.ok()) << model.status();
+  return std::move(model).value();
+}
+
+void ExpectGradientsClose(const LlamaConfig& c, LlamaGradients* got, LlamaGradients* want,
+                          double max_nmse) {
+  std::vector<std::pair<std::string, Tensor>> a, b;
+  ForEachParameter(c, got, [&](const std::string& n, Tensor* t) { a.push_back({n, *t}); });
+  ForEachParameter(c, want, [&](const std::string& n, Tensor* t) { b.push_back({n, *t}); });
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].second.empty(), b[i].second.empty()) << a[i].first;
+    if (a[i].second.empty()) continue;
+    const testing::Diff d = Compare(a[i].second, b[i].second);
+    EXPECT_LE(d.nmse, max_nmse) << a[i].first << ": " << d.ToString();
+  }
+}
+
+class ModelTest : public ::testing::TestWithParam<LlamaConfig (*)()> {
+ protected:
+  std::unique_ptr<Backend> cpu_ = CreateCpuBackend().value();
+  std::unique_ptr<Backend> ref_ = CreateReferenceBackend();
+};
+
+TEST_P(ModelTest, CpuMatchesDoublePrecisionOracle) {
+  const LlamaConfig c = GetParam()();
+  LlamaModel::Options f64;
+  f64.compute_dtype = DType::kF64;
+  auto fast = MakeModel(c, cpu_.get());
+  auto oracle = MakeModel(c, ref_.get(), f64);
+  const Batch batch = RandomBatch(c, 2, 11, 3);
+  const GradRequest all = GradRequest::All(c);
+  LlamaGradients g_fast = fast->AllocateGradients(all).value();
+  LlamaGradients g_ref = oracle->AllocateGradients(all).value();
+  auto r_fast = fast->ForwardBackward(batch, all, &g_fast);
+  auto r_ref = oracle->ForwardBackward(batch, all, &g_ref);
+  ASSERT_TRUE(r_fast.ok()) << r_fast.status();
+  ASSERT_TRUE(r_ref.ok()) << r_ref.status();
+  EXPECT_NEAR(r_fast->loss, r_ref->loss, 1e-5 * r_ref->loss);
+  EXPECT_EQ(r_fast->labelled, 2 * 10);
+  ExpectGradientsClose(c, &g_fast, &g_ref, 1e-9);
+  Tensor logits_fast, logits_ref;
+  ASSERT_TRUE(fast->Forward(batch, nullptr, &logits_fast).ok());
+  ASSERT_TRUE(oracle->Forward(batch, nullptr, &logits_ref).ok());
+  EXPECT_LE(Compare(logits_fast, logits_ref).rel_inf, 1e-5);
+}
+
+TEST_P(ModelTest, FullBackwardMatchesFiniteDifferencesInDouble) {
+  const LlamaConfig c = GetParam()();
+  LlamaModel::Options f64;
+  f64.compute_dtype = DType::kF64;
+  auto model = MakeModel(c, ref_.get(), f64);
+  const Batch batch = RandomBatch(c, 2, 7, 5);
+  const GradRequest all = GradRequest::All(c);
+  LlamaGradients g = model->AllocateGradients(all).value();
+  ASSERT_TRUE(model->ForwardBackward(batch, all, &g).ok());
+  // Directional derivative along a random direction in every parameter tensor at once.
+  std::mt19937 rng(11);
+  std::vector<std::pair<Tensor, Tensor>> params;  // (weight, grad)
+  LlamaWeights* w = model->mutable_weights();
+  std::vector<Tensor> ws, gs;
+  ForEachParameter(c, w, [&](const std::string&, Tensor* t) { ws.push_back(*t); });
+  ForEachParameter(c, &g, [&](const std::string&, Tensor* t) { gs.push_back(*t); });
+  std::vector<std::vector<double>> dirs;
+  double analytic = 0;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<double> dir(static_cast<size_t>(ws[i].numel()));
+    for (size_t j = 0; j < dir.size(); ++j) {
+      dir[j] = u(rng);
+      analytic += dir[j] * gs[i].data<double>()[j];
+    }
+    dirs.push_back(std::move(dir));
+  }
+  auto shifted_loss = [&](double h) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      for (size_t j = 0; j < dirs[i].size(); ++j) ws[i].data<double>()[j] += h * dirs[i][j];
+    }
+    const double loss = model->Forward(batch).value().loss;
+    for (size_t i = 0; i < ws.size(); ++i) {
+      for (size_t j = 0; j < dirs[i].size(); ++j) ws[i].data<double>()[j] -= h * dirs[i][j];
+    }
+    return loss;
+  };
+  const double h = 1e-6;
+  const double numeric = (shifted_loss(h) - shifted_loss(-h)) / (2 * h);
+  EXPECT_NEAR(analytic, numeric, 1e-6 * std::max(1.0, std::fabs(numeric)))
+      << "analytic " << analytic << " numeric " << numeric;
+}
+
+TEST_P(ModelTest, CheckpointingDoesNotChangeResults) {
+  const LlamaConfig c = GetParam()();
+  // Recomputing a layer runs the same kernels on the same inputs: bit-identical gradients.
+  LlamaModel::Options recompute;
+  recompute.keep_activation_bytes = 0;
+  auto kept = MakeModel(c, cpu_.get());
+  auto checkpointed = MakeModel(c, cpu_.get(), recompute);
+  const Batch batch = RandomBatch(c, 3, 9, 8);
+  const GradRequest all = GradRequest::All(c);
+  LlamaGradients g1 = kept->AllocateGradients(all).value();
+  LlamaGradients g2 = checkpointed->AllocateGradients(all).value();
+  ASSERT_TRUE(kept->ForwardBackward(batch, all, &g1).ok());
+  ASSERT_TRUE(checkpointed->ForwardBackward(batch, all, &g2).ok());
+  ExpectGradientsClose(c, &g1, &g2, 0.0);
+}
+
+TEST_P(ModelTest, ChunkedLogitsGiveTheSameGradients) {
+  // Chunks change GEMM shapes (so rounding), not the math.
+  const LlamaConfig c = GetParam()();
+  LlamaModel::Options chunked;
+  chunked.logits_chunk_floats = 4 * c.vocab_size;
+  auto whole = MakeModel(c, cpu_.get());
+  auto parts = MakeModel(c, cpu_.get(), chunked);
+  const Batch batch = RandomBatch(c, 3, 9, 8);
+  const GradRequest all = GradRequest::All(c);
+  LlamaGradients g1 = whole->AllocateGradients(all).value();
+  LlamaGradients g2 = parts->AllocateGradients(all).value();
+  auto r1 = whole->ForwardBackward(batch, all, &g1);
+  auto r2 = parts->ForwardBackward(batch, all, &g2);
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_NEAR(r1->loss, r2->loss, 1e-6 * r1->loss);
+  ExpectGradientsClose(c, &g1, &g2, 1e-11);
+}
+
+TEST_P(ModelTest, SelectedGradientsEqualFullOnesAndAccumulate) {
+  const LlamaConfig c = GetParam()();
+  auto model = MakeModel(c, cpu_.get());
+  const Batch batch = RandomBatch(c, 2, 8, 9);
+  const GradRequest all = GradRequest::All(c);
+  LlamaGradients full = model->AllocateGradients(all).value();
+  ASSERT_TRUE(model->ForwardBackward(batch, all, &full).ok());
+  // Only the MLP of the top layer and o_proj of layer 1.
+  GradRequest some = GradRequest::Layers(c, 0);
+  some.layers[2] = kParamGate | kParamUp | kParamDown;
+  some.layers[1] = kParamO;
+  LlamaGradients part = model->AllocateGradients(some).value();
+  EXPECT_TRUE(part.embed.empty());
+  EXPECT_TRUE(part.layers[0].q_proj.empty());
+  EXPECT_TRUE(part.layers[1].q_proj.empty());
+  ASSERT_TRUE(model->ForwardBackward(batch, some, &part).ok());
+  EXPECT_LE(Compare(part.layers[2].down_proj, full.layers[2].down_proj).nmse, 1e-12);
+  EXPECT_LE(Compare(part.layers[1].o_proj, full.layers[1].o_proj).nmse, 1e-12);
+  // A second pass accumulates: twice the gradient.
+  ASSERT_TRUE(model->ForwardBackward(batch, some, &part).ok());
+  Tensor twice = testing::CopyAs(full.layers[1].o_proj, DType::kF32);
+  for (int64_t i = 0; i < twice.numel(); ++i) twice.f32()[i] *= 2;
+  EXPECT_LE(Compare(part.layers[1].o_proj, twice).nmse, 1e-12);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ModelTest, ::testing::Values(&GqaConfig, &PrunedConfig));
+
+TEST(ModelInputTest, TokenWeightsScaleTheLoss) {
+  const LlamaConfig c = GqaConfig();
+  auto cpu = CreateCpuBackend().value();
+  auto model = MakeModel(c, cpu.get());
+  Batch batch = RandomBatch(c, 2, 6, 4);
+  const double mean = model->Forward(batch).value().loss;
+  batch.weights = Tensor::Host({2, 6}).value();
+  for (int i = 0; i < 12; ++i) batch.weights.f32()[i] = 3.0f;  // sum instead of mean, x3
+  auto weighted = model->Forward(batch);
+  ASSERT_TRUE(weighted.ok());
+  EXPECT_NEAR(weighted->loss, 3.0 * 10 * mean, 1e-4 * weighted->loss);
+  EXPECT_NEAR(weighted->nll_sum, 10 * mean, 1e-4 * weighted->nll_sum);
+}
+
+TEST(ModelInputTest, BadTokensAreRejectedWithPosition) {
+  const LlamaConfig c = GqaConfig();
+  auto cpu = CreateCpuBackend().value();
+  auto model = MakeModel(c, cpu.get());
+  Batch batch = RandomBatch(c, 1, 5, 4);
+  batch.tokens.i32()[3] = 53;
+  auto r = model->Forward(batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("position 3"), std::string::npos) << r.status();
+}
+
+TEST(ModelInputTest, WrongWeightShapesAreRejected) {
+  const LlamaConfig c = GqaConfig();
+  LlamaWeights w = RandomWeights(c, 1);
+  w.layers[1].k_proj = Tensor::Host({7, 30}).value();
+  auto cpu = CreateCpuBackend().value();
+  auto model = LlamaModel::Create(c, w, cpu.get());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("model.layers.1.self_attn.k_proj.weight"),
+            std::string::npos)
+      << model.status();
+}
+
+}  // namespace
+}  // namespace gisp
