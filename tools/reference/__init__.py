@@ -1,0 +1,1 @@
+"""PyTorch reference implementation (test oracle) of the Llama-family decoder."""
