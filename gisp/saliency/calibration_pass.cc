@@ -1,0 +1,39 @@
+#include "gisp/saliency/calibration_pass.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "gisp/base/status.h"
+
+namespace gisp {
+
+absl::StatusOr<CalibrationPassResult> RunCalibrationPass(LlamaModel* model,
+                                                         const CalibrationBatches& data,
+                                                         const GradRequest& request,
+                                                         LlamaGradients* grads,
+                                                         const BatchCallback& on_batch) {
+  Backend* backend = model->backend();
+  std::vector<Tensor*> buffers;
+  ForEachParameter(model->config(), grads, [&](const std::string&, Tensor* t) {
+    if (!t->empty()) buffers.push_back(t);
+  });
+  for (Tensor* t : buffers) GISP_RETURN_IF_ERROR(backend->Fill(*t, 0.0f));
+  CalibrationPassResult result;
+  const int64_t total = static_cast<int64_t>(data.batches.size());
+  for (int64_t b = 0; b < total; ++b) {
+    GISP_ASSIGN_OR_RETURN(LossResult r, model->ForwardBackward(data.batches[b], request, grads));
+    const double mean = r.labelled > 0 ? r.nll_sum / static_cast<double>(r.labelled) : 0.0;
+    if (!std::isfinite(mean)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("calibration batch ", b, " has a non-finite loss (", mean, ")"));
+    }
+    result.batch_mean_nll.push_back(mean);
+    if (on_batch && !on_batch(b + 1, total)) {
+      return absl::CancelledError("cancelled during the calibration pass");
+    }
+  }
+  result.loss = CalibrationLoss(data, result.batch_mean_nll);
+  return result;
+}
+
+}  // namespace gisp
