@@ -1,0 +1,364 @@
+#include "gisp/prune/pruner.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "gisp/base/hash.h"
+#include "gisp/base/status.h"
+#include "gisp/prune/ranking.h"
+#include "gisp/prune/record.h"
+#include "gisp/prune/surgery.h"
+#include "gisp/saliency/calibration_pass.h"
+#include "gisp/saliency/unit_scores.h"
+
+namespace gisp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Host f32 copy of a device tensor.
+absl::StatusOr<Tensor> ToHost(Backend* be, const Tensor& t) {
+  GISP_ASSIGN_OR_RETURN(Tensor host, Tensor::Host(t.shape(), DType::kF32));
+  GISP_RETURN_IF_ERROR(be->Copy(host, t));
+  return host;
+}
+
+// Nonzero count of each row (rows = true) or column of a host f32 matrix.
+std::vector<int64_t> Nonzeros(const Tensor& m, bool rows) {
+  const int64_t r = m.dim(0), c = m.dim(1);
+  std::vector<int64_t> out(static_cast<size_t>(rows ? r : c), 0);
+  for (int64_t i = 0; i < r; ++i) {
+    for (int64_t j = 0; j < c; ++j) {
+      if (m.f32()[i * c + j] != 0.0f) ++out[static_cast<size_t>(rows ? i : j)];
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> Blocks(const std::vector<int64_t>& v, int64_t width) {
+  std::vector<int64_t> out(v.size() / static_cast<size_t>(width), 0);
+  for (size_t i = 0; i < v.size(); ++i) out[i / width] += v[i];
+  return out;
+}
+
+}  // namespace
+
+proto::PruneConfig DefaultPruneConfig() {
+  proto::PruneConfig c;
+  c.set_objective(proto::OBJECTIVE_LM);
+  c.set_ratio(0.7);
+  c.set_steps(112);
+  c.set_normalization(proto::NORMALIZATION_REFERENCE);
+  c.set_gqa_unit(proto::GQA_UNIT_QUERY_HEAD);
+  c.set_round_channels_to(0);
+  c.set_protect_first_fraction(0.1);
+  c.set_protect_last(true);
+  c.set_batch_size(2);
+  return c;
+}
+
+absl::Status ValidatePruneConfig(const proto::PruneConfig& c) {
+  GISP_CHECK_ARG(c.ratio() >= 0 && c.ratio() < 1, "ratio must be in [0, 1), got ", c.ratio());
+  GISP_CHECK_ARG(c.steps() >= 1 && c.steps() <= 100000, "steps must be in [1, 100000], got ",
+                 c.steps());
+  GISP_CHECK_ARG(c.batch_size() >= 1, "batch size must be at least 1, got ", c.batch_size());
+  GISP_CHECK_ARG(c.round_channels_to() >= 0 && c.round_channels_to() <= 4096,
+                 "channel rounding multiple must be in [0, 4096], got ", c.round_channels_to());
+  GISP_CHECK_ARG(c.protect_first_fraction() >= 0 && c.protect_first_fraction() <= 1,
+                 "protected first-layer fraction must be in [0, 1], got ",
+                 c.protect_first_fraction());
+  GISP_CHECK_ARG(proto::Objective_IsValid(c.objective()), "unknown objective ", c.objective());
+  GISP_CHECK_ARG(proto::Normalization_IsValid(c.normalization()), "unknown normalization ",
+                 c.normalization());
+  GISP_CHECK_ARG(proto::GqaUnit_IsValid(c.gqa_unit()), "unknown GQA unit ", c.gqa_unit());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ModelFingerprint(const LlamaModel& model) {
+  const LlamaConfig& c = model.config();
+  Fingerprint64 fp;
+  for (int64_t v : {c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.num_kv_heads,
+                    c.head_dim, c.intermediate_size}) {
+    fp.UpdateInt(v);
+  }
+  fp.UpdateDouble(c.rms_norm_eps);
+  fp.UpdateDouble(c.rope_theta);
+  fp.UpdateInt(static_cast<int64_t>(c.rope_scaling.type));
+  fp.UpdateDouble(c.rope_scaling.factor);
+  fp.UpdateInt(c.tie_word_embeddings);
+  LlamaWeights w = model.weights();
+  absl::Status status;
+  ForEachParameter(c, &w, [&](const std::string& name, Tensor* t) {
+    if (!status.ok()) return;
+    fp.Update(name);
+    auto host = ToHost(model.backend(), *t);
+    if (!host.ok()) {
+      status = host.status();
+      return;
+    }
+    fp.Update(host->raw(), host->bytes());
+  });
+  GISP_RETURN_IF_ERROR(status);
+  return fp.Hex();
+}
+
+absl::StatusOr<std::unique_ptr<Pruner>> Pruner::Create(LlamaModel* model,
+                                                       const CalibrationBatches* data,
+                                                       PrunerOptions options,
+                                                       const proto::Record* resume) {
+  GISP_RETURN_IF_ERROR(ValidatePruneConfig(options.config));
+  GISP_CHECK_ARG(data != nullptr && !data->batches.empty(), "pruner: no calibration batches");
+  std::unique_ptr<Pruner> p(new Pruner());
+  p->model_ = model;
+  p->data_ = data;
+  p->options_ = std::move(options);
+  GISP_RETURN_IF_ERROR(p->Init(resume));
+  return p;
+}
+
+absl::Status Pruner::Init(const proto::Record* resume) {
+  const proto::PruneConfig& cfg = options_.config;
+  dense_ = model_->config();
+  GISP_ASSIGN_OR_RETURN(space_, MakeUnitSpace(dense_, cfg.gqa_unit() == proto::GQA_UNIT_KV_GROUP,
+                                               cfg.protect_first_fraction(), cfg.protect_last()));
+  const double max_ratio = MaxPrunableRatio(space_);
+  if (cfg.ratio() > max_ratio) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ratio ", cfg.ratio(), " is too large: protected layers hold ", space_.protected_units(),
+        " of ", space_.size(), " units, so at most ", max_ratio, " can be pruned"));
+  }
+  schedule_ = LinearSchedule(cfg.ratio(), cfg.steps());
+
+  // Nonzero weights per unit, from the dense model (the sparsity numerator, method.md 5).
+  Backend* be = model_->backend();
+  const int64_t dh = dense_.head_dim;
+  unit_nnz_.assign(static_cast<size_t>(space_.size()), 0);
+  for (int64_t l = 0; l < space_.num_layers; ++l) {
+    const LayerWeights& w = model_->weights().layers[static_cast<size_t>(l)];
+    GISP_ASSIGN_OR_RETURN(Tensor q, ToHost(be, w.q_proj));
+    GISP_ASSIGN_OR_RETURN(Tensor k, ToHost(be, w.k_proj));
+    GISP_ASSIGN_OR_RETURN(Tensor v, ToHost(be, w.v_proj));
+    GISP_ASSIGN_OR_RETURN(Tensor o, ToHost(be, w.o_proj));
+    GISP_ASSIGN_OR_RETURN(Tensor gate, ToHost(be, w.gate_proj));
+    GISP_ASSIGN_OR_RETURN(Tensor up, ToHost(be, w.up_proj));
+    GISP_ASSIGN_OR_RETURN(Tensor down, ToHost(be, w.down_proj));
+    const std::vector<int64_t> qh = Blocks(Nonzeros(q, true), dh);
+    const std::vector<int64_t> oh = Blocks(Nonzeros(o, false), dh);
+    const std::vector<int64_t> kh = Blocks(Nonzeros(k, true), dh);
+    const std::vector<int64_t> vh = Blocks(Nonzeros(v, true), dh);
+    for (int64_t u = 0; u < space_.heads; ++u) {
+      int64_t& n = unit_nnz_[space_.HeadUnit(l, u)];
+      switch (space_.kind) {
+        case HeadUnitKind::kMha:
+          n = qh[u] + oh[u] + kh[u] + vh[u];
+          break;
+        case HeadUnitKind::kQueryHead:
+          n = qh[u] + oh[u];
+          break;
+        case HeadUnitKind::kKvGroup:
+          n = kh[u] + vh[u];
+          for (int64_t g = 0; g < space_.group; ++g) {
+            n += qh[u * space_.group + g] + oh[u * space_.group + g];
+          }
+          break;
+      }
+    }
+    if (space_.kind == HeadUnitKind::kQueryHead) {
+      for (int64_t j = 0; j < dense_.num_kv_heads; ++j) always_kept_nnz_ += kh[j] + vh[j];
+    }
+    const std::vector<int64_t> gr = Nonzeros(gate, true), ur = Nonzeros(up, true),
+                               dc = Nonzeros(down, false);
+    for (int64_t c = 0; c < space_.channels; ++c) {
+      unit_nnz_[space_.ChannelUnit(l, c)] = gr[c] + ur[c] + dc[c];
+    }
+  }
+
+  // The record's fixed part.
+  record_.set_format_version(kRecordFormatVersion);
+  record_.set_gisp_version(GispVersion());
+  *record_.mutable_config() = cfg;
+  proto::ModelInfo* mi = record_.mutable_model();
+  GISP_ASSIGN_OR_RETURN(std::string fingerprint, ModelFingerprint(*model_));
+  mi->set_fingerprint(fingerprint);
+  mi->set_model_type(dense_.model_type);
+  mi->set_num_layers(dense_.num_layers);
+  mi->set_hidden_size(dense_.hidden_size);
+  mi->set_num_heads(dense_.num_heads);
+  mi->set_num_kv_heads(dense_.num_kv_heads);
+  mi->set_head_dim(dense_.head_dim);
+  mi->set_intermediate_size(dense_.intermediate_size);
+  mi->set_vocab_size(dense_.vocab_size);
+  mi->set_decoder_parameters(dense_.DecoderParameters());
+  proto::CalibrationInfo* ci = record_.mutable_calibration();
+  ci->set_fingerprint(data_->fingerprint);
+  ci->set_sequences(data_->sequences);
+  ci->set_batches(static_cast<int64_t>(data_->batches.size()));
+  ci->set_labelled_tokens(data_->labelled_tokens);
+  ci->set_positive_sequences(data_->positives);
+  ci->set_negative_sequences(data_->negatives);
+  proto::UnitLayout* layout = record_.mutable_layout();
+  layout->set_num_layers(static_cast<int32_t>(space_.num_layers));
+  layout->set_head_units_per_layer(static_cast<int32_t>(space_.heads));
+  layout->set_channel_units_per_layer(static_cast<int32_t>(space_.channels));
+  for (bool p : space_.protected_layer) layout->add_protected_layer(p);
+  pruned_at_step_.assign(static_cast<size_t>(space_.size()), -1);
+  kept_ = ComputeKept(space_, dense_, std::vector<bool>(pruned_at_step_.size(), false));
+
+  if (resume == nullptr) return absl::OkStatus();
+  // Resume: same configuration, model and calibration data, then replay the pruned set.
+  GISP_RETURN_IF_ERROR(ValidateRecord(*resume, "resume record"));
+  auto mismatch = [](const std::string& what, const std::string& a, const std::string& b) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot resume: the record was made with a different ", what, " (record ", a,
+                     ", now ", b, ")"));
+  };
+  if (resume->model().fingerprint() != mi->fingerprint()) {
+    return mismatch("model (fingerprint)", resume->model().fingerprint(), mi->fingerprint());
+  }
+  if (resume->calibration().fingerprint() != ci->fingerprint()) {
+    return mismatch("calibration set (fingerprint)", resume->calibration().fingerprint(),
+                    ci->fingerprint());
+  }
+  if (resume->config().SerializeAsString() != cfg.SerializeAsString()) {
+    return mismatch("configuration", resume->config().ShortDebugString(), cfg.ShortDebugString());
+  }
+  if (resume->layout().SerializeAsString() != layout->SerializeAsString()) {
+    return mismatch("unit layout", resume->layout().ShortDebugString(), layout->ShortDebugString());
+  }
+  record_ = *resume;
+  pruned_at_step_.assign(resume->pruned_at_step().begin(), resume->pruned_at_step().end());
+  next_step_ = resume->steps_size();
+  return ApplyPruned(PrunedAtOrBefore(record_, next_step_ - 1));
+}
+
+double Pruner::SparsityOf(const std::vector<bool>& pruned) const {
+  int64_t kept = always_kept_nnz_;
+  for (size_t u = 0; u < pruned.size(); ++u) {
+    if (!pruned[u]) kept += unit_nnz_[u];
+  }
+  return 1.0 - static_cast<double>(kept) / static_cast<double>(dense_.DecoderParameters());
+}
+
+absl::Status Pruner::ApplyPruned(const std::vector<bool>& pruned) {
+  KeptStructure next = ComputeKept(space_, dense_, pruned);
+  if (options_.compact) {
+    GISP_RETURN_IF_ERROR(CompactModel(model_, kept_, next));
+  } else {
+    GISP_RETURN_IF_ERROR(MaskModel(model_, next));
+  }
+  kept_ = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status Pruner::Step() {
+  if (done()) return absl::FailedPreconditionError("all pruning steps are done");
+  const int32_t k = next_step_;
+  const double ratio = schedule_[static_cast<size_t>(k)];
+  const auto t0 = Clock::now();
+  StepTimes times;
+
+  GradRequest request = GradRequest::Layers(dense_, 0);
+  for (int64_t l = 0; l < space_.num_layers; ++l) {
+    if (!space_.protected_layer[l]) request.layers[static_cast<size_t>(l)] = ScoredParams(space_);
+  }
+  GISP_ASSIGN_OR_RETURN(LlamaGradients gbar, model_->AllocateGradients(request));
+  const double elapsed_before = elapsed_;
+  const double last_sparsity =
+      record_.steps_size() > 0 ? record_.steps(record_.steps_size() - 1).sparsity() : 0.0;
+  const double last_loss =
+      record_.steps_size() > 0 ? record_.steps(record_.steps_size() - 1).calibration_loss() : 0.0;
+  const int32_t steps_done_here = static_cast<int32_t>(times_.size());  // in this process
+  auto on_batch = [&](int64_t done_batches, int64_t total) {
+    if (!options_.progress) return true;
+    PruneProgress p;
+    p.step = k;
+    p.steps = total_steps();
+    p.batch = done_batches;
+    p.batches = total;
+    p.elapsed_seconds = elapsed_before + Since(t0);
+    // Work done in this process, in batches, extrapolated over what remains. Later steps are
+    // cheaper (compaction), so this errs on the long side.
+    const double work_done = static_cast<double>(steps_done_here * total + done_batches);
+    const double work_left = static_cast<double>((total_steps() - k) * total - done_batches);
+    p.eta_seconds = work_done > 0 ? p.elapsed_seconds / work_done * work_left : 0.0;
+    p.last_sparsity = last_sparsity;
+    p.last_loss = last_loss;
+    return options_.progress(p);
+  };
+  auto pass = RunCalibrationPass(model_, *data_, request, &gbar, on_batch);
+  if (!pass.ok()) return Annotate(pass.status(), absl::StrCat("step ", k));
+  times.gradient = Since(t0);
+
+  auto t1 = Clock::now();
+  std::vector<bool> pruned(pruned_at_step_.size());
+  for (size_t u = 0; u < pruned.size(); ++u) pruned[u] = pruned_at_step_[u] >= 0;
+  const KeptStructure layout =
+      options_.compact ? kept_
+                       : ComputeKept(space_, dense_, std::vector<bool>(pruned.size(), false));
+  const Normalizer normalizer = MakeNormalizer(space_, dense_, options_.config.normalization());
+  auto scores = ComputeUnitScores(space_, layout, *model_, gbar, pruned, normalizer);
+  if (!scores.ok()) return Annotate(scores.status(), absl::StrCat("step ", k));
+  times.scoring = Since(t1);
+
+  auto t2 = Clock::now();
+  GISP_ASSIGN_OR_RETURN(Threshold thr, GlobalThreshold(scores->normalized, ratio));
+  ApplyThreshold(space_, scores->normalized, thr.tau, k, &pruned_at_step_);
+  RoundKeptChannels(space_, scores->normalized, k, options_.config.round_channels_to(),
+                    &pruned_at_step_);
+  for (size_t u = 0; u < pruned.size(); ++u) pruned[u] = pruned_at_step_[u] >= 0;
+  times.ranking = Since(t2);
+
+  auto t3 = Clock::now();
+  gbar = LlamaGradients();  // free Gbar before compaction allocates the new weights
+  GISP_RETURN_IF_ERROR(ApplyPruned(pruned));
+  times.compaction = Since(t3);
+
+  proto::StepRecord* st = record_.add_steps();
+  st->set_index(k);
+  st->set_target_ratio(ratio);
+  st->set_threshold(thr.tau);
+  int64_t pruned_count = 0;
+  for (bool p : pruned) pruned_count += p;
+  st->set_pruned_units(pruned_count);
+  st->set_sparsity(SparsityOf(pruned));
+  st->set_calibration_loss(pass->loss);
+  for (int64_t l = 0; l < space_.num_layers; ++l) {
+    st->add_kept_heads(static_cast<int32_t>(kept_.shapes[l].n_heads));
+    st->add_kept_channels(static_cast<int32_t>(kept_.shapes[l].intermediate));
+  }
+  record_.mutable_pruned_at_step()->Assign(pruned_at_step_.begin(), pruned_at_step_.end());
+  last_raw_ = std::move(scores->raw);
+  last_scores_ = std::move(scores->normalized);
+  ++next_step_;
+  times.total = Since(t0);
+  elapsed_ += times.total;
+  times_.push_back(times);
+  if (options_.checkpoint) GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
+  return absl::OkStatus();
+}
+
+absl::Status Pruner::FinalLoss() {
+  std::vector<double> means;
+  for (const Batch& batch : data_->batches) {
+    GISP_ASSIGN_OR_RETURN(LossResult r, model_->Forward(batch));
+    means.push_back(r.labelled > 0 ? r.nll_sum / static_cast<double>(r.labelled) : 0.0);
+  }
+  record_.set_final_calibration_loss(CalibrationLoss(*data_, means));
+  return absl::OkStatus();
+}
+
+absl::Status Pruner::Run() {
+  while (!done()) GISP_RETURN_IF_ERROR(Step());
+  if (!record_.complete()) {
+    GISP_RETURN_IF_ERROR(FinalLoss());
+    record_.set_complete(true);
+    if (options_.checkpoint) GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gisp

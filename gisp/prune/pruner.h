@@ -1,0 +1,113 @@
+// Pruner: the GISP loop (method.md sections 2-5). Each step runs a calibration pass with the
+// current subnetwork, scores every unit, ranks all units globally against the schedule's ratio,
+// prunes everything at or below the threshold, measures decoder sparsity and shrinks the working
+// model (compaction) so the next step is cheaper. The record grows by one step each time and
+// is handed to a checkpoint hook, so a killed run resumes from the last completed step with a
+// bit-identical result.
+#ifndef GISP_PRUNE_PRUNER_H_
+#define GISP_PRUNE_PRUNER_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gisp/data/sequences.h"
+#include "gisp/model/llama_model.h"
+#include "gisp/proto/gisp.pb.h"
+#include "gisp/prune/units.h"
+
+namespace gisp {
+
+// The released code's defaults (method.md): rho 0.7, n 112, reference normalization, query-head
+// units under GQA, first floor(0.1 L) and the last layer protected, batch 2.
+proto::PruneConfig DefaultPruneConfig();
+
+// Checks every option; errors name the option and the allowed range.
+absl::Status ValidatePruneConfig(const proto::PruneConfig& config);
+
+struct PruneProgress {
+  int32_t step = 0;        // the step being computed (0-based)
+  int32_t steps = 0;       // total steps
+  int64_t batch = 0;       // calibration batches done in this step
+  int64_t batches = 0;     // calibration batches per step
+  double elapsed_seconds = 0;
+  double eta_seconds = 0;  // estimate for the whole run
+  double last_sparsity = 0;
+  double last_loss = 0;
+};
+// Return false to cancel; the pruner then stops with a Cancelled status and keeps the record of
+// the completed steps.
+using ProgressCallback = std::function<bool(const PruneProgress&)>;
+
+struct StepTimes {
+  double total = 0, gradient = 0, scoring = 0, ranking = 0, compaction = 0;
+};
+
+struct PrunerOptions {
+  proto::PruneConfig config = DefaultPruneConfig();
+  // Physically drop pruned rows and columns after each step (same results, less work). When
+  // false the model stays dense and pruned parts are zeroed, as the released code does.
+  bool compact = true;
+  ProgressCallback progress;
+  // Called with the record after every completed step (the CLI writes it to disk).
+  std::function<absl::Status(const proto::Record&)> checkpoint;
+};
+
+class Pruner {
+ public:
+  // `model` must be the dense model; the pruner prunes it in place (it becomes the working
+  // subnetwork) and must outlive nothing else: both `model` and `data` must outlive the pruner.
+  // With `resume`, the record of an earlier run with the same configuration, model and data is
+  // continued after its last completed step (mismatches are errors naming the field).
+  static absl::StatusOr<std::unique_ptr<Pruner>> Create(LlamaModel* model,
+                                                        const CalibrationBatches* data,
+                                                        PrunerOptions options,
+                                                        const proto::Record* resume = nullptr);
+
+  // Runs the next step. FailedPrecondition when all steps are done.
+  absl::Status Step();
+  // Runs the remaining steps, then the final calibration loss.
+  absl::Status Run();
+
+  bool done() const { return next_step_ >= static_cast<int32_t>(schedule_.size()); }
+  int32_t next_step() const { return next_step_; }
+  int32_t total_steps() const { return static_cast<int32_t>(schedule_.size()); }
+  const proto::Record& record() const { return record_; }
+  const UnitSpace& units() const { return space_; }
+  // Scores of the last completed step: raw sums of |W * Gbar| and normalized values.
+  const std::vector<double>& last_raw_scores() const { return last_raw_; }
+  const std::vector<double>& last_scores() const { return last_scores_; }
+  const std::vector<StepTimes>& step_times() const { return times_; }
+  // Decoder sparsity if `pruned` units were removed from the original model.
+  double SparsityOf(const std::vector<bool>& pruned) const;
+
+ private:
+  Pruner() = default;
+  absl::Status Init(const proto::Record* resume);
+  absl::Status ApplyPruned(const std::vector<bool>& pruned);
+  absl::Status FinalLoss();
+
+  LlamaModel* model_ = nullptr;
+  const CalibrationBatches* data_ = nullptr;
+  PrunerOptions options_;
+  LlamaConfig dense_;
+  UnitSpace space_;
+  std::vector<double> schedule_;
+  std::vector<int64_t> unit_nnz_;  // nonzero decoder-linear weights owned by each unit
+  int64_t always_kept_nnz_ = 0;    // K/V weights under query-head units
+  proto::Record record_;
+  std::vector<int32_t> pruned_at_step_;
+  KeptStructure kept_;  // the working model's current layout
+  int32_t next_step_ = 0;
+  std::vector<double> last_raw_, last_scores_;
+  std::vector<StepTimes> times_;
+  double elapsed_ = 0;
+};
+
+// The model fingerprint stored in records: the dense shape and every weight value (as f32).
+absl::StatusOr<std::string> ModelFingerprint(const LlamaModel& model);
+
+}  // namespace gisp
+
+#endif  // GISP_PRUNE_PRUNER_H_

@@ -1,0 +1,50 @@
+// The record of a pruning run (gisp.proto Record): per unit the step that pruned it, per step
+// the measured sparsity and calibration loss, fingerprints of the model and the calibration data,
+// and the full configuration. Materializing any step's subnetwork needs only the record and the
+// original model ("prune once, deploy many"). Binary protobuf or JSON, written atomically.
+#ifndef GISP_PRUNE_RECORD_H_
+#define GISP_PRUNE_RECORD_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gisp/model/config.h"
+#include "gisp/proto/gisp.pb.h"
+#include "gisp/prune/units.h"
+
+namespace gisp {
+
+constexpr uint32_t kRecordFormatVersion = 1;
+
+// The version string stored in records ("0.1.0").
+const char* GispVersion();
+
+// Writes the record: JSON when `path` ends in ".json", binary protobuf otherwise. Atomic.
+absl::Status SaveRecord(const proto::Record& record, const std::string& path);
+// Reads either format (JSON is recognized by its leading '{'). Validates the structure: unit
+// count, step indices, sparsity values. Errors name the file and the field.
+absl::StatusOr<proto::Record> LoadRecord(const std::string& path);
+// Serializations used by the C API and the bindings.
+std::string RecordToBinary(const proto::Record& record);
+absl::StatusOr<std::string> RecordToJson(const proto::Record& record);
+absl::StatusOr<proto::Record> RecordFromBytes(const std::string& bytes, const std::string& source);
+
+// Checks internal consistency (sizes, step indices in range, sparsity monotone).
+absl::Status ValidateRecord(const proto::Record& record, const std::string& source);
+
+// The unit space the record was made in, re-derived from its layout.
+UnitSpace RecordUnitSpace(const proto::Record& record, const LlamaConfig& dense);
+
+// Units pruned at or before `step` (step -1: none).
+std::vector<bool> PrunedAtOrBefore(const proto::Record& record, int32_t step);
+
+// The completed step whose measured sparsity is nearest to `target` (ties: the earlier step).
+// Errors when the record has no steps or `target` lies above every recorded sparsity by more than
+// `tolerance` (the run did not reach it).
+absl::StatusOr<int32_t> NearestStep(const proto::Record& record, double target,
+                                    double tolerance = 0.02);
+
+}  // namespace gisp
+
+#endif  // GISP_PRUNE_RECORD_H_

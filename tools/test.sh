@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every gisp test suite and prints one summary line at the end: "N passed, N failed".
+#   C++ (gtest, through `bazel test //...`), and the C, Rust, Go and Python binding suites
+#   when their directories exist. Installs what the tests need first (tools/setup.sh).
+# Exit status: 0 when everything passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+echo "== C++ tests (bazel test //...)"
+bazel test //... 2>&1 | tee "$results/bazel.log" | grep -E '^//|^Executed|ERROR' || true
+bazel_rc=${PIPESTATUS[0]}
+
+# Count test cases from the JUnit XML every test target writes (gtest and pytest alike).
+/usr/bin/python3 tools/ci/count_junit.py bazel-testlogs > "$results/bazel.count" || echo "0 0" > "$results/bazel.count"
+read -r passed failed < "$results/bazel.count"
+# A target that failed to build or timed out has no test cases: count it as one failure.
+broken=$(grep -cE '^//\S+ .*(FAILED TO BUILD|NO STATUS|TIMEOUT)' "$results/bazel.log" || true)
+failed=$((failed + broken))
+if [ "$bazel_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+for suite in tools/ci/suite_*.sh; do
+  [ -e "$suite" ] || continue
+  name=$(basename "$suite" .sh)
+  echo "== ${name#suite_} tests"
+  if out=$("$suite" 2>&1); then :; fi
+  echo "$out" | tail -n 40
+  counts=$(echo "$out" | grep -E '^SUITE-COUNT [0-9]+ [0-9]+$' | tail -n 1)
+  if [ -n "$counts" ]; then
+    set -- $counts
+    passed=$((passed + $2))
+    failed=$((failed + $3))
+  else
+    failed=$((failed + 1))
+  fi
+done
+
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
