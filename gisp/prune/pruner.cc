@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "gisp/base/hash.h"
 #include "gisp/base/status.h"
+#include "gisp/prune/fingerprint.h"
 #include "gisp/prune/ranking.h"
 #include "gisp/prune/record.h"
 #include "gisp/prune/surgery.h"
@@ -76,34 +76,6 @@ absl::Status ValidatePruneConfig(const proto::PruneConfig& c) {
                  c.normalization());
   GISP_CHECK_ARG(proto::GqaUnit_IsValid(c.gqa_unit()), "unknown GQA unit ", c.gqa_unit());
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ModelFingerprint(const LlamaModel& model) {
-  const LlamaConfig& c = model.config();
-  Fingerprint64 fp;
-  for (int64_t v : {c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.num_kv_heads,
-                    c.head_dim, c.intermediate_size}) {
-    fp.UpdateInt(v);
-  }
-  fp.UpdateDouble(c.rms_norm_eps);
-  fp.UpdateDouble(c.rope_theta);
-  fp.UpdateInt(static_cast<int64_t>(c.rope_scaling.type));
-  fp.UpdateDouble(c.rope_scaling.factor);
-  fp.UpdateInt(c.tie_word_embeddings);
-  LlamaWeights w = model.weights();
-  absl::Status status;
-  ForEachParameter(c, &w, [&](const std::string& name, Tensor* t) {
-    if (!status.ok()) return;
-    fp.Update(name);
-    auto host = ToHost(model.backend(), *t);
-    if (!host.ok()) {
-      status = host.status();
-      return;
-    }
-    fp.Update(host->raw(), host->bytes());
-  });
-  GISP_RETURN_IF_ERROR(status);
-  return fp.Hex();
 }
 
 absl::StatusOr<std::unique_ptr<Pruner>> Pruner::Create(LlamaModel* model,

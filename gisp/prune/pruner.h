@@ -105,9 +105,6 @@ class Pruner {
   double elapsed_ = 0;
 };
 
-// The model fingerprint stored in records: the dense shape and every weight value (as f32).
-absl::StatusOr<std::string> ModelFingerprint(const LlamaModel& model);
-
 }  // namespace gisp
 
 #endif  // GISP_PRUNE_PRUNER_H_
