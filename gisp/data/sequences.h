@@ -42,6 +42,10 @@ struct CalibrationBatches {
   int64_t negatives = 0;
   int64_t labelled_tokens = 0;
   std::string fingerprint;  // hash of every token, target and weight (16 hex digits)
+  // Where the sequences came from, copied into the record (informational).
+  std::string source = "tokens";  // "text-windows", "qa-jsonl", "multiple-choice-jsonl", "tokens"
+  int64_t window_tokens = 0;
+  uint64_t seed = 0;
 };
 
 // Groups sequences into batches of up to `batch_size` (margin: positives and negatives never

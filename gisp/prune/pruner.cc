@@ -172,6 +172,9 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   ci->set_labelled_tokens(data_->labelled_tokens);
   ci->set_positive_sequences(data_->positives);
   ci->set_negative_sequences(data_->negatives);
+  ci->set_source(data_->source);
+  ci->set_window_tokens(data_->window_tokens);
+  ci->set_seed(data_->seed);
   proto::UnitLayout* layout = record_.mutable_layout();
   layout->set_num_layers(static_cast<int32_t>(space_.num_layers));
   layout->set_head_units_per_layer(static_cast<int32_t>(space_.heads));

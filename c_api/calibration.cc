@@ -1,0 +1,128 @@
+// Calibration sources.
+#include "absl/strings/str_cat.h"
+#include "c_api/internal.h"
+#include "gisp/base/status.h"
+#include "gisp/data/calibration_sources.h"
+
+using gisp::capi::Guard;
+
+namespace {
+
+// The pad id: the tokenizer's EOS when it has one (any valid id works: padding sits after the
+// labelled tokens of a causal model), else 0.
+int32_t PadId(const gisp::Tokenizer* tok) { return tok->eos_id() >= 0 ? tok->eos_id() : 0; }
+
+}  // namespace
+
+extern "C" {
+
+gisp_status* gisp_calibration_text_windows(gisp_model* model, const char* path,
+                                           int64_t window_tokens, int64_t count, uint64_t seed,
+                                           gisp_calibration** out) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(path);
+  GISP_C_REQUIRE(out);
+  return Guard(__func__, [&]() -> absl::Status {
+    GISP_ASSIGN_OR_RETURN(const gisp::Tokenizer* tok, gisp::capi::GetTokenizer(model));
+    gisp::TextWindowOptions options;
+    options.window_tokens = window_tokens;
+    options.count = count;
+    options.seed = seed;
+    auto data = std::make_unique<gisp_calibration>();
+    GISP_ASSIGN_OR_RETURN(data->sequences, gisp::TextWindows(path, *tok, options));
+    data->source = "text-windows";
+    data->window_tokens = window_tokens;
+    data->seed = seed;
+    data->pad_id = PadId(tok);
+    *out = data.release();
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path, int64_t limit,
+                                       gisp_calibration** out) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(path);
+  GISP_C_REQUIRE(out);
+  return Guard(__func__, [&]() -> absl::Status {
+    GISP_ASSIGN_OR_RETURN(const gisp::Tokenizer* tok, gisp::capi::GetTokenizer(model));
+    gisp::QaOptions options;
+    options.limit = limit;
+    auto data = std::make_unique<gisp_calibration>();
+    GISP_ASSIGN_OR_RETURN(data->sequences, gisp::QaPairs(path, *tok, options));
+    data->source = "qa-jsonl";
+    data->pad_id = PadId(tok);
+    *out = data.release();
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model, const char* path,
+                                                    int64_t limit, gisp_calibration** out) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(path);
+  GISP_C_REQUIRE(out);
+  return Guard(__func__, [&]() -> absl::Status {
+    GISP_ASSIGN_OR_RETURN(const gisp::Tokenizer* tok, gisp::capi::GetTokenizer(model));
+    GISP_ASSIGN_OR_RETURN(std::vector<gisp::MultipleChoiceItem> items,
+                          gisp::ReadMultipleChoiceJsonl(path, limit));
+    auto data = std::make_unique<gisp_calibration>();
+    GISP_ASSIGN_OR_RETURN(data->sequences, gisp::MultipleChoiceCandidates(items, *tok));
+    data->source = "multiple-choice-jsonl";
+    data->pad_id = PadId(tok);
+    *out = data.release();
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_calibration_from_tokens(size_t num_sequences, const int32_t* const* tokens,
+                                          const size_t* lengths,
+                                          const uint8_t* const* label_masks,
+                                          const uint8_t* positive, gisp_calibration** out) {
+  GISP_C_REQUIRE(out);
+  if (num_sequences > 0) {
+    GISP_C_REQUIRE(tokens);
+    GISP_C_REQUIRE(lengths);
+  }
+  return Guard(__func__, [&]() -> absl::Status {
+    if (num_sequences == 0) {
+      return absl::InvalidArgumentError("gisp_calibration_from_tokens: no sequences");
+    }
+    auto data = std::make_unique<gisp_calibration>();
+    for (size_t i = 0; i < num_sequences; ++i) {
+      if (tokens[i] == nullptr && lengths[i] > 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("gisp_calibration_from_tokens: tokens[", i, "] is NULL"));
+      }
+      std::vector<int32_t> ids(tokens[i], tokens[i] + lengths[i]);
+      for (size_t t = 0; t < ids.size(); ++t) {
+        if (ids[t] < 0) {
+          return absl::InvalidArgumentError(absl::StrCat("gisp_calibration_from_tokens: token ",
+                                                         ids[t], " at sequence ", i,
+                                                         " position ", t, " is negative"));
+        }
+      }
+      gisp::LabelledSequence s;
+      s.targets.assign(ids.size(), -1);
+      for (size_t t = 1; t < ids.size(); ++t) {
+        const bool labelled = label_masks == nullptr || label_masks[i] == nullptr ||
+                              label_masks[i][t] != 0;
+        if (labelled) s.targets[t - 1] = ids[t];
+      }
+      s.tokens = std::move(ids);
+      s.positive = positive == nullptr || positive[i] != 0;
+      data->sequences.push_back(std::move(s));
+    }
+    data->source = "tokens";
+    *out = data.release();
+    return absl::OkStatus();
+  });
+}
+
+size_t gisp_calibration_num_sequences(const gisp_calibration* data) {
+  return data == nullptr ? 0 : data->sequences.size();
+}
+
+void gisp_calibration_free(gisp_calibration* data) { delete data; }
+
+}  // extern "C"

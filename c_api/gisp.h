@@ -1,0 +1,361 @@
+/*
+ * gisp.h: the C ABI of gisp, a native library that prunes Llama-family language models with
+ * Global Iterative Structured Pruning (GISP). This is the only public header; the Rust, Go and
+ * Python bindings and the `prune` CLI are built on it alone.
+ *
+ * Conventions (see docs/c_api.md for a tutorial and docs/abi_policy.md for evolution rules):
+ *  - Every fallible call returns a `gisp_status*`: NULL means success; otherwise the caller owns
+ *    the status and frees it with gisp_status_free(). Out-parameters are left untouched on error.
+ *  - Objects are opaque handles created by `*_create` / `*_load` and destroyed by `*_free`;
+ *    every `*_free` accepts NULL.
+ *  - Nothing aborts, exits or throws across this boundary: internal failures come back as
+ *    GISP_INTERNAL.
+ *  - Strings are UTF-8 and NUL-terminated. Strings and buffers returned by gisp are freed with
+ *    gisp_string_free() / gisp_buffer_free().
+ *  - Thread safety: a handle may be used from any thread, but by one thread at a time, unless a
+ *    function says otherwise. Different handles may be used concurrently. A gisp_status is
+ *    immutable and may be read from any thread. There is no thread-local "last error".
+ *  - Enums and status codes are append-only; values never change meaning.
+ */
+#ifndef GISP_C_API_GISP_H_
+#define GISP_C_API_GISP_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GISP_VERSION_MAJOR 0
+#define GISP_VERSION_MINOR 1
+#define GISP_VERSION_PATCH 0
+/* Bumped only when a change breaks binary compatibility; bindings check it at load time. */
+#define GISP_ABI_VERSION 1
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GISP_API __attribute__((visibility("default")))
+#else
+#define GISP_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Status
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct gisp_status gisp_status;
+
+/* Append-only. */
+typedef enum gisp_code {
+  GISP_OK = 0,
+  GISP_INVALID_ARGUMENT = 1,   /* a bad value, file content or option; the message names it */
+  GISP_NOT_FOUND = 2,          /* a missing file or tensor */
+  GISP_FAILED_PRECONDITION = 3, /* e.g. a record from another model or calibration set */
+  GISP_OUT_OF_RANGE = 4,       /* e.g. a target sparsity the run did not reach */
+  GISP_UNIMPLEMENTED = 5,      /* an unsupported architecture, dtype or option value */
+  GISP_UNAVAILABLE = 6,        /* e.g. CUDA requested but not built in or no GPU */
+  GISP_RESOURCE_EXHAUSTED = 7, /* out of memory */
+  GISP_PERMISSION_DENIED = 8,  /* a file or directory cannot be written */
+  GISP_CANCELLED = 9,          /* the progress callback returned false */
+  GISP_INTERNAL = 10,          /* a gisp bug; please report it with the message */
+  GISP_DATA_LOSS = 11,
+  GISP_UNKNOWN = 12
+} gisp_code;
+
+/* The code of `status` (GISP_OK for NULL). Thread-safe. */
+GISP_API gisp_code gisp_status_code(const gisp_status* status);
+/* The message of `status` ("" for NULL). Owned by the status; valid until it is freed. */
+GISP_API const char* gisp_status_message(const gisp_status* status);
+/* Frees `status`. Accepts NULL. */
+GISP_API void gisp_status_free(gisp_status* status);
+/* A stable lower-case name of `code`, e.g. "invalid_argument". Static storage. */
+GISP_API const char* gisp_code_name(gisp_code code);
+
+/* Frees a string returned by gisp. Accepts NULL. */
+GISP_API void gisp_string_free(char* s);
+/* Frees a byte buffer returned by gisp. Accepts NULL. */
+GISP_API void gisp_buffer_free(uint8_t* data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Version and logging
+ * ------------------------------------------------------------------------------------------- */
+
+/* "0.1.0". Static storage. Thread-safe. */
+GISP_API const char* gisp_version_string(void);
+/* GISP_ABI_VERSION of the library actually loaded (compare with the header's). Thread-safe. */
+GISP_API uint32_t gisp_abi_version(void);
+
+typedef enum gisp_log_level {
+  GISP_LOG_DEBUG = 0,
+  GISP_LOG_INFO = 1,
+  GISP_LOG_WARNING = 2,
+  GISP_LOG_ERROR = 3
+} gisp_log_level;
+
+/* Receives gisp's log messages. `message` is valid only during the call. May be called from
+ * any thread that is inside a gisp call. */
+typedef void (*gisp_log_fn)(gisp_log_level level, const char* message, void* user_data);
+
+/* Installs the process-wide log callback (NULL: discard, the default). Messages below
+ * `min_level` are dropped. Thread-safe; `user_data` must stay valid until replaced. */
+GISP_API void gisp_set_log_callback(gisp_log_fn fn, gisp_log_level min_level, void* user_data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Models
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct gisp_model gisp_model;
+
+typedef enum gisp_device {
+  GISP_DEVICE_CPU = 0,
+  GISP_DEVICE_CUDA = 1
+} gisp_device;
+
+typedef enum gisp_dtype {
+  GISP_DTYPE_F32 = 0,
+  GISP_DTYPE_BF16 = 1,
+  GISP_DTYPE_F16 = 2,
+  GISP_DTYPE_AUTO = 100 /* export: the checkpoint's own dtype */
+} gisp_dtype;
+
+/* Loads an HF model directory (config.json, model.safetensors or shards + index, and
+ * tokenizer.model or tokenizer.json if present). Weights are memory-mapped; a working copy is
+ * placed on `device` (index `device_index` for CUDA). Errors name the file and field.
+ * The caller owns `*out` (gisp_model_free). */
+GISP_API gisp_status* gisp_model_load(const char* model_dir, gisp_device device, int device_index,
+                                      gisp_model** out);
+/* Frees the model. Accepts NULL. Must not be called while a pruner uses it. */
+GISP_API void gisp_model_free(gisp_model* model);
+
+/* Append-only. */
+typedef enum gisp_model_field {
+  GISP_MODEL_VOCAB_SIZE = 0,
+  GISP_MODEL_HIDDEN_SIZE = 1,
+  GISP_MODEL_NUM_LAYERS = 2,
+  GISP_MODEL_NUM_HEADS = 3,
+  GISP_MODEL_NUM_KV_HEADS = 4,
+  GISP_MODEL_HEAD_DIM = 5,
+  GISP_MODEL_INTERMEDIATE_SIZE = 6,
+  GISP_MODEL_TOTAL_PARAMETERS = 7,   /* current (pruned) widths */
+  GISP_MODEL_DECODER_PARAMETERS = 8, /* current widths, decoder layers only */
+  GISP_MODEL_MAX_POSITIONS = 9
+} gisp_model_field;
+
+/* Reads one integer property of the model's configuration (dense sizes; parameter counts
+ * follow the current, possibly pruned, widths). */
+GISP_API gisp_status* gisp_model_get_int(const gisp_model* model, gisp_model_field field,
+                                         int64_t* out);
+/* The model's config.json as gisp would write it (with per_layer_config when pruned).
+ * The caller frees `*json` with gisp_string_free. */
+GISP_API gisp_status* gisp_model_config_json(const gisp_model* model, char** json);
+
+/* Tokenizes `text` with the model's tokenizer (add_special_tokens: the tokenizer's BOS etc.).
+ * `*ids` is allocated by gisp (free with gisp_buffer_free((uint8_t*)ids)); `*count` tokens. */
+GISP_API gisp_status* gisp_model_tokenize(gisp_model* model, const char* text,
+                                          bool add_special_tokens, int32_t** ids, size_t* count);
+
+/* ---------------------------------------------------------------------------------------------
+ * Calibration data
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct gisp_calibration gisp_calibration;
+
+/* Random windows of `window_tokens` tokens from a text file (one document) or a JSONL file (one
+ * document per line in field "text"), `count` of them, drawn with `seed` as the paper samples
+ * C4. Loss on every next-token prediction (objective "lm"). */
+GISP_API gisp_status* gisp_calibration_text_windows(gisp_model* model, const char* path,
+                                                    int64_t window_tokens, int64_t count,
+                                                    uint64_t seed, gisp_calibration** out);
+/* {"question": ..., "answer": ...} JSONL rendered as "Q: {question}\nA: {answer}", loss on the
+ * answer tokens (objective "answer-only"). `limit` > 0 keeps the first `limit` pairs. */
+GISP_API gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path,
+                                                int64_t limit, gisp_calibration** out);
+/* {"context": ..., "choices": [...], "label": i} JSONL: every candidate, loss on the choice's
+ * tokens, correct candidates positive (objective "margin"). */
+GISP_API gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model, const char* path,
+                                                             int64_t limit,
+                                                             gisp_calibration** out);
+/* Caller-provided token sequences. `tokens[i]` has `lengths[i]` ids. `label_masks` (NULL: every
+ * token after the first) marks with 1 the tokens whose prediction carries loss, so
+ * label_masks[i][0] is ignored. `positive` (NULL: all positive) marks correct candidates for the
+ * margin objective. Everything is copied. */
+GISP_API gisp_status* gisp_calibration_from_tokens(size_t num_sequences,
+                                                   const int32_t* const* tokens,
+                                                   const size_t* lengths,
+                                                   const uint8_t* const* label_masks,
+                                                   const uint8_t* positive,
+                                                   gisp_calibration** out);
+GISP_API size_t gisp_calibration_num_sequences(const gisp_calibration* data);
+/* Frees the calibration set. Accepts NULL. Must not be called while a pruner uses it. */
+GISP_API void gisp_calibration_free(gisp_calibration* data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Prune configuration (defaults reproduce the GISP authors' released code)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct gisp_prune_config gisp_prune_config;
+
+typedef enum gisp_objective {
+  GISP_OBJECTIVE_LM = 0,
+  GISP_OBJECTIVE_ANSWER_ONLY = 1,
+  GISP_OBJECTIVE_MARGIN = 2
+} gisp_objective;
+
+typedef enum gisp_normalization {
+  GISP_NORMALIZATION_REFERENCE = 0, /* heads / (4 d_head d_model), channels / (3 d_ff) */
+  GISP_NORMALIZATION_PAPER = 1,     /* heads / (4 d_head d_model), channels / (3 d_model) */
+  GISP_NORMALIZATION_NONE = 2
+} gisp_normalization;
+
+typedef enum gisp_gqa_unit {
+  GISP_GQA_UNIT_QUERY_HEAD = 0, /* one unit per query head, K/V kept */
+  GISP_GQA_UNIT_KV_GROUP = 1    /* one unit per KV head and its query heads */
+} gisp_gqa_unit;
+
+/* A configuration with the defaults: objective lm, ratio 0.7, 112 steps, reference
+ * normalization, query-head units, first floor(0.1 L) and the last layer protected, batch size
+ * 2, no channel rounding, compaction on. */
+GISP_API gisp_status* gisp_prune_config_create(gisp_prune_config** out);
+GISP_API void gisp_prune_config_free(gisp_prune_config* config);
+/* Setters validate their argument (InvalidArgument naming the option and the allowed range). */
+GISP_API gisp_status* gisp_prune_config_set_objective(gisp_prune_config* c, gisp_objective v);
+/* rho, in [0, 1): fraction of units pruned after the last step. */
+GISP_API gisp_status* gisp_prune_config_set_ratio(gisp_prune_config* c, double v);
+/* n >= 1: number of steps (1 = one-shot). */
+GISP_API gisp_status* gisp_prune_config_set_steps(gisp_prune_config* c, int32_t v);
+GISP_API gisp_status* gisp_prune_config_set_normalization(gisp_prune_config* c,
+                                                          gisp_normalization v);
+GISP_API gisp_status* gisp_prune_config_set_gqa_unit(gisp_prune_config* c, gisp_gqa_unit v);
+/* Round kept MLP channels per layer to a multiple of v (0 = off). */
+GISP_API gisp_status* gisp_prune_config_set_round_channels_to(gisp_prune_config* c, int32_t v);
+/* Layers with index < floor(v * L) are protected (default 0.1). */
+GISP_API gisp_status* gisp_prune_config_set_protect_first_fraction(gisp_prune_config* c,
+                                                                   double v);
+GISP_API gisp_status* gisp_prune_config_set_protect_last(gisp_prune_config* c, bool v);
+/* Sequences per gradient batch (default 2). */
+GISP_API gisp_status* gisp_prune_config_set_batch_size(gisp_prune_config* c, int32_t v);
+/* Physically shrink the working model after each step (default true; same results). */
+GISP_API gisp_status* gisp_prune_config_set_compact(gisp_prune_config* c, bool v);
+/* The configuration as JSON (the record's "config" field). Free with gisp_string_free. */
+GISP_API gisp_status* gisp_prune_config_to_json(const gisp_prune_config* c, char** json);
+
+/* ---------------------------------------------------------------------------------------------
+ * Records (prune once, deploy many)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct gisp_record gisp_record;
+
+/* Binary protobuf or JSON (recognized by content). Validated on load. */
+GISP_API gisp_status* gisp_record_load(const char* path, gisp_record** out);
+/* JSON when `path` ends in ".json", binary otherwise. Written atomically. */
+GISP_API gisp_status* gisp_record_save(const gisp_record* record, const char* path);
+GISP_API gisp_status* gisp_record_to_json(const gisp_record* record, char** json);
+/* Binary protobuf bytes; free `*data` with gisp_buffer_free. */
+GISP_API gisp_status* gisp_record_to_bytes(const gisp_record* record, uint8_t** data,
+                                           size_t* size);
+GISP_API gisp_status* gisp_record_from_bytes(const uint8_t* data, size_t size, gisp_record** out);
+GISP_API void gisp_record_free(gisp_record* record);
+
+GISP_API int32_t gisp_record_num_steps(const gisp_record* record); /* completed steps */
+GISP_API int64_t gisp_record_num_units(const gisp_record* record);
+GISP_API bool gisp_record_complete(const gisp_record* record);
+/* Per unit (record order: per layer, head units then channel units) the step that pruned it,
+ * or -1. `capacity` must be >= gisp_record_num_units. */
+GISP_API gisp_status* gisp_record_unit_steps(const gisp_record* record, int32_t* out,
+                                             size_t capacity);
+/* Per completed step: decoder sparsity after it / calibration loss of its gradient pass.
+ * `capacity` must be >= gisp_record_num_steps. */
+GISP_API gisp_status* gisp_record_step_sparsity(const gisp_record* record, double* out,
+                                                size_t capacity);
+GISP_API gisp_status* gisp_record_step_loss(const gisp_record* record, double* out,
+                                            size_t capacity);
+/* The completed step whose sparsity is nearest to `target` (OutOfRange if the run did not get
+ * there). */
+GISP_API gisp_status* gisp_record_nearest_step(const gisp_record* record, double target,
+                                               int32_t* step);
+
+/* ---------------------------------------------------------------------------------------------
+ * Pruner
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct gisp_pruner gisp_pruner;
+typedef struct gisp_progress gisp_progress;
+
+/* Progress of a running pruner; valid only during the callback. */
+GISP_API int32_t gisp_progress_step(const gisp_progress* p);      /* step being computed */
+GISP_API int32_t gisp_progress_steps(const gisp_progress* p);     /* total steps */
+GISP_API int64_t gisp_progress_batch(const gisp_progress* p);     /* batches done this step */
+GISP_API int64_t gisp_progress_batches(const gisp_progress* p);   /* batches per step */
+GISP_API double gisp_progress_elapsed_seconds(const gisp_progress* p);
+GISP_API double gisp_progress_eta_seconds(const gisp_progress* p);
+GISP_API double gisp_progress_sparsity(const gisp_progress* p);   /* after the last step */
+GISP_API double gisp_progress_loss(const gisp_progress* p);       /* of the last step */
+
+/* Called after every calibration batch, on the thread running gisp_pruner_step/run. Return
+ * false to cancel: the call then returns GISP_CANCELLED and the record keeps every completed
+ * step (valid, resumable). */
+typedef bool (*gisp_progress_fn)(const gisp_progress* progress, void* user_data);
+
+/* Creates a pruner that prunes `model` in place (its working copy becomes the subnetwork; the
+ * memory-mapped original stays available for gisp_model_materialize). With `resume` (may be
+ * NULL), continues that record after its last completed step; it must come from the same model,
+ * calibration set and configuration (FailedPrecondition otherwise). `model` and `data` must
+ * outlive the pruner. The objective must match the calibration source (e.g. margin needs
+ * positive and negative sequences). */
+GISP_API gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
+                                         const gisp_prune_config* config,
+                                         const gisp_record* resume, gisp_pruner** out);
+GISP_API void gisp_pruner_free(gisp_pruner* pruner);
+/* `fn` may be NULL. `user_data` must stay valid while the pruner runs. */
+GISP_API void gisp_pruner_set_progress_callback(gisp_pruner* pruner, gisp_progress_fn fn,
+                                                void* user_data);
+/* After every completed step, write the record to `path` (atomically; JSON if it ends in
+ * ".json"). NULL disables. */
+GISP_API gisp_status* gisp_pruner_set_checkpoint_path(gisp_pruner* pruner, const char* path);
+/* Runs one step. FailedPrecondition when all steps are done. */
+GISP_API gisp_status* gisp_pruner_step(gisp_pruner* pruner);
+/* Runs the remaining steps and the final calibration loss. */
+GISP_API gisp_status* gisp_pruner_run(gisp_pruner* pruner);
+GISP_API bool gisp_pruner_done(const gisp_pruner* pruner);
+GISP_API int32_t gisp_pruner_next_step(const gisp_pruner* pruner);
+GISP_API int32_t gisp_pruner_total_steps(const gisp_pruner* pruner);
+/* A copy of the current record (the caller frees it). */
+GISP_API gisp_status* gisp_pruner_record(const gisp_pruner* pruner, gisp_record** out);
+/* Normalized unit scores of the last completed step (record order; +inf for protected units,
+ * 0 for pruned ones). `capacity` must be >= gisp_record_num_units. */
+GISP_API gisp_status* gisp_pruner_scores(const gisp_pruner* pruner, double* out, size_t capacity,
+                                         size_t* count);
+/* Per completed step of this run: wall seconds of the whole step, the gradient pass, scoring,
+ * ranking and compaction, as JSON [{"step":..,"seconds":..,...}]. Free with gisp_string_free. */
+GISP_API gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner, char** json);
+
+/* ---------------------------------------------------------------------------------------------
+ * Deploying: materialize, export, evaluate
+ * ------------------------------------------------------------------------------------------- */
+
+/* The subnetwork of `record` at completed step `step`, sliced from `model`'s original
+ * (memory-mapped) weights with no gradient pass; loaded on the same device. The record must
+ * belong to this model (FailedPrecondition otherwise). */
+GISP_API gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* record,
+                                             int32_t step, gisp_model** out);
+/* Writes `model` (dense or materialized) as an HF-style directory: config.json (with
+ * per_layer_config for pruned layers) and model.safetensors in `dtype`. Atomic per file. */
+GISP_API gisp_status* gisp_model_export(const gisp_model* model, const char* dir,
+                                        gisp_dtype dtype);
+
+/* Perplexity with the paper's protocol: the text file tokenized once, non-overlapping chunks of
+ * `chunk_tokens` (default 128 when 0), at most `max_chunks` chunks (0: all). */
+GISP_API gisp_status* gisp_eval_perplexity(gisp_model* model, const char* text_path,
+                                           int64_t chunk_tokens, int64_t max_chunks,
+                                           double* perplexity, int64_t* tokens);
+/* Zero-shot multiple-choice accuracy (lm-eval conventions) on {"context","choices","label"}
+ * JSONL; `limit` > 0 evaluates the first `limit` items. */
+GISP_API gisp_status* gisp_eval_multiple_choice(gisp_model* model, const char* jsonl_path,
+                                                int64_t limit, double* acc, double* acc_norm);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GISP_C_API_GISP_H_ */

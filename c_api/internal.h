@@ -1,0 +1,115 @@
+// Definitions of the opaque C handles and the exception-safe wrappers shared by the C API's
+// implementation files. Not installed; nothing outside c_api/ includes it.
+#ifndef GISP_C_API_INTERNAL_H_
+#define GISP_C_API_INTERNAL_H_
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "c_api/gisp.h"
+#include "gisp/backend/backend.h"
+#include "gisp/data/sequences.h"
+#include "gisp/io/checkpoint.h"
+#include "gisp/io/tokenizer/tokenizer.h"
+#include "gisp/model/llama_model.h"
+#include "gisp/proto/gisp.pb.h"
+#include "gisp/prune/pruner.h"
+
+struct gisp_status {
+  gisp_code code;
+  std::string message;
+  bool on_heap = true;  // false only for the static status used when allocation itself fails
+};
+
+struct gisp_model {
+  std::string dir;
+  gisp_device device = GISP_DEVICE_CPU;
+  int device_index = 0;
+  // Host weights: views of the memory-mapped checkpoint for a loaded model, owned tensors for a
+  // materialized one. They never change, so any target can be materialized after pruning.
+  gisp::LlamaConfig host_config;
+  gisp::LlamaWeights host_weights;
+  std::shared_ptr<void> keep_alive;  // the mapped archive
+  bool original = true;              // loaded from disk (dense) rather than materialized
+  std::unique_ptr<gisp::Backend> backend;
+  std::unique_ptr<gisp::LlamaModel> model;  // the working copy on the device
+  bool pruned_in_place = false;             // a pruner changed the working copy
+  // Tokenizer, loaded on first use.
+  bool tokenizer_tried = false;
+  absl::Status tokenizer_status;
+  std::unique_ptr<gisp::Tokenizer> tokenizer;
+  std::string tokenizer_dir;  // where to look for tokenizer files
+};
+
+struct gisp_calibration {
+  std::vector<gisp::LabelledSequence> sequences;
+  std::string source;  // "text-windows", "qa-jsonl", "multiple-choice-jsonl", "tokens"
+  int64_t window_tokens = 0;
+  uint64_t seed = 0;
+  int32_t pad_id = 0;
+};
+
+struct gisp_prune_config {
+  gisp::proto::PruneConfig config = gisp::DefaultPruneConfig();
+  bool compact = true;
+};
+
+struct gisp_record {
+  gisp::proto::Record record;
+};
+
+struct gisp_progress {
+  gisp::PruneProgress progress;
+};
+
+struct gisp_pruner {
+  gisp_model* model = nullptr;
+  gisp::CalibrationBatches batches;
+  std::unique_ptr<gisp::Pruner> pruner;
+  gisp_progress_fn progress_fn = nullptr;
+  void* progress_user_data = nullptr;
+  std::string checkpoint_path;
+};
+
+namespace gisp {
+namespace capi {
+
+// NULL for OK, otherwise a new gisp_status carrying the code and message.
+gisp_status* ToC(const absl::Status& status);
+gisp_status* Error(gisp_code code, const std::string& message);
+gisp_status* NullArgument(const char* function, const char* argument);
+
+// Runs `fn` (returning absl::Status) and converts the result, catching every exception so none
+// crosses the C boundary.
+template <typename Fn>
+gisp_status* Guard(const char* function, Fn&& fn) {
+  try {
+    return ToC(fn());
+  } catch (const std::bad_alloc&) {
+    return Error(GISP_RESOURCE_EXHAUSTED, std::string(function) + ": out of memory");
+  } catch (const std::exception& e) {
+    return Error(GISP_INTERNAL, std::string(function) + ": " + e.what());
+  } catch (...) {
+    return Error(GISP_INTERNAL, std::string(function) + ": unknown exception");
+  }
+}
+
+// The model's tokenizer (loading it on first use); an error names the directory.
+absl::StatusOr<const Tokenizer*> GetTokenizer(gisp_model* model);
+
+// Heap copy of a std::string for the caller (gisp_string_free).
+char* CopyString(const std::string& s);
+
+}  // namespace capi
+}  // namespace gisp
+
+#define GISP_C_REQUIRE(arg)                                                    \
+  do {                                                                         \
+    if ((arg) == nullptr) return ::gisp::capi::NullArgument(__func__, #arg);   \
+  } while (0)
+
+#endif  // GISP_C_API_INTERNAL_H_

@@ -1,0 +1,196 @@
+// Models: load, query, tokenize, materialize a record's subnetwork, export.
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "c_api/internal.h"
+#include "gisp/base/file.h"
+#include "gisp/base/status.h"
+#include "gisp/export/slice.h"
+#include "gisp/io/hf_config.h"
+
+namespace gisp {
+namespace capi {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(gisp_device device, int index) {
+  switch (device) {
+    case GISP_DEVICE_CPU:
+      return CreateCpuBackend();
+    case GISP_DEVICE_CUDA:
+      return CreateCudaBackend(index);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown device ", static_cast<int>(device)));
+}
+
+// Builds the working copy of `m`'s host weights on its device.
+absl::Status BuildWorkingModel(gisp_model* m) {
+  GISP_ASSIGN_OR_RETURN(m->backend, MakeBackend(m->device, m->device_index));
+  GISP_ASSIGN_OR_RETURN(m->model, LlamaModel::Create(m->host_config, m->host_weights,
+                                                     m->backend.get()));
+  return absl::OkStatus();
+}
+
+// Tokenizer and generation files copied next to an exported model so it is deployable as is.
+constexpr const char* kSideFiles[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                                      "special_tokens_map.json", "generation_config.json"};
+
+}  // namespace
+
+absl::StatusOr<const Tokenizer*> GetTokenizer(gisp_model* model) {
+  if (!model->tokenizer_tried) {
+    model->tokenizer_tried = true;
+    auto tok = Tokenizer::Load(model->tokenizer_dir);
+    if (tok.ok()) {
+      model->tokenizer = std::move(tok).value();
+    } else {
+      model->tokenizer_status = tok.status();
+    }
+  }
+  if (model->tokenizer == nullptr) return model->tokenizer_status;
+  return model->tokenizer.get();
+}
+
+}  // namespace capi
+}  // namespace gisp
+
+using gisp::capi::Guard;
+
+extern "C" {
+
+gisp_status* gisp_model_load(const char* model_dir, gisp_device device, int device_index,
+                             gisp_model** out) {
+  GISP_C_REQUIRE(model_dir);
+  GISP_C_REQUIRE(out);
+  return Guard(__func__, [&]() -> absl::Status {
+    auto m = std::make_unique<gisp_model>();
+    m->dir = model_dir;
+    m->tokenizer_dir = model_dir;
+    m->device = device;
+    m->device_index = device_index;
+    GISP_ASSIGN_OR_RETURN(gisp::Checkpoint ckpt, gisp::LoadCheckpoint(model_dir));
+    m->host_config = ckpt.config;
+    m->host_weights = ckpt.weights;
+    m->keep_alive = ckpt.archive;
+    m->original = ckpt.config.IsDense();
+    GISP_RETURN_IF_ERROR(gisp::capi::BuildWorkingModel(m.get()));
+    *out = m.release();
+    return absl::OkStatus();
+  });
+}
+
+void gisp_model_free(gisp_model* model) { delete model; }
+
+gisp_status* gisp_model_get_int(const gisp_model* model, gisp_model_field field, int64_t* out) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(out);
+  return Guard(__func__, [&]() -> absl::Status {
+    const gisp::LlamaConfig& dense = model->host_config;
+    const gisp::LlamaConfig& now = model->model->config();
+    switch (field) {
+      case GISP_MODEL_VOCAB_SIZE: *out = dense.vocab_size; break;
+      case GISP_MODEL_HIDDEN_SIZE: *out = dense.hidden_size; break;
+      case GISP_MODEL_NUM_LAYERS: *out = dense.num_layers; break;
+      case GISP_MODEL_NUM_HEADS: *out = dense.num_heads; break;
+      case GISP_MODEL_NUM_KV_HEADS: *out = dense.num_kv_heads; break;
+      case GISP_MODEL_HEAD_DIM: *out = dense.head_dim; break;
+      case GISP_MODEL_INTERMEDIATE_SIZE: *out = dense.intermediate_size; break;
+      case GISP_MODEL_TOTAL_PARAMETERS: *out = now.TotalParameters(); break;
+      case GISP_MODEL_DECODER_PARAMETERS: *out = now.DecoderParameters(); break;
+      case GISP_MODEL_MAX_POSITIONS: *out = dense.max_position_embeddings; break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("gisp_model_get_int: unknown field ", static_cast<int>(field)));
+    }
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_model_config_json(const gisp_model* model, char** json) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(json);
+  return Guard(__func__, [&]() -> absl::Status {
+    *json = gisp::capi::CopyString(gisp::LlamaConfigToJson(model->model->config()).Dump(2));
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_model_tokenize(gisp_model* model, const char* text, bool add_special_tokens,
+                                 int32_t** ids, size_t* count) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(text);
+  GISP_C_REQUIRE(ids);
+  GISP_C_REQUIRE(count);
+  return Guard(__func__, [&]() -> absl::Status {
+    GISP_ASSIGN_OR_RETURN(const gisp::Tokenizer* tok, gisp::capi::GetTokenizer(model));
+    GISP_ASSIGN_OR_RETURN(std::vector<int32_t> tokens, tok->Encode(text, add_special_tokens));
+    int32_t* buf = static_cast<int32_t*>(std::malloc(std::max<size_t>(1, tokens.size()) * 4));
+    if (buf == nullptr) return absl::ResourceExhaustedError("gisp_model_tokenize: out of memory");
+    if (!tokens.empty()) std::memcpy(buf, tokens.data(), tokens.size() * 4);
+    *ids = buf;
+    *count = tokens.size();
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* record,
+                                    int32_t step, gisp_model** out) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(record);
+  GISP_C_REQUIRE(out);
+  return Guard(__func__, [&]() -> absl::Status {
+    if (!model->original) {
+      return absl::FailedPreconditionError(
+          "gisp_model_materialize needs the original dense model as loaded from disk, not a "
+          "materialized one");
+    }
+    GISP_ASSIGN_OR_RETURN(gisp::SlicedModel sliced,
+                          gisp::SliceModel(model->host_config, model->host_weights,
+                                           record->record, step));
+    auto m = std::make_unique<gisp_model>();
+    m->dir = model->dir;
+    m->tokenizer_dir = model->tokenizer_dir;
+    m->device = model->device;
+    m->device_index = model->device_index;
+    m->host_config = std::move(sliced.config);
+    m->host_weights = std::move(sliced.weights);
+    m->keep_alive = model->keep_alive;
+    m->original = false;
+    GISP_RETURN_IF_ERROR(gisp::capi::BuildWorkingModel(m.get()));
+    *out = m.release();
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dtype dtype) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(dir);
+  return Guard(__func__, [&]() -> absl::Status {
+    if (model->pruned_in_place) {
+      return absl::FailedPreconditionError(
+          "this model's working copy was pruned in place; export a step of the record with "
+          "gisp_model_materialize first");
+    }
+    gisp::DType storage;
+    switch (dtype) {
+      case GISP_DTYPE_F32: storage = gisp::DType::kF32; break;
+      case GISP_DTYPE_BF16: storage = gisp::DType::kBF16; break;
+      case GISP_DTYPE_F16: storage = gisp::DType::kF16; break;
+      case GISP_DTYPE_AUTO: storage = model->host_config.torch_dtype; break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("gisp_model_export: unknown dtype ", static_cast<int>(dtype)));
+    }
+    gisp::SlicedModel m{model->host_config, model->host_weights};
+    GISP_RETURN_IF_ERROR(gisp::ExportSlicedModel(dir, m, storage));
+    for (const char* name : gisp::capi::kSideFiles) {
+      const std::string src = gisp::JoinPath(model->tokenizer_dir, name);
+      if (!gisp::FileExists(src)) continue;
+      GISP_ASSIGN_OR_RETURN(std::string bytes, gisp::ReadFile(src));
+      GISP_RETURN_IF_ERROR(gisp::WriteFileAtomic(gisp::JoinPath(dir, name), bytes));
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,454 @@
+// `prune`: the gisp command line. Prunes an HF Llama-family model with GISP, then evaluates and
+// exports every requested target sparsity from the one run. Uses only the C API (c_api/gisp.h).
+//
+//   bazel run //tools:prune                       # the embedded tiny model, about two minutes
+//   bazel run //tools:prune -- --model DIR --calib c4.jsonl --ratio 0.7 --steps 112 \
+//       --targets 0.2,0.3,0.4,0.5 --eval wiki.test.txt --out runs/llama2
+//
+// Killing the run and starting the same command again continues from the last completed step
+// (the record in --out is the checkpoint); --fresh starts over. Exit status: 0 success,
+// 1 error (message on stderr), 2 bad command line, 130 interrupted (resumable).
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/internal/parse.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "c_api/gisp.h"
+#include "tools/cli/handles.h"
+#include "tools/cli/paths.h"
+#include "tools/cli/progress_bar.h"
+#include "tools/cli/report.h"
+
+ABSL_FLAG(std::string, model, "", "HF model directory (default: the embedded tiny model)");
+ABSL_FLAG(std::string, calib, "",
+          "calibration data: a text file or JSONL {\"text\"} for lm, JSONL "
+          "{\"question\",\"answer\"} for answer-only, JSONL {\"context\",\"choices\",\"label\"} "
+          "for margin");
+ABSL_FLAG(std::string, objective, "lm", "lm | answer-only | margin");
+ABSL_FLAG(double, ratio, 0.7, "rho: fraction of units pruned after the last step");
+ABSL_FLAG(int32_t, steps, 112, "number of pruning steps (1 = one-shot)");
+ABSL_FLAG(std::string, targets, "0.2,0.3,0.4,0.5",
+          "decoder sparsities to evaluate and export, comma-separated");
+ABSL_FLAG(std::string, eval, "", "evaluation text for perplexity (empty: no evaluation)");
+ABSL_FLAG(int64_t, eval_chunk, 128, "perplexity chunk length in tokens (the paper uses 128)");
+ABSL_FLAG(int64_t, eval_max_chunks, 0, "evaluate at most this many chunks (0 = all)");
+ABSL_FLAG(std::string, out, "gisp-out", "output directory: record, report, plot, models");
+ABSL_FLAG(int64_t, window, 256, "lm calibration: tokens per window");
+ABSL_FLAG(int64_t, windows, 2000, "lm calibration: number of windows");
+ABSL_FLAG(uint64_t, seed, 0, "lm calibration: sampling seed");
+ABSL_FLAG(int64_t, calib_limit, 0, "JSONL calibration: use the first N items (0 = all)");
+ABSL_FLAG(int32_t, batch_size, 2, "sequences per gradient batch");
+ABSL_FLAG(std::string, normalization, "reference", "reference | paper | none");
+ABSL_FLAG(std::string, gqa_unit, "query-head", "query-head | kv-group");
+ABSL_FLAG(int32_t, round_channels, 0, "round kept MLP channels per layer to a multiple (0 = off)");
+ABSL_FLAG(double, protect_first, 0.1, "protect layers below floor(f * L)");
+ABSL_FLAG(bool, protect_last, true, "protect the last layer");
+ABSL_FLAG(bool, compact, true, "shrink the working model after each step (same results)");
+ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N");
+ABSL_FLAG(std::string, dtype, "auto", "exported weights: auto (the checkpoint's) | f32 | bf16 | f16");
+ABSL_FLAG(bool, export_models, true, "write a sliced HF model directory per target");
+ABSL_FLAG(bool, fresh, false, "ignore a record already in --out and start over");
+
+namespace gisp_cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+volatile std::sig_atomic_t g_interrupted = 0;
+void OnSignal(int) { g_interrupted = 1; }
+
+Status Fail(const std::string& message) { return Status(GISP_INVALID_ARGUMENT, message); }
+
+// The embedded default: the tiny model the project trains (testdata/tiny) with settings that
+// finish in about two minutes on two cores. Explicit flags still win.
+struct TinyDefaults {
+  const char* model = "testdata/tiny/model";
+  const char* calib = "testdata/tiny/calib.txt";
+  const char* eval = "testdata/tiny/eval.txt";
+  double ratio = 0.6;
+  int32_t steps = 24;
+  int64_t window = 128;
+  int64_t windows = 64;
+  int32_t batch_size = 8;
+};
+
+template <typename T>
+T FlagOr(const absl::Flag<T>& flag, T tiny_value, bool tiny) {
+  // In the embedded run, a flag the user did not give takes the tiny model's setting.
+  // (absl exposes "was this flag given" only through its internal parse header.)
+  if (tiny && !absl::flags_internal::WasPresentOnCommandLine(
+                  absl::GetFlagReflectionHandle(flag).Name())) {
+    return tiny_value;
+  }
+  return absl::GetFlag(flag);
+}
+
+bool OnProgress(const gisp_progress* p, void* user) {
+  auto* bar = static_cast<ProgressBar*>(user);
+  bar->Update(gisp_progress_step(p), gisp_progress_steps(p), gisp_progress_batch(p),
+              gisp_progress_batches(p), gisp_progress_sparsity(p), gisp_progress_loss(p),
+              gisp_progress_elapsed_seconds(p), gisp_progress_eta_seconds(p));
+  return g_interrupted == 0;
+}
+
+void OnLog(gisp_log_level level, const char* message, void*) {
+  static const char* const kNames[] = {"debug", "info", "warning", "error"};
+  std::fprintf(stderr, "[%s] %s\n", kNames[level], message);
+}
+
+int64_t ModelInt(gisp_model* m, gisp_model_field f) {
+  int64_t v = 0;
+  Status s = gisp_model_get_int(m, f, &v);
+  return s.ok() ? v : 0;
+}
+
+// An upper bound on the decoder sparsity a run at `ratio` can reach: prune the largest
+// prunable units first. Targets above it are refused before any work is done.
+double ReachableSparsityBound(gisp_model* m, double ratio, bool kv_group, double protect_first,
+                              bool protect_last) {
+  const double l = ModelInt(m, GISP_MODEL_NUM_LAYERS), h = ModelInt(m, GISP_MODEL_NUM_HEADS);
+  const double kv = ModelInt(m, GISP_MODEL_NUM_KV_HEADS), dh = ModelInt(m, GISP_MODEL_HEAD_DIM);
+  const double d = ModelInt(m, GISP_MODEL_HIDDEN_SIZE);
+  const double f = ModelInt(m, GISP_MODEL_INTERMEDIATE_SIZE);
+  const double total = ModelInt(m, GISP_MODEL_DECODER_PARAMETERS);
+  const bool mha = h == kv;
+  const bool group = !mha && kv_group;
+  const double heads = group ? kv : h;
+  const double head_params = mha ? 4 * dh * d : group ? (2 * h / kv + 2) * dh * d : 2 * dh * d;
+  const double open = std::max(0.0, l - std::floor(protect_first * l) - (protect_last ? 1 : 0));
+  double budget = std::ceil(ratio * l * (heads + f)) + 1;
+  const double head_units = std::min(budget, open * heads);
+  budget -= head_units;
+  const double channel_units = std::min(budget, open * f);
+  return (head_units * head_params + channel_units * 3 * d) / total;
+}
+
+Status Evaluate(gisp_model* model, const std::string& eval, double* ppl, int64_t* tokens) {
+  *ppl = NAN;
+  *tokens = 0;
+  if (eval.empty()) return Status();
+  return gisp_eval_perplexity(model, eval.c_str(), absl::GetFlag(FLAGS_eval_chunk),
+                              absl::GetFlag(FLAGS_eval_max_chunks), ppl, tokens);
+}
+
+Status Run(int* exit_code) {
+  const auto start = Clock::now();
+  const bool tiny = absl::GetFlag(FLAGS_model).empty();
+  const TinyDefaults td;
+  RunSummary summary;
+  summary.gisp_version = gisp_version_string();
+  summary.model = tiny ? RunfilesPath(td.model) : ResolveUserPath(absl::GetFlag(FLAGS_model));
+  summary.calib = !absl::GetFlag(FLAGS_calib).empty()
+                      ? ResolveUserPath(absl::GetFlag(FLAGS_calib))
+                      : (tiny ? RunfilesPath(td.calib) : "");
+  summary.eval = !absl::GetFlag(FLAGS_eval).empty() ? ResolveUserPath(absl::GetFlag(FLAGS_eval))
+                                                    : (tiny ? RunfilesPath(td.eval) : "");
+  summary.out = ResolveUserPath(absl::GetFlag(FLAGS_out));
+  summary.objective = absl::GetFlag(FLAGS_objective);
+  summary.device = absl::GetFlag(FLAGS_device);
+  summary.ratio = FlagOr(FLAGS_ratio, td.ratio, tiny);
+  summary.steps = FlagOr(FLAGS_steps, td.steps, tiny);
+  const int64_t window = FlagOr(FLAGS_window, td.window, tiny);
+  const int64_t windows = FlagOr(FLAGS_windows, td.windows, tiny);
+  const int32_t batch_size = FlagOr(FLAGS_batch_size, td.batch_size, tiny);
+
+  // ---- Validate everything before any expensive work or any write.
+  if (summary.calib.empty()) return Fail("--calib is required with --model");
+  for (const std::string* p : {&summary.model, &summary.calib}) {
+    if (!PathExists(*p)) return Status(GISP_NOT_FOUND, absl::StrCat(*p, " does not exist"));
+  }
+  if (!summary.eval.empty() && !PathExists(summary.eval)) {
+    return Status(GISP_NOT_FOUND, absl::StrCat("--eval: ", summary.eval, " does not exist"));
+  }
+  gisp_objective objective;
+  if (summary.objective == "lm") {
+    objective = GISP_OBJECTIVE_LM;
+  } else if (summary.objective == "answer-only") {
+    objective = GISP_OBJECTIVE_ANSWER_ONLY;
+  } else if (summary.objective == "margin") {
+    objective = GISP_OBJECTIVE_MARGIN;
+  } else {
+    return Fail(absl::StrCat("--objective must be lm, answer-only or margin, got \"",
+                             summary.objective, "\""));
+  }
+  std::vector<double> targets;
+  for (absl::string_view part :
+       absl::StrSplit(absl::GetFlag(FLAGS_targets), ',', absl::SkipWhitespace())) {
+    double v = 0;
+    if (!absl::SimpleAtod(part, &v) || !(v > 0 && v < 1)) {
+      return Fail(absl::StrCat("--targets: \"", part, "\" is not a sparsity in (0, 1)"));
+    }
+    targets.push_back(v);
+  }
+  gisp_device device = GISP_DEVICE_CPU;
+  int device_index = 0;
+  if (summary.device.rfind("cuda", 0) == 0) {
+    device = GISP_DEVICE_CUDA;
+    if (summary.device.size() > 5 && !absl::SimpleAtoi(summary.device.substr(5), &device_index)) {
+      return Fail(absl::StrCat("--device: bad CUDA index in \"", summary.device, "\""));
+    }
+  } else if (summary.device != "cpu") {
+    return Fail(absl::StrCat("--device must be cpu, cuda or cuda:N, got \"", summary.device, "\""));
+  }
+  gisp_dtype dtype;
+  const std::string dt = absl::GetFlag(FLAGS_dtype);
+  if (dt == "auto") {
+    dtype = GISP_DTYPE_AUTO;
+  } else if (dt == "f32") {
+    dtype = GISP_DTYPE_F32;
+  } else if (dt == "bf16") {
+    dtype = GISP_DTYPE_BF16;
+  } else if (dt == "f16") {
+    dtype = GISP_DTYPE_F16;
+  } else {
+    return Fail(absl::StrCat("--dtype must be auto, f32, bf16 or f16, got \"", dt, "\""));
+  }
+  const std::string norm = absl::GetFlag(FLAGS_normalization);
+  const std::string unit = absl::GetFlag(FLAGS_gqa_unit);
+  if (norm != "reference" && norm != "paper" && norm != "none") {
+    return Fail(absl::StrCat("--normalization must be reference, paper or none, got \"", norm,
+                             "\""));
+  }
+  if (unit != "query-head" && unit != "kv-group") {
+    return Fail(absl::StrCat("--gqa_unit must be query-head or kv-group, got \"", unit, "\""));
+  }
+
+  PruneConfig config;
+  {
+    gisp_prune_config* raw = nullptr;
+    CLI_RETURN_IF_ERROR(gisp_prune_config_create(&raw));
+    config.reset(raw);
+  }
+  gisp_prune_config* c = config.get();
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_objective(c, objective));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_ratio(c, summary.ratio));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_steps(c, summary.steps));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_batch_size(c, batch_size));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_normalization(
+      c, norm == "reference" ? GISP_NORMALIZATION_REFERENCE
+                             : norm == "paper" ? GISP_NORMALIZATION_PAPER : GISP_NORMALIZATION_NONE));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_gqa_unit(
+      c, unit == "kv-group" ? GISP_GQA_UNIT_KV_GROUP : GISP_GQA_UNIT_QUERY_HEAD));
+  CLI_RETURN_IF_ERROR(
+      gisp_prune_config_set_round_channels_to(c, absl::GetFlag(FLAGS_round_channels)));
+  CLI_RETURN_IF_ERROR(
+      gisp_prune_config_set_protect_first_fraction(c, absl::GetFlag(FLAGS_protect_first)));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_protect_last(c, absl::GetFlag(FLAGS_protect_last)));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_compact(c, absl::GetFlag(FLAGS_compact)));
+
+  // ---- Model.
+  std::fprintf(stderr, "gisp %s: loading %s\n", gisp_version_string(), summary.model.c_str());
+  Model model;
+  {
+    gisp_model* raw = nullptr;
+    CLI_RETURN_IF_ERROR(gisp_model_load(summary.model.c_str(), device, device_index, &raw));
+    model.reset(raw);
+  }
+  summary.dense_parameters = ModelInt(model.get(), GISP_MODEL_TOTAL_PARAMETERS);
+  std::fprintf(stderr,
+               "model: %lld layers, hidden %lld, heads %lld/%lld, ffn %lld, vocab %lld, %.2fM "
+               "parameters\n",
+               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_NUM_LAYERS)),
+               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_HIDDEN_SIZE)),
+               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_NUM_HEADS)),
+               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_NUM_KV_HEADS)),
+               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_INTERMEDIATE_SIZE)),
+               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_VOCAB_SIZE)),
+               summary.dense_parameters / 1e6);
+  const double bound = ReachableSparsityBound(model.get(), summary.ratio, unit == "kv-group",
+                                              absl::GetFlag(FLAGS_protect_first),
+                                              absl::GetFlag(FLAGS_protect_last));
+  for (double t : targets) {
+    if (t > bound) {
+      return Fail(absl::StrFormat(
+          "--targets: %.3f is above the sparsity ratio %.3f can reach (at most %.3f); raise "
+          "--ratio or lower the target",
+          t, summary.ratio, bound));
+    }
+  }
+  const std::string out_error = PrepareOutputDir(summary.out);
+  if (!out_error.empty()) return Status(GISP_PERMISSION_DENIED, out_error);
+
+  // ---- Calibration data.
+  Calibration data;
+  {
+    gisp_calibration* raw = nullptr;
+    const int64_t limit = absl::GetFlag(FLAGS_calib_limit);
+    if (objective == GISP_OBJECTIVE_LM) {
+      CLI_RETURN_IF_ERROR(gisp_calibration_text_windows(model.get(), summary.calib.c_str(),
+                                                        window, windows,
+                                                        absl::GetFlag(FLAGS_seed), &raw));
+    } else if (objective == GISP_OBJECTIVE_ANSWER_ONLY) {
+      CLI_RETURN_IF_ERROR(gisp_calibration_qa_jsonl(model.get(), summary.calib.c_str(), limit, &raw));
+    } else {
+      CLI_RETURN_IF_ERROR(
+          gisp_calibration_multiple_choice_jsonl(model.get(), summary.calib.c_str(), limit, &raw));
+    }
+    data.reset(raw);
+  }
+  std::fprintf(stderr, "calibration: %zu sequences from %s\n",
+               gisp_calibration_num_sequences(data.get()), summary.calib.c_str());
+
+  // ---- Dense evaluation (before the working copy is pruned).
+  if (!summary.eval.empty()) {
+    std::fprintf(stderr, "evaluating the dense model on %s ...\n", summary.eval.c_str());
+    CLI_RETURN_IF_ERROR(Evaluate(model.get(), summary.eval, &summary.dense_perplexity,
+                                 &summary.dense_eval_tokens));
+    std::fprintf(stderr, "dense perplexity %.3f over %lld tokens\n", summary.dense_perplexity,
+                 static_cast<long long>(summary.dense_eval_tokens));
+  }
+
+  // ---- Resume or start.
+  const std::string record_path = Join(summary.out, "record.pb");
+  Record resume;
+  if (!absl::GetFlag(FLAGS_fresh) && PathExists(record_path)) {
+    gisp_record* raw = nullptr;
+    Status s = gisp_record_load(record_path.c_str(), &raw);
+    if (!s.ok()) {
+      return Status(s.code(), absl::StrCat(s.message(), " (use --fresh to start over)"));
+    }
+    resume.reset(raw);
+    std::fprintf(stderr, "resuming %s after step %d\n", record_path.c_str(),
+                 gisp_record_num_steps(resume.get()));
+  }
+  Pruner pruner;
+  {
+    gisp_pruner* raw = nullptr;
+    Status s = gisp_pruner_create(model.get(), data.get(), config.get(), resume.get(), &raw);
+    if (!s.ok() && resume != nullptr) {
+      return Status(s.code(), absl::StrCat(s.message(), "; ", record_path,
+                                           " is from a different run: use --fresh or another "
+                                           "--out"));
+    }
+    CLI_RETURN_IF_ERROR(std::move(s));
+    pruner.reset(raw);
+  }
+  summary.resumed_at = gisp_pruner_next_step(pruner.get());
+  CLI_RETURN_IF_ERROR(gisp_pruner_set_checkpoint_path(pruner.get(), record_path.c_str()));
+  ProgressBar bar(stderr);
+  gisp_pruner_set_progress_callback(pruner.get(), &OnProgress, &bar);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  Status run = gisp_pruner_run(pruner.get());
+  bar.Finish();
+  if (run.code() == GISP_CANCELLED) {
+    std::fprintf(stderr, "interrupted after step %d; run the same command again to resume\n",
+                 gisp_pruner_next_step(pruner.get()));
+    *exit_code = 130;
+    return Status();
+  }
+  CLI_RETURN_IF_ERROR(std::move(run));
+
+  Record record;
+  {
+    gisp_record* raw = nullptr;
+    CLI_RETURN_IF_ERROR(gisp_pruner_record(pruner.get(), &raw));
+    record.reset(raw);
+  }
+  CLI_RETURN_IF_ERROR(gisp_record_save(record.get(), Join(summary.out, "record.json").c_str()));
+
+  // ---- Per step: sparsity, loss, timings of this run.
+  const int32_t n = gisp_record_num_steps(record.get());
+  std::vector<double> sparsity(n), loss(n);
+  CLI_RETURN_IF_ERROR(gisp_record_step_sparsity(record.get(), sparsity.data(), sparsity.size()));
+  CLI_RETURN_IF_ERROR(gisp_record_step_loss(record.get(), loss.data(), loss.size()));
+  OwnedString timings;
+  CLI_RETURN_IF_ERROR(gisp_pruner_timings_json(pruner.get(), &timings.p));
+  const std::vector<StepTiming> times = ParseTimings(timings.str());
+  for (int32_t k = 0; k < n; ++k) {
+    StepRow row;
+    row.step = k;
+    row.target_ratio = summary.steps > 1 ? summary.ratio * k / (summary.steps - 1) : summary.ratio;
+    row.sparsity = sparsity[k];
+    row.loss = loss[k];
+    for (const StepTiming& t : times) {
+      if (t.step != k) continue;
+      row.seconds = t.seconds;
+      row.gradient = t.gradient;
+      row.scoring = t.scoring;
+      row.ranking = t.ranking;
+      row.compaction = t.compaction;
+    }
+    summary.step_rows.push_back(row);
+  }
+
+  // ---- Targets: materialize, evaluate, export.
+  for (double t : targets) {
+    TargetRow row;
+    row.requested = t;
+    Status s = gisp_record_nearest_step(record.get(), t, &row.step);
+    if (!s.ok()) return Status(s.code(), absl::StrCat("--targets ", t, ": ", s.message()));
+    row.sparsity = sparsity[row.step];
+    Model sub;
+    {
+      gisp_model* raw = nullptr;
+      CLI_RETURN_IF_ERROR(gisp_model_materialize(model.get(), record.get(), row.step, &raw));
+      sub.reset(raw);
+    }
+    row.parameters = ModelInt(sub.get(), GISP_MODEL_TOTAL_PARAMETERS);
+    CLI_RETURN_IF_ERROR(Evaluate(sub.get(), summary.eval, &row.perplexity, &row.eval_tokens));
+    if (absl::GetFlag(FLAGS_export_models)) {
+      row.model_dir = Join(summary.out, absl::StrFormat("models/sparsity-%.2f", t));
+      const std::string err = PrepareOutputDir(row.model_dir);
+      if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
+      CLI_RETURN_IF_ERROR(gisp_model_export(sub.get(), row.model_dir.c_str(), dtype));
+    }
+    std::fprintf(stderr, "target %.2f: step %d, sparsity %.4f, perplexity %s\n", t, row.step,
+                 row.sparsity,
+                 std::isfinite(row.perplexity) ? absl::StrFormat("%.3f", row.perplexity).c_str()
+                                               : "-");
+    summary.targets.push_back(row);
+  }
+
+  summary.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::string markdown = ReportMarkdown(summary);
+  for (const auto& [name, text] : {std::pair<std::string, std::string>{"report.json",
+                                                                        ReportJson(summary)},
+                                   {"report.md", markdown}}) {
+    const std::string err = WriteAtomically(Join(summary.out, name), text);
+    if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
+  }
+  const std::string plot_error = WritePlot(Join(summary.out, "sparsity_ppl.png"), summary);
+  if (!plot_error.empty()) std::fprintf(stderr, "warning: %s\n", plot_error.c_str());
+  std::printf("%s\nwritten to %s: record.pb, record.json, report.json, report.md, "
+              "sparsity_ppl.png%s\n",
+              markdown.c_str(), summary.out.c_str(),
+              absl::GetFlag(FLAGS_export_models) ? ", models/" : "");
+  return Status();
+}
+
+}  // namespace
+}  // namespace gisp_cli
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "prunes a Llama-family model with GISP (global iterative structured pruning).\n\n"
+      "  bazel run //tools:prune                   # the embedded tiny model\n"
+      "  bazel run //tools:prune -- --model DIR --calib FILE --objective lm --ratio 0.7 \\\n"
+      "      --steps 112 --targets 0.2,0.3,0.4,0.5 --eval FILE --out DIR\n\n"
+      "Rerunning with the same --out resumes an interrupted run.");
+  absl::ParseCommandLine(argc, argv);
+  gisp_set_log_callback(&gisp_cli::OnLog, GISP_LOG_INFO, nullptr);
+  if (gisp_abi_version() != GISP_ABI_VERSION) {
+    std::fprintf(stderr, "error: libgisp ABI %u, this program was built for %u\n",
+                 gisp_abi_version(), GISP_ABI_VERSION);
+    return 1;
+  }
+  int exit_code = 0;
+  gisp_cli::Status status = gisp_cli::Run(&exit_code);
+  if (!status.ok()) {
+    std::fprintf(stderr, "error (%s): %s\n", gisp_code_name(status.code()),
+                 status.message().c_str());
+    return status.code() == GISP_INVALID_ARGUMENT ? 2 : 1;
+  }
+  return exit_code;
+}
