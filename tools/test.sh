@@ -22,6 +22,18 @@ broken=$(grep -cE '^//\S+ .*(FAILED TO BUILD|NO STATUS|TIMEOUT)' "$results/bazel
 failed=$((failed + broken))
 if [ "$bazel_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 
+# The binding suites run against the built shared library and compare their records with the
+# one the CLI writes for the same configuration.
+export GISP_LIBRARY="$PWD/bazel-bin/c_api/libgisp.so.1"
+export GISP_CLI_RECORD="$results/cli_record.pb"
+if ! bazel build //c_api:shared_library //tools:prune >"$results/build.log" 2>&1; then
+  tail -n 20 "$results/build.log"
+  failed=$((failed + 1))
+elif ! tools/ci/cli_reference_record.sh "$GISP_CLI_RECORD"; then
+  echo "the CLI reference run failed"
+  failed=$((failed + 1))
+fi
+
 for suite in tools/ci/suite_*.sh; do
   [ -e "$suite" ] || continue
   name=$(basename "$suite" .sh)

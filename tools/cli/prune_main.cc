@@ -2,7 +2,7 @@
 // exports every requested target sparsity from the one run. Uses only the C API (c_api/gisp.h).
 //
 //   bazel run //tools:prune                       # the embedded tiny model, about two minutes
-//   bazel run //tools:prune -- --model DIR --calib c4.jsonl --ratio 0.7 --steps 112 \
+//   bazel run //tools:prune -- --model DIR --calib c4.jsonl --ratio 0.7 --steps 112
 //       --targets 0.2,0.3,0.4,0.5 --eval wiki.test.txt --out runs/llama2
 //
 // Killing the run and starting the same command again continues from the last completed step

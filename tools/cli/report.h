@@ -3,6 +3,7 @@
 #ifndef GISP_TOOLS_CLI_REPORT_H_
 #define GISP_TOOLS_CLI_REPORT_H_
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1,0 +1,193 @@
+package gisp
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func root(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func tokenData(vocab int64) [][]int32 {
+	var out [][]int32
+	for i := int64(0); i < 4; i++ {
+		var s []int32
+		for t := int64(0); t < 12; t++ {
+			s = append(s, int32((i*37+t*11)%vocab))
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func smallConfig(t *testing.T) *PruneConfig {
+	c, err := NewPruneConfig(Steps(4), Ratio(0.3), ProtectFirstFraction(0), ProtectLast(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func fixture(t *testing.T) string {
+	return filepath.Join(root(t), "testdata/llama/llama3_gqa_headdim_f32")
+}
+
+func TestVersion(t *testing.T) {
+	if Version() != "0.1.0" {
+		t.Fatalf("version %q", Version())
+	}
+}
+
+func TestErrors(t *testing.T) {
+	_, err := LoadModel("/nonexistent/model", CPU)
+	if !IsCode(err, NotFound) || !strings.Contains(err.Error(), "/nonexistent/model") {
+		t.Fatalf("got %v", err)
+	}
+	_, err = NewPruneConfig(Ratio(1.5))
+	if !IsCode(err, InvalidArgument) || !strings.Contains(err.Error(), "ratio") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestRecordIsByteIdenticalToTheCLI(t *testing.T) {
+	ref := os.Getenv("GISP_CLI_RECORD")
+	if ref == "" {
+		t.Skip("GISP_CLI_RECORD not set (tools/test.sh sets it)")
+	}
+	tiny := filepath.Join(root(t), "testdata/tiny")
+	m, err := LoadModel(filepath.Join(tiny, "model"), CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	data, err := TextWindows(m, filepath.Join(tiny, "calib.txt"), 64, 8, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer data.Close()
+	c, err := NewPruneConfig(Ratio(0.5), Steps(3), BatchSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPruner(m, data, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := p.Record()
+	ours, _ := r.Bytes()
+	want, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours, want) {
+		t.Fatalf("record differs from the CLI's (%d vs %d bytes)", len(ours), len(want))
+	}
+}
+
+func run(t *testing.T, resume *Record, ctx context.Context, progress func(Progress)) (*Pruner, error) {
+	m, err := LoadModel(fixture(t), CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := FromTokens(tokenData(m.VocabSize()), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPruner(m, data, smallConfig(t), resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, p.Run(ctx, progress)
+}
+
+func TestRunMaterializeExport(t *testing.T) {
+	m, err := LoadModel(fixture(t), CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	before := m.TotalParameters()
+	data, err := FromTokens(tokenData(m.VocabSize()), nil, nil)
+	if err != nil || data.Len() != 4 {
+		t.Fatal(err)
+	}
+	p, err := NewPruner(m, data, smallConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	if err := p.Run(context.Background(), func(Progress) { calls++ }); err != nil || calls == 0 {
+		t.Fatal(err, calls)
+	}
+	r, _ := p.Record()
+	sp, _ := r.StepSparsity()
+	if !r.Complete() || len(sp) != 4 || sp[3] <= sp[0] {
+		t.Fatalf("sparsity %v", sp)
+	}
+	b, _ := r.Bytes()
+	if back, err := RecordFromBytes(b); err != nil || back.NumUnits() != r.NumUnits() {
+		t.Fatal(err)
+	}
+	if _, err := RecordFromBytes(b[:len(b)/2]); err == nil {
+		t.Fatal("truncated record accepted")
+	}
+	small, err := m.Materialize(r, 3)
+	if err != nil || small.TotalParameters() >= before {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := small.Export(dir, Auto); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadModel(dir, CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := back.ConfigJSON()
+	if !strings.Contains(cfg, "per_layer_config") {
+		t.Fatal("no per_layer_config")
+	}
+}
+
+func TestContextCancellationAndResume(t *testing.T) {
+	whole, err := run(t, nil, context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wr, _ := whole.Record()
+	want, _ := wr.Bytes()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := run(t, nil, ctx, func(pr Progress) {
+		if pr.Step >= 2 {
+			cancel()
+		}
+	})
+	if !IsCode(err, Cancelled) {
+		t.Fatalf("got %v", err)
+	}
+	partial, _ := p.Record()
+	if partial.NumSteps() != 2 || partial.Complete() {
+		t.Fatalf("partial record has %d steps", partial.NumSteps())
+	}
+	resumed, err := run(t, partial, context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, _ := resumed.Record()
+	got, _ := rr.Bytes()
+	if !bytes.Equal(got, want) {
+		t.Fatal("resumed record differs from the uninterrupted one")
+	}
+}

@@ -1,0 +1,3 @@
+module gisp.example/gisp
+
+go 1.19

@@ -1,0 +1,125 @@
+//! Tests of the safe Rust bindings (run by tools/test.sh: `cargo test --offline`).
+//! The parity test compares with the record the CLI wrote for the same configuration
+//! ($GISP_CLI_RECORD, from tools/ci/cli_reference_record.sh).
+use gisp::{Calibration, Code, Device, Model, PruneConfig, Pruner, Record};
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..").canonicalize().unwrap()
+}
+
+fn fixture() -> PathBuf {
+    root().join("testdata/llama/llama3_gqa_headdim_f32")
+}
+
+fn token_data(vocab: i64) -> Vec<Vec<i32>> {
+    (0..4).map(|i| (0..12).map(|t| ((i * 37 + t * 11) % vocab) as i32).collect()).collect()
+}
+
+fn small_config() -> PruneConfig {
+    PruneConfig::new().unwrap().steps(4).unwrap().ratio(0.3).unwrap()
+        .protect_first_fraction(0.0).unwrap().protect_last(false).unwrap()
+}
+
+#[test]
+fn version_and_abi() {
+    assert_eq!(gisp::version(), "0.1.0");
+    gisp::check_abi().unwrap();
+}
+
+#[test]
+fn bad_path_and_bad_option() {
+    let err = Model::load("/nonexistent/model", Device::Cpu).err().unwrap();
+    assert_eq!(err.code, Code::NotFound);
+    assert!(err.message.contains("/nonexistent/model"), "{}", err.message);
+    let err = PruneConfig::new().unwrap().ratio(1.5).err().unwrap();
+    assert_eq!(err.code, Code::InvalidArgument);
+    assert!(err.message.contains("ratio"));
+    assert!(PruneConfig::new().unwrap().steps(0).is_err());
+}
+
+#[test]
+fn record_is_byte_identical_to_the_cli() {
+    let Ok(reference) = std::env::var("GISP_CLI_RECORD") else {
+        eprintln!("GISP_CLI_RECORD not set; skipped (tools/test.sh sets it)");
+        return;
+    };
+    let tiny = root().join("testdata/tiny");
+    let mut model = Model::load(tiny.join("model"), Device::Cpu).unwrap();
+    let data = Calibration::text_windows(&mut model, tiny.join("calib.txt"), 64, 8, 0).unwrap();
+    let config = PruneConfig::new().unwrap().ratio(0.5).unwrap().steps(3).unwrap().batch_size(4).unwrap();
+    let mut pruner = Pruner::new(&mut model, &data, &config, None).unwrap();
+    pruner.run().unwrap();
+    let ours = pruner.record().unwrap().to_bytes().unwrap();
+    assert_eq!(ours, std::fs::read(reference).unwrap());
+}
+
+#[test]
+fn run_materialize_export() {
+    let dir = std::env::temp_dir().join(format!("gisp-rust-{}", std::process::id()));
+    let mut model = Model::load(fixture(), Device::Cpu).unwrap();
+    assert_eq!(model.num_layers(), 2);
+    let before = model.total_parameters();
+    let data = Calibration::from_tokens(&token_data(model.vocab_size()), None, None).unwrap();
+    assert_eq!(data.len(), 4);
+    let record = {
+        let mut pruner = Pruner::new(&mut model, &data, &small_config(), None).unwrap();
+        let mut calls = 0;
+        pruner.run_with(|p| { calls += 1; assert!(p.batch <= p.batches); true }).unwrap();
+        assert!(calls > 0 && pruner.done());
+        assert_eq!(pruner.scores().unwrap().len() as i64, pruner.record().unwrap().num_units());
+        pruner.record().unwrap()
+    };
+    assert!(record.complete());
+    let sparsity = record.step_sparsity().unwrap();
+    assert!(sparsity.windows(2).all(|w| w[1] >= w[0]) && sparsity[3] > 0.0);
+    let steps = record.unit_steps().unwrap();
+    assert!(steps.iter().any(|&s| s >= 0));
+    let copy = Record::from_bytes(&record.to_bytes().unwrap()).unwrap();
+    assert_eq!(copy.num_units(), record.num_units());
+    assert!(Record::from_bytes(&[1, 2, 3]).is_err());
+    let small = model.materialize(&record, 3).unwrap();
+    assert!(small.total_parameters() < before);
+    small.export(&dir, gisp::DType::Auto).unwrap();
+    let reloaded = Model::load(&dir, Device::Cpu).unwrap();
+    assert!(reloaded.config_json().unwrap().contains("per_layer_config"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cancellation_and_resume() {
+    let run_all = || {
+        let mut model = Model::load(fixture(), Device::Cpu).unwrap();
+        let data = Calibration::from_tokens(&token_data(model.vocab_size()), None, None).unwrap();
+        let mut pruner = Pruner::new(&mut model, &data, &small_config(), None).unwrap();
+        pruner.run().unwrap();
+        pruner.record().unwrap().to_bytes().unwrap()
+    };
+    let uninterrupted = run_all();
+    let mut model = Model::load(fixture(), Device::Cpu).unwrap();
+    let data = Calibration::from_tokens(&token_data(model.vocab_size()), None, None).unwrap();
+    let partial = {
+        let mut pruner = Pruner::new(&mut model, &data, &small_config(), None).unwrap();
+        let err = pruner.run_with(|p| p.step < 2).err().unwrap();
+        assert_eq!(err.code, Code::Cancelled);
+        let partial = pruner.record().unwrap();
+        assert_eq!(partial.num_steps(), 2);
+        assert!(!partial.complete());
+        partial
+    };
+    let mut fresh = Model::load(fixture(), Device::Cpu).unwrap();
+    let data = Calibration::from_tokens(&token_data(fresh.vocab_size()), None, None).unwrap();
+    let mut pruner = Pruner::new(&mut fresh, &data, &small_config(), Some(&partial)).unwrap();
+    assert_eq!(pruner.next_step(), 2);
+    pruner.run().unwrap();
+    assert_eq!(pruner.record().unwrap().to_bytes().unwrap(), uninterrupted);
+}
+
+#[test]
+fn a_panicking_callback_cancels_instead_of_unwinding_through_c() {
+    let mut model = Model::load(fixture(), Device::Cpu).unwrap();
+    let data = Calibration::from_tokens(&token_data(model.vocab_size()), None, None).unwrap();
+    let mut pruner = Pruner::new(&mut model, &data, &small_config(), None).unwrap();
+    let err = pruner.run_with(|_| panic!("callback failure")).err().unwrap();
+    assert_eq!(err.code, Code::Cancelled);
+}
