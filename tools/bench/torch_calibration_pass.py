@@ -52,6 +52,16 @@ def main():
         loss = torch_llama.loss_fn(logits, torch_llama.shifted_targets(ids))
         loss.backward()
 
+    # The baseline's own GEMM rate: Debian's torch uses whatever libblas.so.3 the system selects
+    # (the reference BLAS by default, OpenBLAS once libopenblas0-pthread is installed).
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    a @ b
+    t0 = time.perf_counter()
+    for _ in range(10):
+        a @ b
+    gemm = 2 * 1024 ** 3 * 10 / (time.perf_counter() - t0) / 1e9
+    print(f"torch sgemm 1024^3: {gemm:.1f} GFLOP/s", flush=True)
+
     step(batches[0])  # warm-up
     start = time.perf_counter()
     for ids in batches[1:]:
