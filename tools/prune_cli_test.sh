@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End-to-end tests of the prune CLI: bad input gets a clear error and writes nothing partial;
+# a run killed at any point resumes to a record byte-identical to an uninterrupted run; a
+# record from another calibration set is refused; relative paths resolve against the caller's
+# directory. Prints one line per check; exits non-zero on the first failure.
+set -uo pipefail
+prune="$PWD/tools/prune"
+tmp="${TEST_TMPDIR:-$(mktemp -d)}"
+small=(--windows 16 --window 64 --batch_size 8 --steps 6 --ratio 0.5 --targets 0.3
+       --export_models=false)
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "ok: $*"; }
+
+expect_error() {  # name, expected exit code, message fragment, args...
+  local name="$1" code="$2" fragment="$3"; shift 3
+  local out="$tmp/$name.out"
+  "$prune" "$@" >"$out" 2>&1
+  local rc=$?
+  [ "$rc" -eq "$code" ] || { cat "$out"; fail "$name: exit $rc, expected $code"; }
+  grep -qF -- "$fragment" "$out" || { cat "$out"; fail "$name: message lacks '$fragment'"; }
+  pass "$name"
+}
+
+expect_error ratio 2 "ratio must be in [0, 1)" --ratio 1.2 --out "$tmp/r"
+[ ! -e "$tmp/r" ] || fail "ratio: output directory was created"
+expect_error unreachable_target 2 "above the sparsity" --ratio 0.3 --targets 0.95 --out "$tmp/t"
+[ ! -e "$tmp/t" ] || fail "unreachable_target: output directory was created"
+expect_error bad_target 2 "is not a sparsity" --targets 0.2,abc --out "$tmp/t"
+: > "$tmp/empty.txt"
+expect_error empty_calibration 2 "calibration data is empty" --calib "$tmp/empty.txt" --out "$tmp/e"
+echo "In the beginning." > "$tmp/short.txt"
+expect_error short_calibration 2 "calibration data too short" --calib "$tmp/short.txt" --out "$tmp/s"
+[ ! -e "$tmp/s/record.pb" ] || fail "short_calibration: a record was written"
+expect_error missing_model 1 "/nonexistent/model" --model /nonexistent/model --calib "$tmp/short.txt"
+expect_error unwritable_out 1 "/proc/gisp-out" "${small[@]}" --out /proc/gisp-out
+expect_error bad_objective 2 "--objective" --objective bogus
+
+# An uninterrupted run, then the same run killed with SIGKILL at several points and resumed.
+"$prune" "${small[@]}" --out "$tmp/whole" >/dev/null 2>"$tmp/whole.log" || { cat "$tmp/whole.log"; fail "uninterrupted run"; }
+for delay in 1.5 3 5; do
+  out="$tmp/killed-$delay"
+  "$prune" "${small[@]}" --out "$out" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  "$prune" "${small[@]}" --out "$out" >/dev/null 2>"$out.log" || { cat "$out.log"; fail "resume after $delay s"; }
+  cmp -s "$tmp/whole/record.pb" "$out/record.pb" || fail "resumed record differs (killed after $delay s)"
+  pass "killed after ${delay}s and resumed: identical record ($(grep -c resuming "$out.log") resume)"
+done
+
+# A record from another calibration set (different seed) is refused, and left untouched.
+cp "$tmp/whole/record.pb" "$tmp/before.pb"
+expect_error fingerprint_mismatch 1 "different calibration set" "${small[@]}" --seed 7 --out "$tmp/whole"
+cmp -s "$tmp/before.pb" "$tmp/whole/record.pb" || fail "fingerprint_mismatch: record was modified"
+
+# Relative paths resolve against the directory bazel was run from.
+mkdir -p "$tmp/caller"
+(cd / && BUILD_WORKING_DIRECTORY="$tmp/caller" "$prune" "${small[@]}" --steps 2 --out rel >/dev/null 2>&1) \
+  || fail "relative --out"
+[ -f "$tmp/caller/rel/record.pb" ] && [ -f "$tmp/caller/rel/report.md" ] && [ -f "$tmp/caller/rel/sparsity_ppl.png" ] \
+  || fail "relative --out: files not under the caller's directory"
+pass "relative paths"
+echo "all CLI checks passed"
