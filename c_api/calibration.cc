@@ -76,8 +76,7 @@ gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model, const cha
 }
 
 gisp_status* gisp_calibration_from_tokens(size_t num_sequences, const int32_t* const* tokens,
-                                          const size_t* lengths,
-                                          const uint8_t* const* label_masks,
+                                          const size_t* lengths, const uint8_t* const* label_masks,
                                           const uint8_t* positive, gisp_calibration** out) {
   GISP_C_REQUIRE(out);
   if (num_sequences > 0) {
@@ -98,15 +97,15 @@ gisp_status* gisp_calibration_from_tokens(size_t num_sequences, const int32_t* c
       for (size_t t = 0; t < ids.size(); ++t) {
         if (ids[t] < 0) {
           return absl::InvalidArgumentError(absl::StrCat("gisp_calibration_from_tokens: token ",
-                                                         ids[t], " at sequence ", i,
-                                                         " position ", t, " is negative"));
+                                                         ids[t], " at sequence ", i, " position ",
+                                                         t, " is negative"));
         }
       }
       gisp::LabelledSequence s;
       s.targets.assign(ids.size(), -1);
       for (size_t t = 1; t < ids.size(); ++t) {
-        const bool labelled = label_masks == nullptr || label_masks[i] == nullptr ||
-                              label_masks[i][t] != 0;
+        const bool labelled =
+            label_masks == nullptr || label_masks[i] == nullptr || label_masks[i][t] != 0;
         if (labelled) s.targets[t - 1] = ids[t];
       }
       s.tokens = std::move(ids);

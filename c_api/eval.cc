@@ -20,9 +20,9 @@ gisp_status* gisp_eval_perplexity(gisp_model* model, const char* text_path, int6
     gisp::PerplexityOptions options;
     if (chunk_tokens > 0) options.chunk_len = chunk_tokens;
     options.max_chunks = max_chunks;
-    GISP_ASSIGN_OR_RETURN(gisp::PerplexityResult r,
-                          gisp::EvaluatePerplexityOnText(model->model.get(), *tok, text_path,
-                                                         options));
+    GISP_ASSIGN_OR_RETURN(
+        gisp::PerplexityResult r,
+        gisp::EvaluatePerplexityOnText(model->model.get(), *tok, text_path, options));
     *perplexity = r.perplexity;
     if (tokens != nullptr) *tokens = r.tokens;
     return absl::OkStatus();

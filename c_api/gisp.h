@@ -49,16 +49,16 @@ typedef struct gisp_status gisp_status;
 /* Append-only. */
 typedef enum gisp_code {
   GISP_OK = 0,
-  GISP_INVALID_ARGUMENT = 1,   /* a bad value, file content or option; the message names it */
-  GISP_NOT_FOUND = 2,          /* a missing file or tensor */
+  GISP_INVALID_ARGUMENT = 1,    /* a bad value, file content or option; the message names it */
+  GISP_NOT_FOUND = 2,           /* a missing file or tensor */
   GISP_FAILED_PRECONDITION = 3, /* e.g. a record from another model or calibration set */
-  GISP_OUT_OF_RANGE = 4,       /* e.g. a target sparsity the run did not reach */
-  GISP_UNIMPLEMENTED = 5,      /* an unsupported architecture, dtype or option value */
-  GISP_UNAVAILABLE = 6,        /* e.g. CUDA requested but not built in or no GPU */
-  GISP_RESOURCE_EXHAUSTED = 7, /* out of memory */
-  GISP_PERMISSION_DENIED = 8,  /* a file or directory cannot be written */
-  GISP_CANCELLED = 9,          /* the progress callback returned false */
-  GISP_INTERNAL = 10,          /* a gisp bug; please report it with the message */
+  GISP_OUT_OF_RANGE = 4,        /* e.g. a target sparsity the run did not reach */
+  GISP_UNIMPLEMENTED = 5,       /* an unsupported architecture, dtype or option value */
+  GISP_UNAVAILABLE = 6,         /* e.g. CUDA requested but not built in or no GPU */
+  GISP_RESOURCE_EXHAUSTED = 7,  /* out of memory */
+  GISP_PERMISSION_DENIED = 8,   /* a file or directory cannot be written */
+  GISP_CANCELLED = 9,           /* the progress callback returned false */
+  GISP_INTERNAL = 10,           /* a gisp bug; please report it with the message */
   GISP_DATA_LOSS = 11,
   GISP_UNKNOWN = 12
 } gisp_code;
@@ -107,10 +107,7 @@ GISP_API void gisp_set_log_callback(gisp_log_fn fn, gisp_log_level min_level, vo
 
 typedef struct gisp_model gisp_model;
 
-typedef enum gisp_device {
-  GISP_DEVICE_CPU = 0,
-  GISP_DEVICE_CUDA = 1
-} gisp_device;
+typedef enum gisp_device { GISP_DEVICE_CPU = 0, GISP_DEVICE_CUDA = 1 } gisp_device;
 
 typedef enum gisp_dtype {
   GISP_DTYPE_F32 = 0,
@@ -169,13 +166,12 @@ GISP_API gisp_status* gisp_calibration_text_windows(gisp_model* model, const cha
                                                     uint64_t seed, gisp_calibration** out);
 /* {"question": ..., "answer": ...} JSONL rendered as "Q: {question}\nA: {answer}", loss on the
  * answer tokens (objective "answer-only"). `limit` > 0 keeps the first `limit` pairs. */
-GISP_API gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path,
-                                                int64_t limit, gisp_calibration** out);
+GISP_API gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path, int64_t limit,
+                                                gisp_calibration** out);
 /* {"context": ..., "choices": [...], "label": i} JSONL: every candidate, loss on the choice's
  * tokens, correct candidates positive (objective "margin"). */
 GISP_API gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model, const char* path,
-                                                             int64_t limit,
-                                                             gisp_calibration** out);
+                                                             int64_t limit, gisp_calibration** out);
 /* Caller-provided token sequences. `tokens[i]` has `lengths[i]` ids. `label_masks` (NULL: every
  * token after the first) marks with 1 the tokens whose prediction carries loss, so
  * label_masks[i][0] is ignored. `positive` (NULL: all positive) marks correct candidates for the
@@ -184,8 +180,7 @@ GISP_API gisp_status* gisp_calibration_from_tokens(size_t num_sequences,
                                                    const int32_t* const* tokens,
                                                    const size_t* lengths,
                                                    const uint8_t* const* label_masks,
-                                                   const uint8_t* positive,
-                                                   gisp_calibration** out);
+                                                   const uint8_t* positive, gisp_calibration** out);
 GISP_API size_t gisp_calibration_num_sequences(const gisp_calibration* data);
 /* Frees the calibration set. Accepts NULL. Must not be called while a pruner uses it. */
 GISP_API void gisp_calibration_free(gisp_calibration* data);
@@ -230,8 +225,7 @@ GISP_API gisp_status* gisp_prune_config_set_gqa_unit(gisp_prune_config* c, gisp_
 /* Round kept MLP channels per layer to a multiple of v (0 = off). */
 GISP_API gisp_status* gisp_prune_config_set_round_channels_to(gisp_prune_config* c, int32_t v);
 /* Layers with index < floor(v * L) are protected (default 0.1). */
-GISP_API gisp_status* gisp_prune_config_set_protect_first_fraction(gisp_prune_config* c,
-                                                                   double v);
+GISP_API gisp_status* gisp_prune_config_set_protect_first_fraction(gisp_prune_config* c, double v);
 GISP_API gisp_status* gisp_prune_config_set_protect_last(gisp_prune_config* c, bool v);
 /* Sequences per gradient batch (default 2). */
 GISP_API gisp_status* gisp_prune_config_set_batch_size(gisp_prune_config* c, int32_t v);
@@ -252,8 +246,7 @@ GISP_API gisp_status* gisp_record_load(const char* path, gisp_record** out);
 GISP_API gisp_status* gisp_record_save(const gisp_record* record, const char* path);
 GISP_API gisp_status* gisp_record_to_json(const gisp_record* record, char** json);
 /* Binary protobuf bytes; free `*data` with gisp_buffer_free. */
-GISP_API gisp_status* gisp_record_to_bytes(const gisp_record* record, uint8_t** data,
-                                           size_t* size);
+GISP_API gisp_status* gisp_record_to_bytes(const gisp_record* record, uint8_t** data, size_t* size);
 GISP_API gisp_status* gisp_record_from_bytes(const uint8_t* data, size_t size, gisp_record** out);
 GISP_API void gisp_record_free(gisp_record* record);
 
@@ -283,14 +276,14 @@ typedef struct gisp_pruner gisp_pruner;
 typedef struct gisp_progress gisp_progress;
 
 /* Progress of a running pruner; valid only during the callback. */
-GISP_API int32_t gisp_progress_step(const gisp_progress* p);      /* step being computed */
-GISP_API int32_t gisp_progress_steps(const gisp_progress* p);     /* total steps */
-GISP_API int64_t gisp_progress_batch(const gisp_progress* p);     /* batches done this step */
-GISP_API int64_t gisp_progress_batches(const gisp_progress* p);   /* batches per step */
+GISP_API int32_t gisp_progress_step(const gisp_progress* p);    /* step being computed */
+GISP_API int32_t gisp_progress_steps(const gisp_progress* p);   /* total steps */
+GISP_API int64_t gisp_progress_batch(const gisp_progress* p);   /* batches done this step */
+GISP_API int64_t gisp_progress_batches(const gisp_progress* p); /* batches per step */
 GISP_API double gisp_progress_elapsed_seconds(const gisp_progress* p);
 GISP_API double gisp_progress_eta_seconds(const gisp_progress* p);
-GISP_API double gisp_progress_sparsity(const gisp_progress* p);   /* after the last step */
-GISP_API double gisp_progress_loss(const gisp_progress* p);       /* of the last step */
+GISP_API double gisp_progress_sparsity(const gisp_progress* p); /* after the last step */
+GISP_API double gisp_progress_loss(const gisp_progress* p);     /* of the last step */
 
 /* Called after every calibration batch, on the thread running gisp_pruner_step/run. Return
  * false to cancel: the call then returns GISP_CANCELLED and the record keeps every completed
@@ -304,8 +297,8 @@ typedef bool (*gisp_progress_fn)(const gisp_progress* progress, void* user_data)
  * outlive the pruner. The objective must match the calibration source (e.g. margin needs
  * positive and negative sequences). */
 GISP_API gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
-                                         const gisp_prune_config* config,
-                                         const gisp_record* resume, gisp_pruner** out);
+                                         const gisp_prune_config* config, const gisp_record* resume,
+                                         gisp_pruner** out);
 GISP_API void gisp_pruner_free(gisp_pruner* pruner);
 /* `fn` may be NULL. `user_data` must stay valid while the pruner runs. */
 GISP_API void gisp_pruner_set_progress_callback(gisp_pruner* pruner, gisp_progress_fn fn,
@@ -341,8 +334,7 @@ GISP_API gisp_status* gisp_model_materialize(const gisp_model* model, const gisp
                                              int32_t step, gisp_model** out);
 /* Writes `model` (dense or materialized) as an HF-style directory: config.json (with
  * per_layer_config for pruned layers) and model.safetensors in `dtype`. Atomic per file. */
-GISP_API gisp_status* gisp_model_export(const gisp_model* model, const char* dir,
-                                        gisp_dtype dtype);
+GISP_API gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dtype dtype);
 
 /* Perplexity with the paper's protocol: the text file tokenized once, non-overlapping chunks of
  * `chunk_tokens` (default 128 when 0), at most `max_chunks` chunks (0: all). */

@@ -107,9 +107,9 @@ char* CopyString(const std::string& s);
 }  // namespace capi
 }  // namespace gisp
 
-#define GISP_C_REQUIRE(arg)                                                    \
-  do {                                                                         \
-    if ((arg) == nullptr) return ::gisp::capi::NullArgument(__func__, #arg);   \
+#define GISP_C_REQUIRE(arg)                                                  \
+  do {                                                                       \
+    if ((arg) == nullptr) return ::gisp::capi::NullArgument(__func__, #arg); \
   } while (0)
 
 #endif  // GISP_C_API_INTERNAL_H_

@@ -26,8 +26,8 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(gisp_device device, int ind
 // Builds the working copy of `m`'s host weights on its device.
 absl::Status BuildWorkingModel(gisp_model* m) {
   GISP_ASSIGN_OR_RETURN(m->backend, MakeBackend(m->device, m->device_index));
-  GISP_ASSIGN_OR_RETURN(m->model, LlamaModel::Create(m->host_config, m->host_weights,
-                                                     m->backend.get()));
+  GISP_ASSIGN_OR_RETURN(m->model,
+                        LlamaModel::Create(m->host_config, m->host_weights, m->backend.get()));
   return absl::OkStatus();
 }
 
@@ -88,16 +88,36 @@ gisp_status* gisp_model_get_int(const gisp_model* model, gisp_model_field field,
     const gisp::LlamaConfig& dense = model->host_config;
     const gisp::LlamaConfig& now = model->model->config();
     switch (field) {
-      case GISP_MODEL_VOCAB_SIZE: *out = dense.vocab_size; break;
-      case GISP_MODEL_HIDDEN_SIZE: *out = dense.hidden_size; break;
-      case GISP_MODEL_NUM_LAYERS: *out = dense.num_layers; break;
-      case GISP_MODEL_NUM_HEADS: *out = dense.num_heads; break;
-      case GISP_MODEL_NUM_KV_HEADS: *out = dense.num_kv_heads; break;
-      case GISP_MODEL_HEAD_DIM: *out = dense.head_dim; break;
-      case GISP_MODEL_INTERMEDIATE_SIZE: *out = dense.intermediate_size; break;
-      case GISP_MODEL_TOTAL_PARAMETERS: *out = now.TotalParameters(); break;
-      case GISP_MODEL_DECODER_PARAMETERS: *out = now.DecoderParameters(); break;
-      case GISP_MODEL_MAX_POSITIONS: *out = dense.max_position_embeddings; break;
+      case GISP_MODEL_VOCAB_SIZE:
+        *out = dense.vocab_size;
+        break;
+      case GISP_MODEL_HIDDEN_SIZE:
+        *out = dense.hidden_size;
+        break;
+      case GISP_MODEL_NUM_LAYERS:
+        *out = dense.num_layers;
+        break;
+      case GISP_MODEL_NUM_HEADS:
+        *out = dense.num_heads;
+        break;
+      case GISP_MODEL_NUM_KV_HEADS:
+        *out = dense.num_kv_heads;
+        break;
+      case GISP_MODEL_HEAD_DIM:
+        *out = dense.head_dim;
+        break;
+      case GISP_MODEL_INTERMEDIATE_SIZE:
+        *out = dense.intermediate_size;
+        break;
+      case GISP_MODEL_TOTAL_PARAMETERS:
+        *out = now.TotalParameters();
+        break;
+      case GISP_MODEL_DECODER_PARAMETERS:
+        *out = now.DecoderParameters();
+        break;
+      case GISP_MODEL_MAX_POSITIONS:
+        *out = dense.max_position_embeddings;
+        break;
       default:
         return absl::InvalidArgumentError(
             absl::StrCat("gisp_model_get_int: unknown field ", static_cast<int>(field)));
@@ -144,9 +164,9 @@ gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* 
           "gisp_model_materialize needs the original dense model as loaded from disk, not a "
           "materialized one");
     }
-    GISP_ASSIGN_OR_RETURN(gisp::SlicedModel sliced,
-                          gisp::SliceModel(model->host_config, model->host_weights,
-                                           record->record, step));
+    GISP_ASSIGN_OR_RETURN(
+        gisp::SlicedModel sliced,
+        gisp::SliceModel(model->host_config, model->host_weights, record->record, step));
     auto m = std::make_unique<gisp_model>();
     m->dir = model->dir;
     m->tokenizer_dir = model->tokenizer_dir;
@@ -173,10 +193,18 @@ gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dt
     }
     gisp::DType storage;
     switch (dtype) {
-      case GISP_DTYPE_F32: storage = gisp::DType::kF32; break;
-      case GISP_DTYPE_BF16: storage = gisp::DType::kBF16; break;
-      case GISP_DTYPE_F16: storage = gisp::DType::kF16; break;
-      case GISP_DTYPE_AUTO: storage = model->host_config.torch_dtype; break;
+      case GISP_DTYPE_F32:
+        storage = gisp::DType::kF32;
+        break;
+      case GISP_DTYPE_BF16:
+        storage = gisp::DType::kBF16;
+        break;
+      case GISP_DTYPE_F16:
+        storage = gisp::DType::kF16;
+        break;
+      case GISP_DTYPE_AUTO:
+        storage = model->host_config.torch_dtype;
+        break;
       default:
         return absl::InvalidArgumentError(
             absl::StrCat("gisp_model_export: unknown dtype ", static_cast<int>(dtype)));

@@ -99,8 +99,7 @@ gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
 
 void gisp_pruner_free(gisp_pruner* pruner) { delete pruner; }
 
-void gisp_pruner_set_progress_callback(gisp_pruner* pruner, gisp_progress_fn fn,
-                                       void* user_data) {
+void gisp_pruner_set_progress_callback(gisp_pruner* pruner, gisp_progress_fn fn, void* user_data) {
   if (pruner == nullptr) return;
   pruner->progress_fn = fn;
   pruner->progress_user_data = user_data;

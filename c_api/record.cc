@@ -1,11 +1,12 @@
 // Records: load/save, serializations, queries.
+#include "gisp/prune/record.h"
+
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "c_api/internal.h"
 #include "gisp/base/status.h"
-#include "gisp/prune/record.h"
 
 using gisp::capi::Guard;
 
@@ -13,9 +14,8 @@ namespace {
 
 absl::Status CheckCapacity(const char* function, size_t capacity, int64_t needed) {
   if (static_cast<int64_t>(capacity) < needed) {
-    return absl::InvalidArgumentError(absl::StrCat(function, ": capacity ", capacity,
-                                                   " is smaller than the ", needed,
-                                                   " entries to write"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        function, ": capacity ", capacity, " is smaller than the ", needed, " entries to write"));
   }
   return absl::OkStatus();
 }

@@ -21,27 +21,53 @@ gisp_status* Error(gisp_code code, const std::string& message) {
 }
 
 gisp_status* NullArgument(const char* function, const char* argument) {
-  return Error(GISP_INVALID_ARGUMENT, std::string(function) + ": argument `" + argument +
-                                          "` must not be NULL");
+  return Error(GISP_INVALID_ARGUMENT,
+               std::string(function) + ": argument `" + argument + "` must not be NULL");
 }
 
 gisp_status* ToC(const absl::Status& status) {
   if (status.ok()) return nullptr;
   gisp_code code = GISP_UNKNOWN;
   switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument: code = GISP_INVALID_ARGUMENT; break;
-    case absl::StatusCode::kNotFound: code = GISP_NOT_FOUND; break;
-    case absl::StatusCode::kFailedPrecondition: code = GISP_FAILED_PRECONDITION; break;
-    case absl::StatusCode::kOutOfRange: code = GISP_OUT_OF_RANGE; break;
-    case absl::StatusCode::kUnimplemented: code = GISP_UNIMPLEMENTED; break;
-    case absl::StatusCode::kUnavailable: code = GISP_UNAVAILABLE; break;
-    case absl::StatusCode::kResourceExhausted: code = GISP_RESOURCE_EXHAUSTED; break;
-    case absl::StatusCode::kPermissionDenied: code = GISP_PERMISSION_DENIED; break;
-    case absl::StatusCode::kCancelled: code = GISP_CANCELLED; break;
-    case absl::StatusCode::kInternal: code = GISP_INTERNAL; break;
-    case absl::StatusCode::kDataLoss: code = GISP_DATA_LOSS; break;
-    case absl::StatusCode::kAlreadyExists: code = GISP_FAILED_PRECONDITION; break;
-    default: code = GISP_UNKNOWN; break;
+    case absl::StatusCode::kInvalidArgument:
+      code = GISP_INVALID_ARGUMENT;
+      break;
+    case absl::StatusCode::kNotFound:
+      code = GISP_NOT_FOUND;
+      break;
+    case absl::StatusCode::kFailedPrecondition:
+      code = GISP_FAILED_PRECONDITION;
+      break;
+    case absl::StatusCode::kOutOfRange:
+      code = GISP_OUT_OF_RANGE;
+      break;
+    case absl::StatusCode::kUnimplemented:
+      code = GISP_UNIMPLEMENTED;
+      break;
+    case absl::StatusCode::kUnavailable:
+      code = GISP_UNAVAILABLE;
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      code = GISP_RESOURCE_EXHAUSTED;
+      break;
+    case absl::StatusCode::kPermissionDenied:
+      code = GISP_PERMISSION_DENIED;
+      break;
+    case absl::StatusCode::kCancelled:
+      code = GISP_CANCELLED;
+      break;
+    case absl::StatusCode::kInternal:
+      code = GISP_INTERNAL;
+      break;
+    case absl::StatusCode::kDataLoss:
+      code = GISP_DATA_LOSS;
+      break;
+    case absl::StatusCode::kAlreadyExists:
+      code = GISP_FAILED_PRECONDITION;
+      break;
+    default:
+      code = GISP_UNKNOWN;
+      break;
   }
   return Error(code, std::string(status.message()));
 }
@@ -73,19 +99,32 @@ void gisp_status_free(gisp_status* status) {
 
 const char* gisp_code_name(gisp_code code) {
   switch (code) {
-    case GISP_OK: return "ok";
-    case GISP_INVALID_ARGUMENT: return "invalid_argument";
-    case GISP_NOT_FOUND: return "not_found";
-    case GISP_FAILED_PRECONDITION: return "failed_precondition";
-    case GISP_OUT_OF_RANGE: return "out_of_range";
-    case GISP_UNIMPLEMENTED: return "unimplemented";
-    case GISP_UNAVAILABLE: return "unavailable";
-    case GISP_RESOURCE_EXHAUSTED: return "resource_exhausted";
-    case GISP_PERMISSION_DENIED: return "permission_denied";
-    case GISP_CANCELLED: return "cancelled";
-    case GISP_INTERNAL: return "internal";
-    case GISP_DATA_LOSS: return "data_loss";
-    case GISP_UNKNOWN: return "unknown";
+    case GISP_OK:
+      return "ok";
+    case GISP_INVALID_ARGUMENT:
+      return "invalid_argument";
+    case GISP_NOT_FOUND:
+      return "not_found";
+    case GISP_FAILED_PRECONDITION:
+      return "failed_precondition";
+    case GISP_OUT_OF_RANGE:
+      return "out_of_range";
+    case GISP_UNIMPLEMENTED:
+      return "unimplemented";
+    case GISP_UNAVAILABLE:
+      return "unavailable";
+    case GISP_RESOURCE_EXHAUSTED:
+      return "resource_exhausted";
+    case GISP_PERMISSION_DENIED:
+      return "permission_denied";
+    case GISP_CANCELLED:
+      return "cancelled";
+    case GISP_INTERNAL:
+      return "internal";
+    case GISP_DATA_LOSS:
+      return "data_loss";
+    case GISP_UNKNOWN:
+      return "unknown";
   }
   return "unknown";
 }

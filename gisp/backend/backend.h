@@ -111,9 +111,8 @@ class Backend {
   // out = silu(gate) * up; all [N, F].
   virtual absl::Status SwigluForward(const Tensor& out, const Tensor& gate, const Tensor& up) = 0;
   // d_gate, d_up = gradients given d_out; all [N, F]. d_gate/d_up may alias gate/up.
-  virtual absl::Status SwigluBackward(const Tensor& d_gate, const Tensor& d_up,
-                                      const Tensor& d_out, const Tensor& gate,
-                                      const Tensor& up) = 0;
+  virtual absl::Status SwigluBackward(const Tensor& d_gate, const Tensor& d_up, const Tensor& d_out,
+                                      const Tensor& gate, const Tensor& up) = 0;
 
   // ---- Loss ---------------------------------------------------------------------------------
 
@@ -122,9 +121,8 @@ class Backend {
   // If d_logits is not empty it receives weights[n] * (softmax(logits[n]) - onehot(target)),
   // the gradient of sum_n weights[n] * nll[n] (0 rows for ignored targets); d_logits may alias
   // logits to save memory.
-  virtual absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits,
-                                    const Tensor& logits, const Tensor& targets,
-                                    const Tensor& weights) = 0;
+  virtual absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
+                                    const Tensor& targets, const Tensor& weights) = 0;
 
   // ---- Bias ---------------------------------------------------------------------------------
 

@@ -49,13 +49,13 @@ absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor
   const int r = out.rank();
   if (r < 2 || a.rank() != r || b.rank() != r) {
     return Bad("Gemm", absl::StrCat("operands must share a rank >= 2: out ", out.DebugString(),
-                                     ", a ", a.DebugString(), ", b ", b.DebugString()));
+                                    ", a ", a.DebugString(), ", b ", b.DebugString()));
   }
   int64_t batch = 1;
   for (int i = 0; i < r - 2; ++i) {
     if (a.dim(i) != out.dim(i) || b.dim(i) != out.dim(i)) {
       return Bad("Gemm", absl::StrCat("batch dims differ: out ", out.DebugString(), ", a ",
-                                       a.DebugString(), ", b ", b.DebugString()));
+                                      a.DebugString(), ", b ", b.DebugString()));
     }
     batch *= out.dim(i);
   }
@@ -65,8 +65,8 @@ absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor
   const int64_t n = trans_b ? b.dim(-2) : b.dim(-1);
   if (ka != kb || out.dim(-2) != m || out.dim(-1) != n) {
     return Bad("Gemm", absl::StrCat("shape mismatch: out ", ShapeToString(out.shape()), " = op(a ",
-                                     ShapeToString(a.shape()), trans_a ? "^T" : "", ") @ op(b ",
-                                     ShapeToString(b.shape()), trans_b ? "^T" : "", ")"));
+                                    ShapeToString(a.shape()), trans_a ? "^T" : "", ") @ op(b ",
+                                    ShapeToString(b.shape()), trans_b ? "^T" : "", ")"));
   }
   *dims = GemmDims{batch, m, n, ka};
   return absl::OkStatus();
@@ -75,9 +75,9 @@ absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor
 absl::Status Embedding(const Tensor& out, const Tensor& table, const Tensor& ids) {
   if (out.rank() != 2 || table.rank() != 2 || ids.rank() != 1 || out.dim(0) != ids.dim(0) ||
       out.dim(1) != table.dim(1)) {
-    return Bad("Embedding", absl::StrCat("expected out [N, D], table [V, D], ids [N]; got ",
-                                          out.DebugString(), ", ", table.DebugString(), ", ",
-                                          ids.DebugString()));
+    return Bad("Embedding",
+               absl::StrCat("expected out [N, D], table [V, D], ids [N]; got ", out.DebugString(),
+                            ", ", table.DebugString(), ", ", ids.DebugString()));
   }
   return I32("Embedding", "ids", ids);
 }
@@ -87,8 +87,8 @@ absl::Status RmsNorm(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
   if (x.rank() != 2 || out.shape() != x.shape() || inv_rms.rank() != 1 ||
       inv_rms.dim(0) != x.dim(0) || weight.rank() != 1 || weight.dim(0) != x.dim(1)) {
     return Bad("RmsNorm", absl::StrCat("expected out, x [N, D], inv_rms [N], weight [D]; got ",
-                                        out.DebugString(), ", ", inv_rms.DebugString(), ", ",
-                                        x.DebugString(), ", ", weight.DebugString()));
+                                       out.DebugString(), ", ", inv_rms.DebugString(), ", ",
+                                       x.DebugString(), ", ", weight.DebugString()));
   }
   return absl::OkStatus();
 }
@@ -96,9 +96,10 @@ absl::Status RmsNorm(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
 absl::Status Rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset) {
   if (x.rank() != 4 || cos.rank() != 2 || cos.shape() != sin.shape() ||
       cos.dim(1) * 2 != x.dim(3) || pos_offset < 0 || pos_offset + x.dim(1) > cos.dim(0)) {
-    return Bad("Rope", absl::StrCat("expected x [B, T, H, Dh], cos/sin [P, Dh/2] with offset + T "
-                                     "<= P; got x ", x.DebugString(), ", cos ", cos.DebugString(),
-                                     ", offset ", pos_offset));
+    return Bad("Rope",
+               absl::StrCat("expected x [B, T, H, Dh], cos/sin [P, Dh/2] with offset + T "
+                            "<= P; got x ",
+                            x.DebugString(), ", cos ", cos.DebugString(), ", offset ", pos_offset));
   }
   return absl::OkStatus();
 }
@@ -112,9 +113,9 @@ absl::Status Attention(const Tensor& out, const Tensor& lse, const Tensor& q, co
     return Bad("Attention",
                absl::StrCat("expected out, q [B, Tq, Hq, Dh], k, v [B, Tk, KV, Dh] with Tk >= Tq, "
                             "lse [B, Hq, Tq], kv_map [Hq]; got out ",
-                            out.DebugString(), ", lse ", lse.DebugString(), ", q ",
-                            q.DebugString(), ", k ", k.DebugString(), ", v ", v.DebugString(),
-                            ", kv_map of ", kv_map.size()));
+                            out.DebugString(), ", lse ", lse.DebugString(), ", q ", q.DebugString(),
+                            ", k ", k.DebugString(), ", v ", v.DebugString(), ", kv_map of ",
+                            kv_map.size()));
   }
   for (int32_t j : kv_map) {
     if (j < 0 || j >= k.dim(2)) {

@@ -35,10 +35,10 @@ class KernelTest : public ::testing::Test {
   std::mt19937 rng_{1234};
 };
 
-#define EXPECT_CLOSE(got, want, tol)                       \
-  do {                                                     \
-    testing::Diff d_ = Compare(got, want);                 \
-    EXPECT_LE(d_.rel_inf, tol) << d_.ToString();           \
+#define EXPECT_CLOSE(got, want, tol)             \
+  do {                                           \
+    testing::Diff d_ = Compare(got, want);       \
+    EXPECT_LE(d_.rel_inf, tol) << d_.ToString(); \
   } while (0)
 
 TEST_F(KernelTest, GemmAllTransposesBatchesAndBeta) {

@@ -27,10 +27,10 @@ class Profiler final : public ProfilingBackend {
     std::string out = absl::StrFormat("%-20s %8s %10s %7s %10s\n", "verb", "calls", "seconds",
                                       "share", "GFLOP/s");
     for (const auto& [verb, p] : rows) {
-      out += absl::StrFormat("%-20s %8d %10.4f %6.1f%% %10s\n", verb, p.calls, p.seconds,
-                             total > 0 ? 100.0 * p.seconds / total : 0.0,
-                             p.flops > 0 ? absl::StrFormat("%.1f", p.flops / p.seconds / 1e9)
-                                         : std::string("-"));
+      out += absl::StrFormat(
+          "%-20s %8d %10.4f %6.1f%% %10s\n", verb, p.calls, p.seconds,
+          total > 0 ? 100.0 * p.seconds / total : 0.0,
+          p.flops > 0 ? absl::StrFormat("%.1f", p.flops / p.seconds / 1e9) : std::string("-"));
     }
     out += absl::StrFormat("%-20s %8s %10.4f\n", "total", "", total);
     return out;
@@ -49,11 +49,12 @@ class Profiler final : public ProfilingBackend {
     return Time("Fill", 0, [&] { return inner_->Fill(out, value); });
   }
   absl::Status Synchronize() override { return inner_->Synchronize(); }
-  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b,
-                    bool trans_b, float alpha, float beta) override {
+  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
+                    float alpha, float beta) override {
     const double k = trans_a ? a.dim(-2) : a.dim(-1);
     const double flops = 2.0 * static_cast<double>(out.numel()) * k;
-    return Time("Gemm", flops, [&] { return inner_->Gemm(out, a, trans_a, b, trans_b, alpha, beta); });
+    return Time("Gemm", flops,
+                [&] { return inner_->Gemm(out, a, trans_a, b, trans_b, alpha, beta); });
   }
   absl::Status Add(const Tensor& out, const Tensor& a, const Tensor& b) override {
     return Time("Add", 0, [&] { return inner_->Add(out, a, b); });
@@ -61,7 +62,8 @@ class Profiler final : public ProfilingBackend {
   absl::Status Axpy(const Tensor& y, float alpha, const Tensor& x) override {
     return Time("Axpy", 0, [&] { return inner_->Axpy(y, alpha, x); });
   }
-  absl::Status EmbeddingForward(const Tensor& out, const Tensor& table, const Tensor& ids) override {
+  absl::Status EmbeddingForward(const Tensor& out, const Tensor& table,
+                                const Tensor& ids) override {
     return Time("EmbeddingForward", 0, [&] { return inner_->EmbeddingForward(out, table, ids); });
   }
   absl::Status EmbeddingBackward(const Tensor& d_table, const Tensor& d_out,
@@ -77,17 +79,16 @@ class Profiler final : public ProfilingBackend {
   absl::Status RmsNormBackward(const Tensor& d_x, const Tensor& d_weight, const Tensor& d_out,
                                const Tensor& x, const Tensor& weight,
                                const Tensor& inv_rms) override {
-    return Time("RmsNormBackward", 0, [&] {
-      return inner_->RmsNormBackward(d_x, d_weight, d_out, x, weight, inv_rms);
-    });
+    return Time("RmsNormBackward", 0,
+                [&] { return inner_->RmsNormBackward(d_x, d_weight, d_out, x, weight, inv_rms); });
   }
   absl::Status Rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset,
                     bool inverse) override {
     return Time("Rope", 0, [&] { return inner_->Rope(x, cos, sin, pos_offset, inverse); });
   }
   absl::Status AttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
-                                const Tensor& k, const Tensor& v,
-                                absl::Span<const int32_t> kv_map, float scale) override {
+                                const Tensor& k, const Tensor& v, absl::Span<const int32_t> kv_map,
+                                float scale) override {
     // Two [Tq, Tk, Dh] GEMMs per (batch, head), full (not causal-halved) as the kernel runs.
     const double flops = 4.0 * q.dim(0) * q.dim(2) * q.dim(1) * k.dim(1) * q.dim(3);
     return Time("AttentionForward", flops,

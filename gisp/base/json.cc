@@ -537,8 +537,8 @@ namespace {
 
 absl::Status FieldError(absl::string_view source, absl::string_view key, absl::string_view want,
                         const Json& got) {
-  return absl::InvalidArgumentError(absl::StrCat(source, ": field \"", key, "\" must be ", want,
-                                                 ", got ", got.Dump()));
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": field \"", key, "\" must be ", want, ", got ", got.Dump()));
 }
 
 }  // namespace

@@ -87,7 +87,8 @@ void AppendJsonString(absl::string_view s, std::string* out);
 
 // Typed getters for required / optional object members. Errors name `source` and the key,
 // e.g. "config.json: field \"hidden_size\" must be a positive integer, got -3".
-absl::StatusOr<int64_t> JsonGetInt(const Json& obj, absl::string_view key, absl::string_view source);
+absl::StatusOr<int64_t> JsonGetInt(const Json& obj, absl::string_view key,
+                                   absl::string_view source);
 absl::StatusOr<int64_t> JsonGetIntOr(const Json& obj, absl::string_view key, int64_t fallback,
                                      absl::string_view source);
 absl::StatusOr<double> JsonGetNumber(const Json& obj, absl::string_view key,

@@ -12,10 +12,10 @@
 #define GISP_CONCAT_(a, b) GISP_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define GISP_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    ::absl::Status gisp_status_ = (expr);          \
-    if (!gisp_status_.ok()) return gisp_status_;   \
+#define GISP_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status gisp_status_ = (expr);        \
+    if (!gisp_status_.ok()) return gisp_status_; \
   } while (0)
 
 // `lhs = value of statusor_expr`, or returns its error from the enclosing function.
@@ -28,18 +28,18 @@
   lhs = std::move(tmp).value()
 
 // Returns an InvalidArgument error built from the arguments (absl::StrCat) unless `cond` holds.
-#define GISP_CHECK_ARG(cond, ...)                                       \
-  do {                                                                  \
+#define GISP_CHECK_ARG(cond, ...)                                                  \
+  do {                                                                             \
     if (!(cond)) return ::absl::InvalidArgumentError(::absl::StrCat(__VA_ARGS__)); \
   } while (0)
 
 // Internal invariant: returns an Internal error naming the failed condition. Used where a failure
 // means a gisp bug, never for user input; it still returns instead of aborting.
-#define GISP_CHECK_INTERNAL(cond)                                                          \
-  do {                                                                                     \
-    if (!(cond))                                                                           \
-      return ::absl::InternalError(::absl::StrCat("internal check failed: ", #cond, " at ", \
-                                                  __FILE__, ":", __LINE__));               \
+#define GISP_CHECK_INTERNAL(cond)                                                             \
+  do {                                                                                        \
+    if (!(cond))                                                                              \
+      return ::absl::InternalError(                                                           \
+          ::absl::StrCat("internal check failed: ", #cond, " at ", __FILE__, ":", __LINE__)); \
   } while (0)
 
 namespace gisp {

@@ -15,8 +15,10 @@ namespace gisp {
 absl::StatusOr<std::vector<LabelledSequence>> TextWindowsFromDocuments(
     const std::vector<std::string>& documents, const Tokenizer& tokenizer,
     const TextWindowOptions& options, const std::string& source) {
-  GISP_CHECK_ARG(options.window_tokens >= 2, "calibration: window length must be at least 2 "
-                 "tokens, got ", options.window_tokens);
+  GISP_CHECK_ARG(options.window_tokens >= 2,
+                 "calibration: window length must be at least 2 "
+                 "tokens, got ",
+                 options.window_tokens);
   GISP_CHECK_ARG(options.count > 0, "calibration: window count must be positive, got ",
                  options.count);
   GISP_CHECK_ARG(!documents.empty(), source, ": no documents");
@@ -43,9 +45,9 @@ absl::StatusOr<std::vector<LabelledSequence>> TextWindowsFromDocuments(
     longest = std::max(longest, ids.size());
     if (static_cast<int64_t>(ids.size()) <= options.window_tokens) continue;
     const uint64_t start = rng.Uniform(ids.size() - static_cast<size_t>(options.window_tokens));
-    std::vector<int32_t> window(ids.begin() + static_cast<std::ptrdiff_t>(start),
-                                ids.begin() + static_cast<std::ptrdiff_t>(start) +
-                                    options.window_tokens);
+    std::vector<int32_t> window(
+        ids.begin() + static_cast<std::ptrdiff_t>(start),
+        ids.begin() + static_cast<std::ptrdiff_t>(start) + options.window_tokens);
     out.push_back(NextTokenSequence(std::move(window)));
   }
   return out;
@@ -57,9 +59,8 @@ absl::StatusOr<std::vector<LabelledSequence>> TextWindows(const std::string& pat
   std::vector<std::string> docs;
   if (absl::EndsWith(path, ".jsonl")) {
     GISP_RETURN_IF_ERROR(ReadJsonl(path, [&](const Json& obj, int64_t line) -> absl::Status {
-      GISP_ASSIGN_OR_RETURN(std::string text,
-                            JsonGetString(obj, options.text_field,
-                                          absl::StrCat(path, " line ", line)));
+      GISP_ASSIGN_OR_RETURN(std::string text, JsonGetString(obj, options.text_field,
+                                                            absl::StrCat(path, " line ", line)));
       if (!text.empty()) docs.push_back(std::move(text));
       return absl::OkStatus();
     }));

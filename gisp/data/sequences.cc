@@ -30,8 +30,8 @@ absl::StatusOr<CalibrationBatches> MakeCalibrationBatches(
     GISP_CHECK_ARG(s.tokens.size() == s.targets.size(), "calibration: sequence ", i, " has ",
                    s.tokens.size(), " tokens but ", s.targets.size(), " targets");
     GISP_CHECK_ARG(!s.tokens.empty(), "calibration: sequence ", i, " is empty");
-    const bool labelled = std::any_of(s.targets.begin(), s.targets.end(),
-                                      [](int32_t t) { return t >= 0; });
+    const bool labelled =
+        std::any_of(s.targets.begin(), s.targets.end(), [](int32_t t) { return t >= 0; });
     GISP_CHECK_ARG(labelled, "calibration: sequence ", i,
                    " has no labelled position (too short, or an empty answer)");
     (objective != ObjectiveKind::kMargin || s.positive ? pos : neg).push_back(&s);
@@ -58,8 +58,10 @@ absl::StatusOr<CalibrationBatches> MakeCalibrationBatches(
         for (int32_t t : group[i]->targets) labelled += t >= 0;
       }
       Batch batch;
-      GISP_ASSIGN_OR_RETURN(batch.tokens, Tensor::Host({bs, static_cast<int64_t>(len)}, DType::kI32));
-      GISP_ASSIGN_OR_RETURN(batch.targets, Tensor::Host({bs, static_cast<int64_t>(len)}, DType::kI32));
+      GISP_ASSIGN_OR_RETURN(batch.tokens,
+                            Tensor::Host({bs, static_cast<int64_t>(len)}, DType::kI32));
+      GISP_ASSIGN_OR_RETURN(batch.targets,
+                            Tensor::Host({bs, static_cast<int64_t>(len)}, DType::kI32));
       GISP_ASSIGN_OR_RETURN(batch.weights, Tensor::Host({bs, static_cast<int64_t>(len)}));
       const float w = static_cast<float>(sign * static_cast<double>(bs) /
                                          (static_cast<double>(group_size) * labelled));

@@ -100,7 +100,8 @@ TEST_F(TinyModelTest, MultipleChoiceMatchesHandComputation) {
   b.targets = Tensor::Host({1, n}, DType::kI32).value();
   for (int64_t t = 0; t < n; ++t) {
     b.tokens.i32()[t] = seq[t];
-    b.targets.i32()[t] = t + 1 < n && t + 1 >= static_cast<int64_t>(pair.context.size()) ? seq[t + 1] : -1;
+    b.targets.i32()[t] =
+        t + 1 < n && t + 1 >= static_cast<int64_t>(pair.context.size()) ? seq[t + 1] : -1;
   }
   const double ll = -model_->Forward(b).value().nll_sum;
   EXPECT_NEAR(r->logliks[0][1], ll, 1e-4 * std::fabs(ll));

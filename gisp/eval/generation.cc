@@ -17,8 +17,9 @@ absl::StatusOr<Generation> GenerateGreedy(LlamaModel* model, const Tokenizer& to
   KvCacheDecoder decoder(model);
   Generation gen;
   GISP_ASSIGN_OR_RETURN(Tensor logits, decoder.Append(ids));
-  const int64_t limit = std::min<int64_t>(
-      options.max_new_tokens, model->config().max_position_embeddings - static_cast<int64_t>(ids.size()));
+  const int64_t limit =
+      std::min<int64_t>(options.max_new_tokens,
+                        model->config().max_position_embeddings - static_cast<int64_t>(ids.size()));
   for (int64_t i = 0; i < limit; ++i) {
     const float* l = logits.f32();
     const int32_t next =
@@ -50,7 +51,8 @@ std::string NormalizeNumber(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     // A comma between digits is a thousands separator.
-    if (s[i] == ',' && i > 0 && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i - 1])) &&
+    if (s[i] == ',' && i > 0 && i + 1 < s.size() &&
+        std::isdigit(static_cast<unsigned char>(s[i - 1])) &&
         std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
       continue;
     }

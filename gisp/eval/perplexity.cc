@@ -20,9 +20,8 @@ absl::StatusOr<PerplexityResult> EvaluatePerplexity(LlamaModel* model,
   if (options.max_chunks > 0) chunks = std::min(chunks, options.max_chunks);
   GISP_CHECK_ARG(chunks > 0, "perplexity: the evaluation text has ", tokens.size(),
                  " tokens, fewer than one chunk of ", len);
-  GISP_CHECK_ARG(len <= model->config().max_position_embeddings,
-                 "perplexity: chunk length ", len, " exceeds the model's ",
-                 model->config().max_position_embeddings, " positions");
+  GISP_CHECK_ARG(len <= model->config().max_position_embeddings, "perplexity: chunk length ", len,
+                 " exceeds the model's ", model->config().max_position_embeddings, " positions");
   PerplexityResult result;
   double nll = 0;
   for (int64_t c0 = 0; c0 < chunks; c0 += options.batch_size) {

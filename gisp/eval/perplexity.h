@@ -18,8 +18,8 @@ namespace gisp {
 
 struct PerplexityOptions {
   int64_t chunk_len = 128;
-  int64_t batch_size = 8;   // chunks per forward pass
-  int64_t max_chunks = 0;   // 0: all
+  int64_t batch_size = 8;  // chunks per forward pass
+  int64_t max_chunks = 0;  // 0: all
   // (chunks done, total); return false to cancel (Cancelled status).
   std::function<bool(int64_t, int64_t)> progress;
 };

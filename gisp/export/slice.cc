@@ -3,9 +3,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "gisp/prune/fingerprint.h"
 #include "gisp/base/status.h"
 #include "gisp/io/checkpoint.h"
+#include "gisp/prune/fingerprint.h"
 #include "gisp/prune/record.h"
 #include "gisp/prune/surgery.h"
 #include "gisp/prune/units.h"
@@ -55,9 +55,9 @@ absl::StatusOr<SlicedModel> SliceModel(const LlamaConfig& dense, const LlamaWeig
                  " is not a completed step of the record (it has ", record.steps_size(), ")");
   GISP_ASSIGN_OR_RETURN(std::string fingerprint, FingerprintHostWeights(dense, dense_weights));
   if (fingerprint != record.model().fingerprint()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the record belongs to another model (record fingerprint ", record.model().fingerprint(),
-        ", this model ", fingerprint, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the record belongs to another model (record fingerprint ",
+                     record.model().fingerprint(), ", this model ", fingerprint, ")"));
   }
   const UnitSpace space = RecordUnitSpace(record, dense);
   GISP_CHECK_ARG(space.num_layers == dense.num_layers && space.channels == dense.intermediate_size,
@@ -68,12 +68,12 @@ absl::StatusOr<SlicedModel> SliceModel(const LlamaConfig& dense, const LlamaWeig
   out.weights = dense_weights;
   for (int64_t l = 0; l < dense.num_layers; ++l) {
     LayerWeights& w = out.weights.layers[static_cast<size_t>(l)];
-    const std::vector<int32_t> q = ExpandPositions(AllIds(dense.num_heads), kept.heads[l],
-                                                   dense.head_dim);
-    const std::vector<int32_t> kv = ExpandPositions(AllIds(dense.num_kv_heads), kept.kv_heads[l],
-                                                    dense.head_dim);
-    const std::vector<int32_t> ch = ExpandPositions(AllIds(dense.intermediate_size),
-                                                    kept.channels[l], 1);
+    const std::vector<int32_t> q =
+        ExpandPositions(AllIds(dense.num_heads), kept.heads[l], dense.head_dim);
+    const std::vector<int32_t> kv =
+        ExpandPositions(AllIds(dense.num_kv_heads), kept.kv_heads[l], dense.head_dim);
+    const std::vector<int32_t> ch =
+        ExpandPositions(AllIds(dense.intermediate_size), kept.channels[l], 1);
     GISP_ASSIGN_OR_RETURN(w.q_proj, GatherRowsHost(w.q_proj, q));
     GISP_ASSIGN_OR_RETURN(w.o_proj, GatherColsHost(w.o_proj, q));
     GISP_ASSIGN_OR_RETURN(w.k_proj, GatherRowsHost(w.k_proj, kv));

@@ -41,9 +41,9 @@ absl::Status LlamaConfig::Validate() const {
     if (!s.ok()) return s;
   }
   if (num_heads % num_kv_heads != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: num_attention_heads (", num_heads,
-                     ") must be a multiple of num_key_value_heads (", num_kv_heads, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("config: num_attention_heads (", num_heads,
+                                                   ") must be a multiple of num_key_value_heads (",
+                                                   num_kv_heads, ")"));
   }
   if (head_dim % 2 != 0) {
     return absl::InvalidArgumentError(
@@ -62,9 +62,8 @@ absl::Status LlamaConfig::Validate() const {
         "config field \"rope_scaling.factor\" must be positive, got ", rope_scaling.factor));
   }
   if (static_cast<int64_t>(layers.size()) != num_layers) {
-    return absl::InvalidArgumentError(absl::StrCat("config: ", layers.size(),
-                                                   " per-layer shapes for num_hidden_layers = ",
-                                                   num_layers));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", layers.size(), " per-layer shapes for num_hidden_layers = ", num_layers));
   }
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerShape& s = layers[l];
@@ -76,8 +75,8 @@ absl::Status LlamaConfig::Validate() const {
     }
     if (static_cast<int64_t>(s.kv_map.size()) != s.n_heads) {
       return absl::InvalidArgumentError(absl::StrCat("config: layer ", l, " kv_map has ",
-                                                     s.kv_map.size(), " entries for ",
-                                                     s.n_heads, " query heads"));
+                                                     s.kv_map.size(), " entries for ", s.n_heads,
+                                                     " query heads"));
     }
     for (int32_t kv : s.kv_map) {
       if (kv < 0 || kv >= s.n_kv_heads) {
@@ -104,10 +103,10 @@ int64_t LlamaConfig::DecoderLayerParameters(int64_t layer) const {
   const int64_t d = hidden_size;
   const int64_t q = s.n_heads * head_dim;
   const int64_t kv = s.n_kv_heads * head_dim;
-  int64_t n = 2 * d;                         // input and post-attention RMSNorm
-  n += q * d + 2 * kv * d + d * q;           // q, k, v, o
-  if (attention_bias) n += q + 2 * kv;       // q/k/v biases
-  n += 3 * s.intermediate * d;               // gate, up, down
+  int64_t n = 2 * d;                    // input and post-attention RMSNorm
+  n += q * d + 2 * kv * d + d * q;      // q, k, v, o
+  if (attention_bias) n += q + 2 * kv;  // q/k/v biases
+  n += 3 * s.intermediate * d;          // gate, up, down
   return n;
 }
 

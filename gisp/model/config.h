@@ -28,27 +28,27 @@ struct RopeScaling {
 // Widths of one decoder layer. A dense model has n_heads = H, n_kv_heads = KV, kv_map[h] = h /
 // (H / KV) and intermediate = F in every layer; pruning changes them per layer.
 struct LayerShape {
-  int64_t n_heads = 0;         // query heads kept in this layer
-  int64_t n_kv_heads = 0;      // key/value heads kept in this layer
+  int64_t n_heads = 0;          // query heads kept in this layer
+  int64_t n_kv_heads = 0;       // key/value heads kept in this layer
   std::vector<int32_t> kv_map;  // [n_heads]: the KV head (0..n_kv_heads-1) each query head reads
-  int64_t intermediate = 0;    // MLP channels kept in this layer
+  int64_t intermediate = 0;     // MLP channels kept in this layer
 };
 
 struct LlamaConfig {
   std::string model_type = "llama";  // llama, mistral, qwen2
-  int64_t vocab_size = 0;             // V
-  int64_t hidden_size = 0;            // D
-  int64_t num_layers = 0;             // L
-  int64_t num_heads = 0;              // H (dense)
-  int64_t num_kv_heads = 0;           // KV (dense)
-  int64_t head_dim = 0;               // Dh (explicit in config.json or D / H)
-  int64_t intermediate_size = 0;      // F (dense)
+  int64_t vocab_size = 0;            // V
+  int64_t hidden_size = 0;           // D
+  int64_t num_layers = 0;            // L
+  int64_t num_heads = 0;             // H (dense)
+  int64_t num_kv_heads = 0;          // KV (dense)
+  int64_t head_dim = 0;              // Dh (explicit in config.json or D / H)
+  int64_t intermediate_size = 0;     // F (dense)
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
   int64_t max_position_embeddings = 2048;
   bool tie_word_embeddings = false;
-  bool attention_bias = false;  // q/k/v biases (Qwen2); o_proj never has one here
+  bool attention_bias = false;      // q/k/v biases (Qwen2); o_proj never has one here
   DType torch_dtype = DType::kF32;  // the checkpoint's storage dtype
   int64_t bos_token_id = -1;        // -1: none
   int64_t eos_token_id = -1;

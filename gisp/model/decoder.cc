@@ -13,9 +13,8 @@ KvCacheDecoder::KvCacheDecoder(LlamaModel* model) : model_(model), ws_(model->ba
 absl::Status KvCacheDecoder::Reserve(int64_t positions) {
   const LlamaConfig& c = model_->config();
   if (positions > c.max_position_embeddings) {
-    return absl::OutOfRangeError(absl::StrCat("decoding: ", positions,
-                                              " positions exceed the model's ",
-                                              c.max_position_embeddings));
+    return absl::OutOfRangeError(absl::StrCat(
+        "decoding: ", positions, " positions exceed the model's ", c.max_position_embeddings));
   }
   if (positions <= capacity_) return absl::OkStatus();
   Backend* be = model_->backend();
@@ -75,7 +74,8 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
     GISP_ASSIGN_OR_RETURN(Tensor q, ws_.Get("q", {1, n, hq, dh}));
     GISP_ASSIGN_OR_RETURN(Tensor k, ws_.Get("k", {1, n, kv, dh}));
     GISP_ASSIGN_OR_RETURN(Tensor v, ws_.Get("v", {1, n, kv, dh}));
-    const auto linear = [&](const Tensor& out, const Tensor& wt, const Tensor& bias) -> absl::Status {
+    const auto linear = [&](const Tensor& out, const Tensor& wt,
+                            const Tensor& bias) -> absl::Status {
       const Tensor flat = out.View(0, {n, out.numel() / n});
       GISP_RETURN_IF_ERROR(be->Gemm(flat, h, false, wt, true, 1.0f, 0.0f));
       if (!bias.empty()) GISP_RETURN_IF_ERROR(be->AddBias(flat, bias));

@@ -10,8 +10,8 @@ absl::Status HeadForwardBackward(Backend* be, Workspace* ws, const LlamaConfig& 
                                  const LlamaWeights& w, HeadArgs* args) {
   const Tensor& x = *args->x;
   const int64_t n = x.dim(0), d = x.dim(1), v = config.vocab_size;
-  const bool backward = !args->d_x.empty() || !args->d_lm_head.empty() ||
-                        !args->d_final_norm.empty();
+  const bool backward =
+      !args->d_x.empty() || !args->d_lm_head.empty() || !args->d_final_norm.empty();
   GISP_ASSIGN_OR_RETURN(Tensor hf, ws->Get("head.h", {n, d}));
   GISP_ASSIGN_OR_RETURN(Tensor inv_rms, ws->Get("head.inv_rms", {n}));
   GISP_RETURN_IF_ERROR(

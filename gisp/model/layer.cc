@@ -15,8 +15,7 @@ struct Widths {
 Widths LayerWidths(const LayerContext& ctx) {
   const LlamaConfig& c = *ctx.config;
   const LayerShape& s = c.layers[static_cast<size_t>(ctx.layer)];
-  return {ctx.batch * ctx.seq, c.hidden_size, s.n_heads, s.n_kv_heads, c.head_dim,
-          s.intermediate};
+  return {ctx.batch * ctx.seq, c.hidden_size, s.n_heads, s.n_kv_heads, c.head_dim, s.intermediate};
 }
 
 // The [N, width] view of a [B, T, H, Dh] tensor (GEMMs see heads flattened).
@@ -36,8 +35,8 @@ int64_t LayerActivationBytes(const LlamaConfig& config, int64_t layer, int64_t t
   const LayerShape& s = config.layers[static_cast<size_t>(layer)];
   const int64_t d = config.hidden_size, dh = config.head_dim;
   const int64_t seq = batch > 0 ? tokens / batch : 0;
-  int64_t floats = tokens * (3 * d + 2 + 2 * s.n_heads * dh + 2 * s.n_kv_heads * dh +
-                             3 * s.intermediate);
+  int64_t floats =
+      tokens * (3 * d + 2 + 2 * s.n_heads * dh + 2 * s.n_kv_heads * dh + 3 * s.intermediate);
   floats += batch * s.n_heads * seq;  // lse
   return floats * 4;
 }
@@ -112,7 +111,8 @@ absl::Status LayerBackward(const LayerContext& ctx, const LayerWeights& w, const
   GISP_RETURN_IF_ERROR(be->Gemm(d_act, d, false, w.down_proj, false, 1.0f, 0.0f));
   // In place: gate/up now hold d_gate/d_up.
   GISP_RETURN_IF_ERROR(be->SwigluBackward(a->gate, a->up, d_act, a->gate, a->up));
-  if (mask & kParamGate) GISP_RETURN_IF_ERROR(be->Gemm(g->gate_proj, a->gate, true, a->h2, false, 1, 1));
+  if (mask & kParamGate)
+    GISP_RETURN_IF_ERROR(be->Gemm(g->gate_proj, a->gate, true, a->h2, false, 1, 1));
   if (mask & kParamUp) GISP_RETURN_IF_ERROR(be->Gemm(g->up_proj, a->up, true, a->h2, false, 1, 1));
   GISP_ASSIGN_OR_RETURN(Tensor d_h, ws->Get("bwd.d_h", {wd.n, wd.d}));
   GISP_RETURN_IF_ERROR(be->Gemm(d_h, a->gate, false, w.gate_proj, false, 1.0f, 0.0f));

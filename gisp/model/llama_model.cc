@@ -19,8 +19,7 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
 
 absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig& config,
                                                                const LlamaWeights& host_weights,
-                                                               Backend* backend,
-                                                               Options options) {
+                                                               Backend* backend, Options options) {
   GISP_RETURN_IF_ERROR(config.Validate());
   std::unique_ptr<LlamaModel> model(new LlamaModel(config, backend, options));
   std::map<std::string, Shape> expected;
@@ -35,10 +34,9 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
     }
     const Shape& shape = expected[name];
     if (src->shape() != shape) {
-      status = absl::InvalidArgumentError(absl::StrCat("weights: tensor ", name, " has shape ",
-                                                       ShapeToString(src->shape()),
-                                                       ", the config implies ",
-                                                       ShapeToString(shape)));
+      status = absl::InvalidArgumentError(
+          absl::StrCat("weights: tensor ", name, " has shape ", ShapeToString(src->shape()),
+                       ", the config implies ", ShapeToString(shape)));
     }
   });
   GISP_RETURN_IF_ERROR(status);
@@ -46,7 +44,9 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
   LlamaWeights& dst = model->weights_;
   dst.layers.resize(source.layers.size());
   std::vector<std::pair<Tensor*, const Tensor*>> pairs;
-  ForEachParameter(config, &dst, [&](const std::string&, Tensor* t) { pairs.push_back({t, nullptr}); });
+  ForEachParameter(config, &dst, [&](const std::string&, Tensor* t) {
+    pairs.push_back({t, nullptr});
+  });
   size_t i = 0;
   ForEachParameter(config, &source, [&](const std::string&, Tensor* t) { pairs[i++].second = t; });
   for (auto& [out, src] : pairs) {
@@ -117,10 +117,10 @@ absl::Status LlamaModel::PrepareBatch(const Batch& batch, Tensor* tokens, Tensor
                                       Tensor* weights, LossResult* stats) {
   GISP_CHECK_ARG(batch.tokens.rank() == 2 && batch.tokens.dtype() == DType::kI32,
                  "batch: tokens must be i32 [B, T], got ", batch.tokens.DebugString());
-  GISP_CHECK_ARG(batch.targets.shape() == batch.tokens.shape() &&
-                     batch.targets.dtype() == DType::kI32,
-                 "batch: targets must be i32 ", ShapeToString(batch.tokens.shape()), ", got ",
-                 batch.targets.DebugString());
+  GISP_CHECK_ARG(
+      batch.targets.shape() == batch.tokens.shape() && batch.targets.dtype() == DType::kI32,
+      "batch: targets must be i32 ", ShapeToString(batch.tokens.shape()), ", got ",
+      batch.targets.DebugString());
   GISP_CHECK_ARG(batch.weights.empty() || (batch.weights.shape() == batch.tokens.shape() &&
                                            batch.weights.dtype() == DType::kF32),
                  "batch: weights must be f32 ", ShapeToString(batch.tokens.shape()), ", got ",

@@ -33,9 +33,9 @@ struct Batch {
 };
 
 struct LossResult {
-  double loss = 0;         // sum over positions of weight * nll
-  double nll_sum = 0;      // sum of nll over labelled positions
-  int64_t labelled = 0;    // number of positions with a target
+  double loss = 0;       // sum over positions of weight * nll
+  double nll_sum = 0;    // sum of nll over labelled positions
+  int64_t labelled = 0;  // number of positions with a target
 };
 
 class LlamaModel {
@@ -52,7 +52,8 @@ class LlamaModel {
   };
 
   // Copies `host_weights` (any float dtype, e.g. views into a memory-mapped checkpoint) onto the
-  // backend in the compute dtype (f32). Shapes must match `config` (checked; errors name the tensor).
+  // backend in the compute dtype (f32). Shapes must match `config` (checked; errors name the
+  // tensor).
   static absl::StatusOr<std::unique_ptr<LlamaModel>> Create(const LlamaConfig& config,
                                                             const LlamaWeights& host_weights,
                                                             Backend* backend);
@@ -94,8 +95,8 @@ class LlamaModel {
         options_(options),
         workspace_(backend, options.compute_dtype) {}
 
-  absl::Status PrepareBatch(const Batch& batch, Tensor* tokens, Tensor* targets,
-                            Tensor* weights, LossResult* stats);
+  absl::Status PrepareBatch(const Batch& batch, Tensor* tokens, Tensor* targets, Tensor* weights,
+                            LossResult* stats);
   absl::Status EnsureRope(int64_t positions);
   absl::StatusOr<LossResult> Run(const Batch& batch, const GradRequest* request,
                                  LlamaGradients* grads, Tensor* nll, Tensor* logits);

@@ -40,8 +40,7 @@ std::vector<double> RopeInverseFrequencies(const LlamaConfig& config) {
   return inv;
 }
 
-absl::StatusOr<RopeTable> MakeRopeTable(const LlamaConfig& config, int64_t positions,
-                                        DType dtype) {
+absl::StatusOr<RopeTable> MakeRopeTable(const LlamaConfig& config, int64_t positions, DType dtype) {
   const int64_t half = config.head_dim / 2;
   const std::vector<double> inv = RopeInverseFrequencies(config);
   RopeTable table;

@@ -85,8 +85,8 @@ TEST_P(TorchParityTest, LogitsLossAndEveryGradient) {
   // same weights, so it sits much closer to the float64 truth than native PyTorch does. The gap
   // is bounded by the storage format's precision (docs/numerics.md).
   if (ref->Contains("logits_native")) {
-    const testing::Diff native = testing::Compare(ref->Get("logits_native").value(),
-                                                  ref->Get("logits").value());
+    const testing::Diff native =
+        testing::Compare(ref->Get("logits_native").value(), ref->Get("logits").value());
     std::printf("%s: native %s logits vs float64 truth rel_inf %.2e (gisp: %.2e)\n",
                 GetParam().c_str(), DTypeName(ckpt->config.torch_dtype).data(), native.rel_inf,
                 dl.rel_inf);

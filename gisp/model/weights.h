@@ -31,7 +31,7 @@ struct LayerWeights {
 };
 
 struct LlamaWeights {
-  Tensor embed;       // [V, D]
+  Tensor embed;  // [V, D]
   std::vector<LayerWeights> layers;
   Tensor final_norm;  // [D]
   Tensor lm_head;     // [V, D]; for tied embeddings the same buffer as `embed`

@@ -8,10 +8,10 @@
 #include "gisp/backend/backend.h"
 #include "gisp/data/calibration_sources.h"
 #include "gisp/eval/perplexity.h"
+#include "gisp/export/slice.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/prune/pruner.h"
 #include "gisp/prune/record.h"
-#include "gisp/export/slice.h"
 #include "gtest/gtest.h"
 
 namespace gisp {

@@ -96,7 +96,7 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   const proto::PruneConfig& cfg = options_.config;
   dense_ = model_->config();
   GISP_ASSIGN_OR_RETURN(space_, MakeUnitSpace(dense_, cfg.gqa_unit() == proto::GQA_UNIT_KV_GROUP,
-                                               cfg.protect_first_fraction(), cfg.protect_last()));
+                                              cfg.protect_first_fraction(), cfg.protect_last()));
   const double max_ratio = MaxPrunableRatio(space_);
   if (cfg.ratio() > max_ratio) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -27,10 +27,10 @@ proto::PruneConfig DefaultPruneConfig();
 absl::Status ValidatePruneConfig(const proto::PruneConfig& config);
 
 struct PruneProgress {
-  int32_t step = 0;        // the step being computed (0-based)
-  int32_t steps = 0;       // total steps
-  int64_t batch = 0;       // calibration batches done in this step
-  int64_t batches = 0;     // calibration batches per step
+  int32_t step = 0;     // the step being computed (0-based)
+  int32_t steps = 0;    // total steps
+  int64_t batch = 0;    // calibration batches done in this step
+  int64_t batches = 0;  // calibration batches per step
   double elapsed_seconds = 0;
   double eta_seconds = 0;  // estimate for the whole run
   double last_sparsity = 0;

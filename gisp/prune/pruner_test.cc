@@ -43,7 +43,7 @@ struct Session {
 };
 
 Session Start(const LlamaConfig& c, const CalibrationBatches* data, PrunerOptions options,
-          const proto::Record* resume = nullptr) {
+              const proto::Record* resume = nullptr) {
   Session r;
   r.backend = CreateCpuBackend().value();
   r.model = LlamaModel::Create(c, testing::RandomWeights(c, 17), r.backend.get()).value();
@@ -104,8 +104,8 @@ TEST(PrunerTest, SparsityMatchesACountOfNonzeroWeights) {
   ASSERT_TRUE(r.pruner->Run().ok());
   int64_t nonzero = 0;
   for (const LayerWeights& w : r.model->weights().layers) {
-    for (const Tensor* t : {&w.q_proj, &w.k_proj, &w.v_proj, &w.o_proj, &w.gate_proj, &w.up_proj,
-                            &w.down_proj}) {
+    for (const Tensor* t :
+         {&w.q_proj, &w.k_proj, &w.v_proj, &w.o_proj, &w.gate_proj, &w.up_proj, &w.down_proj}) {
       for (int64_t i = 0; i < t->numel(); ++i) nonzero += t->f32()[i] != 0.0f;
     }
   }

@@ -19,7 +19,8 @@ absl::StatusOr<Threshold> GlobalThreshold(const std::vector<double>& scores, dou
   const int64_t n = static_cast<int64_t>(scores.size());
   if (n == 0) return absl::InvalidArgumentError("ranking: no units");
   if (!(ratio >= 0 && ratio < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("ranking: ratio must be in [0, 1), got ", ratio));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ranking: ratio must be in [0, 1), got ", ratio));
   }
   Threshold t;
   t.k = n - static_cast<int64_t>(std::floor(static_cast<double>(n) * (1.0 - ratio))) + 1;

@@ -80,8 +80,8 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
   const int64_t units = static_cast<int64_t>(layout.num_layers()) *
                         (layout.head_units_per_layer() + layout.channel_units_per_layer());
   if (r.pruned_at_step_size() != units) {
-    return bad(absl::StrCat("pruned_at_step has ", r.pruned_at_step_size(), " entries for ",
-                            units, " units"));
+    return bad(absl::StrCat("pruned_at_step has ", r.pruned_at_step_size(), " entries for ", units,
+                            " units"));
   }
   const int32_t steps = r.steps_size();
   for (int32_t s : r.pruned_at_step()) {
@@ -94,8 +94,8 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
     const auto& st = r.steps(i);
     if (st.index() != i) return bad(absl::StrCat("step ", i, " has index ", st.index()));
     if (!(st.sparsity() >= 0 && st.sparsity() <= 1) || st.sparsity() < last) {
-      return bad(absl::StrCat("step ", i, " sparsity ", st.sparsity(),
-                              " is not in [0, 1] or decreases"));
+      return bad(
+          absl::StrCat("step ", i, " sparsity ", st.sparsity(), " is not in [0, 1] or decreases"));
     }
     last = st.sparsity();
   }
@@ -148,9 +148,9 @@ absl::StatusOr<int32_t> NearestStep(const proto::Record& record, double target, 
   }
   const double reached = record.steps(record.steps_size() - 1).sparsity();
   if (target > reached + tolerance) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "target sparsity ", target, " is above the highest sparsity the run reached (", reached,
-        " after step ", record.steps_size() - 1, ")"));
+    return absl::OutOfRangeError(
+        absl::StrCat("target sparsity ", target, " is above the highest sparsity the run reached (",
+                     reached, " after step ", record.steps_size() - 1, ")"));
   }
   return best;
 }

@@ -62,11 +62,11 @@ TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
   o.config.set_ratio(options.Find("rho")->number_value());
   o.config.set_steps(static_cast<int32_t>(options.Find("steps")->int_value()));
   const std::string norm = options.Find("normalization")->string_value();
-  o.config.set_normalization(norm == "paper" ? proto::NORMALIZATION_PAPER
+  o.config.set_normalization(norm == "paper"  ? proto::NORMALIZATION_PAPER
                              : norm == "none" ? proto::NORMALIZATION_NONE
                                               : proto::NORMALIZATION_REFERENCE);
   o.config.set_gqa_unit(options.Find("kv_group")->bool_value() ? proto::GQA_UNIT_KV_GROUP
-                                                              : proto::GQA_UNIT_QUERY_HEAD);
+                                                               : proto::GQA_UNIT_QUERY_HEAD);
   o.config.set_protect_first_fraction(options.Find("protect_first_fraction")->number_value());
   o.config.set_protect_last(options.Find("protect_last")->bool_value());
   o.config.set_objective(margin ? proto::OBJECTIVE_MARGIN : proto::OBJECTIVE_LM);
@@ -113,16 +113,17 @@ TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
     if (tolerated == 0) {
       EXPECT_DOUBLE_EQ(st.sparsity(), Scalar(*exp, p + "sparsity")) << "step " << k;
     }
-    std::printf("%s step %d: %lld units pruned, sparsity %.4f, worst score error %.1e, %d near-tie "
-                "flips\n",
-                GetParam().c_str(), k, static_cast<long long>(st.pruned_units()), st.sparsity(),
-                worst, tolerated);
+    std::printf(
+        "%s step %d: %lld units pruned, sparsity %.4f, worst score error %.1e, %d near-tie "
+        "flips\n",
+        GetParam().c_str(), k, static_cast<long long>(st.pruned_units()), st.sparsity(), worst,
+        tolerated);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, TorchGispParityTest,
-                         ::testing::Values("gqa_query_head", "mha_paper_norm",
-                                           "kv_group_protected", "margin_mha"));
+                         ::testing::Values("gqa_query_head", "mha_paper_norm", "kv_group_protected",
+                                           "margin_mha"));
 
 }  // namespace
 }  // namespace gisp

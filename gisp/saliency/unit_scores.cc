@@ -43,8 +43,9 @@ Normalizer MakeNormalizer(const UnitSpace& space, const LlamaConfig& dense,
   const double dh = static_cast<double>(dense.head_dim);
   const double d = static_cast<double>(dense.hidden_size);
   n.head = space.kind == HeadUnitKind::kKvGroup ? (2.0 * space.group + 2.0) * dh * d : 4.0 * dh * d;
-  n.channel = mode == proto::NORMALIZATION_PAPER ? 3.0 * d
-                                                 : 3.0 * static_cast<double>(dense.intermediate_size);
+  n.channel = mode == proto::NORMALIZATION_PAPER
+                  ? 3.0 * d
+                  : 3.0 * static_cast<double>(dense.intermediate_size);
   return n;
 }
 

@@ -24,7 +24,8 @@ absl::StatusOr<std::shared_ptr<Buffer>> Buffer::AllocateHost(size_t bytes) {
   if (rounded == 0) rounded = kAlign;
   void* p = std::aligned_alloc(kAlign, rounded);
   if (p == nullptr) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate ", bytes, " bytes of host memory"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate ", bytes, " bytes of host memory"));
   }
   std::memset(p, 0, rounded);
   return std::make_shared<Buffer>(Device::Cpu(), p, bytes, [](void* q) { std::free(q); });

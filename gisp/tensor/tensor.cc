@@ -16,7 +16,9 @@ std::string ShapeToString(const Shape& shape) {
 }
 
 Tensor::Tensor(std::shared_ptr<Buffer> buffer, size_t offset_bytes, Shape shape, DType dtype)
-    : buffer_(std::move(buffer)), offset_bytes_(offset_bytes), shape_(std::move(shape)),
+    : buffer_(std::move(buffer)),
+      offset_bytes_(offset_bytes),
+      shape_(std::move(shape)),
       dtype_(dtype) {}
 
 absl::StatusOr<Tensor> Tensor::Host(Shape shape, DType dtype) {
@@ -34,8 +36,8 @@ absl::StatusOr<Tensor> Tensor::Host(Shape shape, DType dtype) {
 
 absl::StatusOr<Tensor> Tensor::Reshape(Shape shape) const {
   if (NumElements(shape) != numel()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot reshape ", ShapeToString(shape_),
-                                                   " to ", ShapeToString(shape)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot reshape ", ShapeToString(shape_), " to ", ShapeToString(shape)));
   }
   return Tensor(buffer_, offset_bytes_, std::move(shape), dtype_);
 }

@@ -18,10 +18,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gisp/backend/backend.h"
 #include "gisp/backend/cpu/gemm.h"
 #include "gisp/backend/profiling_backend.h"
@@ -102,11 +102,10 @@ long PeakRssMb() {
 
 int Run() {
   const int64_t b = absl::GetFlag(FLAGS_batch), t = absl::GetFlag(FLAGS_seq);
-  LlamaConfig c = testing::SmallConfig(absl::GetFlag(FLAGS_vocab), absl::GetFlag(FLAGS_hidden),
-                                       absl::GetFlag(FLAGS_layers), absl::GetFlag(FLAGS_heads),
-                                       absl::GetFlag(FLAGS_kv_heads),
-                                       absl::GetFlag(FLAGS_hidden) / absl::GetFlag(FLAGS_heads),
-                                       absl::GetFlag(FLAGS_ffn));
+  LlamaConfig c = testing::SmallConfig(
+      absl::GetFlag(FLAGS_vocab), absl::GetFlag(FLAGS_hidden), absl::GetFlag(FLAGS_layers),
+      absl::GetFlag(FLAGS_heads), absl::GetFlag(FLAGS_kv_heads),
+      absl::GetFlag(FLAGS_hidden) / absl::GetFlag(FLAGS_heads), absl::GetFlag(FLAGS_ffn));
   c.max_position_embeddings = std::max<int64_t>(t, 2048);
   const int threads = omp_get_max_threads();
   std::printf("shape: L=%ld D=%ld H=%ld KV=%ld F=%ld V=%ld, B=%ld T=%ld, %.1fM parameters\n",
@@ -152,9 +151,12 @@ int Run() {
   const double tokens = static_cast<double>(batches * b * t);
   const double gisp_tps = tokens / sec;
   const double gflops = PassFlops(c, b, t) * batches / sec / 1e9;
-  std::printf("gisp:    %.1f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm), %.3f s/batch, peak RSS %ld MB\n",
-              gisp_tps, gflops, 100.0 * gflops / sgemm, sec / batches, PeakRssMb());
-  if (profiler) std::printf("\ngisp per-verb profile (%ld batches):\n%s\n", batches, profiler->Report().c_str());
+  std::printf(
+      "gisp:    %.1f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm), %.3f s/batch, peak RSS %ld MB\n",
+      gisp_tps, gflops, 100.0 * gflops / sgemm, sec / batches, PeakRssMb());
+  if (profiler)
+    std::printf("\ngisp per-verb profile (%ld batches):\n%s\n", batches,
+                profiler->Report().c_str());
 
   if (!absl::GetFlag(FLAGS_torch)) return 0;
   const std::string cmd = absl::StrFormat(

@@ -61,9 +61,9 @@ struct OwnedString {
 
 }  // namespace gisp_cli
 
-#define CLI_RETURN_IF_ERROR(expr)             \
-  do {                                        \
-    ::gisp_cli::Status cli_status_ = (expr);  \
+#define CLI_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::gisp_cli::Status cli_status_ = (expr);   \
     if (!cli_status_.ok()) return cli_status_; \
   } while (0)
 

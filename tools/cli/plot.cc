@@ -1,8 +1,9 @@
 // The sparsity/perplexity chart of a run (tools/plot draws it).
+#include "tools/plot/plot.h"
+
 #include <cmath>
 
 #include "tools/cli/report.h"
-#include "tools/plot/plot.h"
 
 namespace gisp_cli {
 

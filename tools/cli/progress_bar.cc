@@ -22,12 +22,13 @@ ProgressBar::ProgressBar(FILE* out) : out_(out), tty_(isatty(fileno(out)) != 0) 
 
 void ProgressBar::Update(int32_t step, int32_t steps, int64_t batch, int64_t batches,
                          double sparsity, double loss, double elapsed, double eta) {
-  const double done = steps > 0 ? (step + static_cast<double>(batch) / std::max<int64_t>(batches, 1)) / steps : 0;
+  const double done =
+      steps > 0 ? (step + static_cast<double>(batch) / std::max<int64_t>(batches, 1)) / steps : 0;
   if (!tty_) {
     // One line per finished step keeps logs readable.
     if (batch == batches && step != last_step_printed_) {
-      std::fprintf(out_, "step %d/%d  sparsity %.1f%%  loss %.4f  elapsed %s  eta %s\n",
-                   step + 1, steps, 100 * sparsity, loss, FormatDuration(elapsed).c_str(),
+      std::fprintf(out_, "step %d/%d  sparsity %.1f%%  loss %.4f  elapsed %s  eta %s\n", step + 1,
+                   steps, 100 * sparsity, loss, FormatDuration(elapsed).c_str(),
                    FormatDuration(eta).c_str());
       std::fflush(out_);
       last_step_printed_ = step;
@@ -39,11 +40,10 @@ void ProgressBar::Update(int32_t step, int32_t steps, int64_t batch, int64_t bat
   std::string bar(static_cast<size_t>(kWidth), ' ');
   for (int i = 0; i < filled && i < kWidth; ++i) bar[static_cast<size_t>(i)] = '=';
   if (filled < kWidth) bar[static_cast<size_t>(filled)] = '>';
-  std::fprintf(out_,
-               "\r\033[Kstep %d/%d [%s] batch %lld/%lld  sparsity %.1f%%  loss %.4f  %s  ETA %s",
-               step + 1, steps, bar.c_str(), static_cast<long long>(batch),
-               static_cast<long long>(batches), 100 * sparsity, loss,
-               FormatDuration(elapsed).c_str(), FormatDuration(eta).c_str());
+  std::fprintf(
+      out_, "\r\033[Kstep %d/%d [%s] batch %lld/%lld  sparsity %.1f%%  loss %.4f  %s  ETA %s",
+      step + 1, steps, bar.c_str(), static_cast<long long>(batch), static_cast<long long>(batches),
+      100 * sparsity, loss, FormatDuration(elapsed).c_str(), FormatDuration(eta).c_str());
   std::fflush(out_);
   dirty_ = true;
 }

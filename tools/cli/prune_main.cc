@@ -55,7 +55,8 @@ ABSL_FLAG(double, protect_first, 0.1, "protect layers below floor(f * L)");
 ABSL_FLAG(bool, protect_last, true, "protect the last layer");
 ABSL_FLAG(bool, compact, true, "shrink the working model after each step (same results)");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N");
-ABSL_FLAG(std::string, dtype, "auto", "exported weights: auto (the checkpoint's) | f32 | bf16 | f16");
+ABSL_FLAG(std::string, dtype, "auto",
+          "exported weights: auto (the checkpoint's) | f32 | bf16 | f16");
 ABSL_FLAG(bool, export_models, true, "write a sliced HF model directory per target");
 ABSL_FLAG(bool, fresh, false, "ignore a record already in --out and start over");
 
@@ -85,8 +86,8 @@ template <typename T>
 T FlagOr(const absl::Flag<T>& flag, T tiny_value, bool tiny) {
   // In the embedded run, a flag the user did not give takes the tiny model's setting.
   // (absl exposes "was this flag given" only through its internal parse header.)
-  if (tiny && !absl::flags_internal::WasPresentOnCommandLine(
-                  absl::GetFlagReflectionHandle(flag).Name())) {
+  if (tiny &&
+      !absl::flags_internal::WasPresentOnCommandLine(absl::GetFlagReflectionHandle(flag).Name())) {
     return tiny_value;
   }
   return absl::GetFlag(flag);
@@ -147,9 +148,8 @@ Status Run(int* exit_code) {
   RunSummary summary;
   summary.gisp_version = gisp_version_string();
   summary.model = tiny ? RunfilesPath(td.model) : ResolveUserPath(absl::GetFlag(FLAGS_model));
-  summary.calib = !absl::GetFlag(FLAGS_calib).empty()
-                      ? ResolveUserPath(absl::GetFlag(FLAGS_calib))
-                      : (tiny ? RunfilesPath(td.calib) : "");
+  summary.calib = !absl::GetFlag(FLAGS_calib).empty() ? ResolveUserPath(absl::GetFlag(FLAGS_calib))
+                                                      : (tiny ? RunfilesPath(td.calib) : "");
   summary.eval = !absl::GetFlag(FLAGS_eval).empty() ? ResolveUserPath(absl::GetFlag(FLAGS_eval))
                                                     : (tiny ? RunfilesPath(td.eval) : "");
   summary.out = ResolveUserPath(absl::GetFlag(FLAGS_out));
@@ -215,8 +215,8 @@ Status Run(int* exit_code) {
   const std::string norm = absl::GetFlag(FLAGS_normalization);
   const std::string unit = absl::GetFlag(FLAGS_gqa_unit);
   if (norm != "reference" && norm != "paper" && norm != "none") {
-    return Fail(absl::StrCat("--normalization must be reference, paper or none, got \"", norm,
-                             "\""));
+    return Fail(
+        absl::StrCat("--normalization must be reference, paper or none, got \"", norm, "\""));
   }
   if (unit != "query-head" && unit != "kv-group") {
     return Fail(absl::StrCat("--gqa_unit must be query-head or kv-group, got \"", unit, "\""));
@@ -233,9 +233,10 @@ Status Run(int* exit_code) {
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_ratio(c, summary.ratio));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_steps(c, summary.steps));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_batch_size(c, batch_size));
-  CLI_RETURN_IF_ERROR(gisp_prune_config_set_normalization(
-      c, norm == "reference" ? GISP_NORMALIZATION_REFERENCE
-                             : norm == "paper" ? GISP_NORMALIZATION_PAPER : GISP_NORMALIZATION_NONE));
+  CLI_RETURN_IF_ERROR(
+      gisp_prune_config_set_normalization(c, norm == "reference" ? GISP_NORMALIZATION_REFERENCE
+                                             : norm == "paper"   ? GISP_NORMALIZATION_PAPER
+                                                                 : GISP_NORMALIZATION_NONE));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_gqa_unit(
       c, unit == "kv-group" ? GISP_GQA_UNIT_KV_GROUP : GISP_GQA_UNIT_QUERY_HEAD));
   CLI_RETURN_IF_ERROR(
@@ -264,9 +265,9 @@ Status Run(int* exit_code) {
                static_cast<long long>(ModelInt(model.get(), GISP_MODEL_INTERMEDIATE_SIZE)),
                static_cast<long long>(ModelInt(model.get(), GISP_MODEL_VOCAB_SIZE)),
                summary.dense_parameters / 1e6);
-  const double bound = ReachableSparsityBound(model.get(), summary.ratio, unit == "kv-group",
-                                              absl::GetFlag(FLAGS_protect_first),
-                                              absl::GetFlag(FLAGS_protect_last));
+  const double bound =
+      ReachableSparsityBound(model.get(), summary.ratio, unit == "kv-group",
+                             absl::GetFlag(FLAGS_protect_first), absl::GetFlag(FLAGS_protect_last));
   for (double t : targets) {
     if (t > bound) {
       return Fail(absl::StrFormat(
@@ -284,11 +285,11 @@ Status Run(int* exit_code) {
     gisp_calibration* raw = nullptr;
     const int64_t limit = absl::GetFlag(FLAGS_calib_limit);
     if (objective == GISP_OBJECTIVE_LM) {
-      CLI_RETURN_IF_ERROR(gisp_calibration_text_windows(model.get(), summary.calib.c_str(),
-                                                        window, windows,
-                                                        absl::GetFlag(FLAGS_seed), &raw));
+      CLI_RETURN_IF_ERROR(gisp_calibration_text_windows(model.get(), summary.calib.c_str(), window,
+                                                        windows, absl::GetFlag(FLAGS_seed), &raw));
     } else if (objective == GISP_OBJECTIVE_ANSWER_ONLY) {
-      CLI_RETURN_IF_ERROR(gisp_calibration_qa_jsonl(model.get(), summary.calib.c_str(), limit, &raw));
+      CLI_RETURN_IF_ERROR(
+          gisp_calibration_qa_jsonl(model.get(), summary.calib.c_str(), limit, &raw));
     } else {
       CLI_RETURN_IF_ERROR(
           gisp_calibration_multiple_choice_jsonl(model.get(), summary.calib.c_str(), limit, &raw));
@@ -301,8 +302,8 @@ Status Run(int* exit_code) {
   // ---- Dense evaluation (before the working copy is pruned).
   if (!summary.eval.empty()) {
     std::fprintf(stderr, "evaluating the dense model on %s ...\n", summary.eval.c_str());
-    CLI_RETURN_IF_ERROR(Evaluate(model.get(), summary.eval, &summary.dense_perplexity,
-                                 &summary.dense_eval_tokens));
+    CLI_RETURN_IF_ERROR(
+        Evaluate(model.get(), summary.eval, &summary.dense_perplexity, &summary.dense_eval_tokens));
     std::fprintf(stderr, "dense perplexity %.3f over %lld tokens\n", summary.dense_perplexity,
                  static_cast<long long>(summary.dense_eval_tokens));
   }
@@ -402,27 +403,26 @@ Status Run(int* exit_code) {
       if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
       CLI_RETURN_IF_ERROR(gisp_model_export(sub.get(), row.model_dir.c_str(), dtype));
     }
-    std::fprintf(stderr, "target %.2f: step %d, sparsity %.4f, perplexity %s\n", t, row.step,
-                 row.sparsity,
-                 std::isfinite(row.perplexity) ? absl::StrFormat("%.3f", row.perplexity).c_str()
-                                               : "-");
+    std::fprintf(
+        stderr, "target %.2f: step %d, sparsity %.4f, perplexity %s\n", t, row.step, row.sparsity,
+        std::isfinite(row.perplexity) ? absl::StrFormat("%.3f", row.perplexity).c_str() : "-");
     summary.targets.push_back(row);
   }
 
   summary.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const std::string markdown = ReportMarkdown(summary);
-  for (const auto& [name, text] : {std::pair<std::string, std::string>{"report.json",
-                                                                        ReportJson(summary)},
-                                   {"report.md", markdown}}) {
+  for (const auto& [name, text] :
+       {std::pair<std::string, std::string>{"report.json", ReportJson(summary)},
+        {"report.md", markdown}}) {
     const std::string err = WriteAtomically(Join(summary.out, name), text);
     if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
   }
   const std::string plot_error = WritePlot(Join(summary.out, "sparsity_ppl.png"), summary);
   if (!plot_error.empty()) std::fprintf(stderr, "warning: %s\n", plot_error.c_str());
-  std::printf("%s\nwritten to %s: record.pb, record.json, report.json, report.md, "
-              "sparsity_ppl.png%s\n",
-              markdown.c_str(), summary.out.c_str(),
-              absl::GetFlag(FLAGS_export_models) ? ", models/" : "");
+  std::printf(
+      "%s\nwritten to %s: record.pb, record.json, report.json, report.md, "
+      "sparsity_ppl.png%s\n",
+      markdown.c_str(), summary.out.c_str(), absl::GetFlag(FLAGS_export_models) ? ", models/" : "");
   return Status();
 }
 

@@ -53,8 +53,7 @@ std::vector<StepTiming> ParseTimings(const std::string& json) {
     double step = 0;
     if (!field("step", pos, &step) || !field("seconds", pos, &t.seconds) ||
         !field("gradient_seconds", pos, &t.gradient) ||
-        !field("scoring_seconds", pos, &t.scoring) ||
-        !field("ranking_seconds", pos, &t.ranking) ||
+        !field("scoring_seconds", pos, &t.scoring) || !field("ranking_seconds", pos, &t.ranking) ||
         !field("compaction_seconds", pos, &t.compaction)) {
       break;
     }
@@ -108,11 +107,12 @@ std::string ReportJson(const RunSummary& s) {
   j += "  \"steps_detail\": [";
   for (size_t i = 0; i < s.step_rows.size(); ++i) {
     const StepRow& r = s.step_rows[i];
-    absl::StrAppend(&j, i ? ",\n" : "\n", "    {\"step\": ", r.step, ", \"target_ratio\": ",
-                    Num(r.target_ratio), ", \"sparsity\": ", Num(r.sparsity),
-                    ", \"calibration_loss\": ", Num(r.loss), ", \"seconds\": ", Num(r.seconds),
-                    ", \"gradient_seconds\": ", Num(r.gradient), ", \"scoring_seconds\": ",
-                    Num(r.scoring), ", \"ranking_seconds\": ", Num(r.ranking),
+    absl::StrAppend(&j, i ? ",\n" : "\n", "    {\"step\": ", r.step,
+                    ", \"target_ratio\": ", Num(r.target_ratio),
+                    ", \"sparsity\": ", Num(r.sparsity), ", \"calibration_loss\": ", Num(r.loss),
+                    ", \"seconds\": ", Num(r.seconds), ", \"gradient_seconds\": ", Num(r.gradient),
+                    ", \"scoring_seconds\": ", Num(r.scoring),
+                    ", \"ranking_seconds\": ", Num(r.ranking),
                     ", \"compaction_seconds\": ", Num(r.compaction), "}");
   }
   j += s.step_rows.empty() ? "]\n" : "\n  ]\n";
@@ -125,20 +125,19 @@ std::string ReportMarkdown(const RunSummary& s) {
   absl::StrAppend(&m, "- model: `", s.model, "`\n- calibration: `", s.calib, "` (objective ",
                   s.objective, ")\n- schedule: ratio ", Num(s.ratio), ", ", s.steps,
                   " steps\n- device: ", s.device, "\n- evaluation: `",
-                  s.eval.empty() ? "none" : s.eval, "`\n- total time: ",
-                  absl::StrFormat("%.1f s", s.total_seconds), "\n\n");
+                  s.eval.empty() ? "none" : s.eval,
+                  "`\n- total time: ", absl::StrFormat("%.1f s", s.total_seconds), "\n\n");
   m += "| target | step | decoder sparsity | parameters | perplexity |\n";
   m += "|---:|---:|---:|---:|---:|\n";
-  absl::StrAppendFormat(&m, "| dense | - | %.2f%% | %.2fM | %s |\n", 0.0,
-                        s.dense_parameters / 1e6,
+  absl::StrAppendFormat(&m, "| dense | - | %.2f%% | %.2fM | %s |\n", 0.0, s.dense_parameters / 1e6,
                         std::isfinite(s.dense_perplexity)
                             ? absl::StrFormat("%.2f", s.dense_perplexity)
                             : std::string("-"));
   for (const TargetRow& t : s.targets) {
-    absl::StrAppendFormat(&m, "| %.0f%% | %d | %.2f%% | %.2fM | %s |\n", 100 * t.requested,
-                          t.step, 100 * t.sparsity, t.parameters / 1e6,
-                          std::isfinite(t.perplexity) ? absl::StrFormat("%.2f", t.perplexity)
-                                                      : std::string("-"));
+    absl::StrAppendFormat(
+        &m, "| %.0f%% | %d | %.2f%% | %.2fM | %s |\n", 100 * t.requested, t.step, 100 * t.sparsity,
+        t.parameters / 1e6,
+        std::isfinite(t.perplexity) ? absl::StrFormat("%.2f", t.perplexity) : std::string("-"));
   }
   bool timed = false;
   for (const StepRow& r : s.step_rows) timed = timed || std::isfinite(r.seconds);
@@ -147,11 +146,10 @@ std::string ReportMarkdown(const RunSummary& s) {
          "ranking | compaction |\n|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const StepRow& r : s.step_rows) {
       if (!std::isfinite(r.seconds)) continue;
-      absl::StrAppendFormat(&m, "| %d | %.2f%% | %.4f | %.3f | %.3f | %.4f (%.2f%%) | %.4f |\n",
-                            r.step, 100 * r.sparsity, r.loss, r.seconds, r.gradient,
-                            r.scoring + r.ranking,
-                            100 * (r.scoring + r.ranking) / std::max(r.seconds, 1e-12),
-                            r.compaction);
+      absl::StrAppendFormat(
+          &m, "| %d | %.2f%% | %.4f | %.3f | %.3f | %.4f (%.2f%%) | %.4f |\n", r.step,
+          100 * r.sparsity, r.loss, r.seconds, r.gradient, r.scoring + r.ranking,
+          100 * (r.scoring + r.ranking) / std::max(r.seconds, 1e-12), r.compaction);
     }
   }
   return m;

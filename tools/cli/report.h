@@ -16,8 +16,8 @@ struct TargetRow {
   double sparsity = 0;
   double perplexity = NAN;  // NaN: not evaluated
   int64_t eval_tokens = 0;
-  int64_t parameters = 0;   // total parameters of the subnetwork
-  std::string model_dir;    // "" when not exported
+  int64_t parameters = 0;  // total parameters of the subnetwork
+  std::string model_dir;   // "" when not exported
 };
 
 struct StepRow {

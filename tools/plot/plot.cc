@@ -56,7 +56,8 @@ class Canvas {
       const uint8_t* g = kFont5x7[code - 32];
       for (int r = 0; r < 7; ++r) {
         for (int col = 0; col < 5; ++col) {
-          if (g[r] & (1 << (4 - col))) Fill(cx + col * s, y + r * s, cx + col * s + s - 1, y + r * s + s - 1, c);
+          if (g[r] & (1 << (4 - col)))
+            Fill(cx + col * s, y + r * s, cx + col * s + s - 1, y + r * s + s - 1, c);
         }
       }
       cx += 6 * s;
@@ -160,7 +161,9 @@ std::string WriteLineChart(const std::string& path, const std::vector<Series>& s
 
   Canvas c(o.width, o.height);
   const int left = 90, right = o.width - 20, top = 70, bottom = o.height - 60;
-  auto px = [&](double x) { return left + static_cast<int>(std::lround((x - xlo) / (xhi - xlo) * (right - left))); };
+  auto px = [&](double x) {
+    return left + static_cast<int>(std::lround((x - xlo) / (xhi - xlo) * (right - left)));
+  };
   auto py = [&](double y) {
     const double f = o.log_y ? (std::log(y) - std::log(ylo)) / (std::log(yhi) - std::log(ylo))
                              : (y - ylo) / (yhi - ylo);

@@ -28,7 +28,9 @@ bool Decode(const std::string& png, int* w, int* h, std::vector<uint8_t>* rgb) {
     const uint32_t len = Get32(png, pos);
     const std::string type = png.substr(pos + 4, 4);
     const std::string body = png.substr(pos + 4, 4 + len);
-    if (Crc32(reinterpret_cast<const uint8_t*>(body.data()), body.size()) != Get32(png, pos + 8 + len)) return false;
+    if (Crc32(reinterpret_cast<const uint8_t*>(body.data()), body.size()) !=
+        Get32(png, pos + 8 + len))
+      return false;
     if (type == "IHDR") {
       *w = static_cast<int>(Get32(png, pos + 8));
       *h = static_cast<int>(Get32(png, pos + 12));
@@ -46,7 +48,8 @@ bool Decode(const std::string& png, int* w, int* h, std::vector<uint8_t>* rgb) {
     p += 5 + len;
     if (last) break;
   }
-  if (Adler32(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()) != Get32(idat, p)) return false;
+  if (Adler32(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()) != Get32(idat, p))
+    return false;
   rgb->clear();
   for (int y = 0; y < *h; ++y) {
     const size_t row = static_cast<size_t>(y) * (1 + 3 * *w);
@@ -78,7 +81,8 @@ TEST(PngTest, RoundTripsLargeImages) {
 TEST(PlotTest, TicksAreNice) {
   auto near = [](const std::vector<double>& got, const std::vector<double>& want) {
     ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-12 * std::fabs(want[i]) + 1e-15);
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-12 * std::fabs(want[i]) + 1e-15);
   };
   near(LinearTicks(0.2, 0.5, 6), {0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5});
   near(LinearTicks(-3, 7, 5), {-2, 0, 2, 4, 6});
@@ -88,7 +92,8 @@ TEST(PlotTest, TicksAreNice) {
 }
 
 TEST(PlotTest, DrawsTheSeriesColour) {
-  const std::string path = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/chart.png";
+  const std::string path =
+      std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/chart.png";
   Series s;
   s.label = "perplexity";
   s.x = {0, 20, 30, 40, 50};
@@ -108,7 +113,8 @@ TEST(PlotTest, DrawsTheSeriesColour) {
   EXPECT_EQ(h, 500);
   EXPECT_EQ(rgb[0], 255);  // white background corner
   int red = 0;
-  for (size_t i = 0; i + 2 < rgb.size(); i += 3) red += rgb[i] == 255 && rgb[i + 1] == 0 && rgb[i + 2] == 0;
+  for (size_t i = 0; i + 2 < rgb.size(); i += 3)
+    red += rgb[i] == 255 && rgb[i + 1] == 0 && rgb[i + 2] == 0;
   EXPECT_GT(red, 100);
 }
 

@@ -30,8 +30,8 @@ int64_t ChunkSize(const AttentionShape& s) {
 
 // Copies rows of [B, T, H, Dh] (head `head_of(i)` of batch `batch_of(i)`) into [n, T, Dh].
 template <typename HeadOf>
-void Pack(float* dst, const float* src, int64_t c0, int64_t n, int64_t t, int64_t heads,
-          int64_t dh, int64_t hq, HeadOf head_of) {
+void Pack(float* dst, const float* src, int64_t c0, int64_t n, int64_t t, int64_t heads, int64_t dh,
+          int64_t hq, HeadOf head_of) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t ti = 0; ti < t; ++ti) {
@@ -116,8 +116,8 @@ absl::Status AttentionBackward(float* d_q, float* d_k, float* d_v, const float* 
   const int64_t q_block = chunk * s.tq * s.dh;
   const int64_t kv_block = chunk * s.tk * s.dh;
   const int64_t s_block = chunk * s.tq * s.tk;
-  float* base = scratch->Get(
-      static_cast<size_t>(3 * q_block + 4 * kv_block + 2 * s_block + chunk * s.tq));
+  float* base =
+      scratch->Get(static_cast<size_t>(3 * q_block + 4 * kv_block + 2 * s_block + chunk * s.tq));
   if (base == nullptr) return absl::ResourceExhaustedError("AttentionBackward: out of memory");
   float* qp = base;
   float* dop = qp + q_block;

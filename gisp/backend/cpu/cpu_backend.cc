@@ -34,8 +34,7 @@ class CpuBackend final : public Backend {
   Device device() const override { return Device::Cpu(); }
 
   std::string name() const override {
-    return absl::StrCat("cpu (oneDNN ", OneDnnVersion(), ", ", omp_get_max_threads(),
-                        " threads)");
+    return absl::StrCat("cpu (oneDNN ", OneDnnVersion(), ", ", omp_get_max_threads(), " threads)");
   }
 
   absl::StatusOr<Tensor> Allocate(Shape shape, DType dtype) override {
@@ -71,16 +70,16 @@ class CpuBackend final : public Backend {
 
   absl::Status Synchronize() override { return absl::OkStatus(); }
 
-  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b,
-                    bool trans_b, float alpha, float beta) override {
+  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
+                    float alpha, float beta) override {
     checks::GemmDims d;
     GISP_RETURN_IF_ERROR(checks::Gemm(out, a, trans_a, b, trans_b, &d));
     GISP_RETURN_IF_ERROR(checks::F32("Gemm", "a", a));
     GISP_RETURN_IF_ERROR(checks::F32("Gemm", "b", b));
     GISP_RETURN_IF_ERROR(checks::F32("Gemm", "out", out));
     GISP_RETURN_IF_ERROR(HostF32("Gemm", {&out, &a, &b}));
-    return gemm_.Run(out.f32(), a.f32(), trans_a, b.f32(), trans_b, d.batch, d.m, d.n, d.k,
-                     alpha, beta);
+    return gemm_.Run(out.f32(), a.f32(), trans_a, b.f32(), trans_b, d.batch, d.m, d.n, d.k, alpha,
+                     beta);
   }
 
   absl::Status Add(const Tensor& out, const Tensor& a, const Tensor& b) override {
@@ -122,8 +121,7 @@ class CpuBackend final : public Backend {
                               const Tensor& weight, float eps) override {
     GISP_RETURN_IF_ERROR(checks::RmsNorm(out, inv_rms, x, weight));
     GISP_RETURN_IF_ERROR(HostF32("RmsNormForward", {&out, &inv_rms, &x, &weight}));
-    cpu::RmsNormForward(out.f32(), inv_rms.f32(), x.f32(), weight.f32(), eps, x.dim(0),
-                        x.dim(1));
+    cpu::RmsNormForward(out.f32(), inv_rms.f32(), x.f32(), weight.f32(), eps, x.dim(0), x.dim(1));
     return absl::OkStatus();
   }
 
@@ -152,8 +150,8 @@ class CpuBackend final : public Backend {
   }
 
   absl::Status AttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
-                                const Tensor& k, const Tensor& v,
-                                absl::Span<const int32_t> kv_map, float scale) override {
+                                const Tensor& k, const Tensor& v, absl::Span<const int32_t> kv_map,
+                                float scale) override {
     checks::AttentionDims d;
     GISP_RETURN_IF_ERROR(checks::Attention(out, lse, q, k, v, kv_map, &d));
     GISP_RETURN_IF_ERROR(HostF32("AttentionForward", {&out, &lse, &q, &k, &v}));
@@ -193,19 +191,16 @@ class CpuBackend final : public Backend {
     GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_gate, gate));
     GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_up, up));
     GISP_RETURN_IF_ERROR(HostF32("SwigluBackward", {&d_gate, &d_up, &d_out, &gate, &up}));
-    cpu::SwigluBackward(d_gate.f32(), d_up.f32(), d_out.f32(), gate.f32(), up.f32(),
-                        gate.numel());
+    cpu::SwigluBackward(d_gate.f32(), d_up.f32(), d_out.f32(), gate.f32(), up.f32(), gate.numel());
     return absl::OkStatus();
   }
 
   absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
                             const Tensor& targets, const Tensor& weights) override {
     GISP_RETURN_IF_ERROR(checks::CrossEntropy(nll, d_logits, logits, targets, weights));
-    GISP_RETURN_IF_ERROR(
-        HostF32("CrossEntropy", {&nll, &d_logits, &logits, &targets, &weights}));
-    return cpu::CrossEntropy(nll.f32(), d_logits.empty() ? nullptr : d_logits.f32(),
-                             logits.f32(), targets.i32(), weights.f32(), logits.dim(0),
-                             logits.dim(1));
+    GISP_RETURN_IF_ERROR(HostF32("CrossEntropy", {&nll, &d_logits, &logits, &targets, &weights}));
+    return cpu::CrossEntropy(nll.f32(), d_logits.empty() ? nullptr : d_logits.f32(), logits.f32(),
+                             targets.i32(), weights.f32(), logits.dim(0), logits.dim(1));
   }
 
   absl::Status AddBias(const Tensor& y, const Tensor& bias) override {
@@ -232,8 +227,8 @@ class CpuBackend final : public Backend {
     int64_t rows = 0, cols = 0;
     GISP_RETURN_IF_ERROR(checks::RowsCols("AbsProdRowSum", w, &rows, &cols));
     GISP_RETURN_IF_ERROR(checks::SameShape("AbsProdRowSum", w, g));
-    GISP_CHECK_ARG(out.rank() == 1 && out.dim(0) == rows, "AbsProdRowSum: out ",
-                   out.DebugString(), " for w ", w.DebugString());
+    GISP_CHECK_ARG(out.rank() == 1 && out.dim(0) == rows, "AbsProdRowSum: out ", out.DebugString(),
+                   " for w ", w.DebugString());
     GISP_RETURN_IF_ERROR(HostF32("AbsProdRowSum", {&out, &w, &g}));
     cpu::AbsProdRowSum(out.f32(), w.f32(), g.f32(), rows, cols);
     return absl::OkStatus();
@@ -243,8 +238,8 @@ class CpuBackend final : public Backend {
     int64_t rows = 0, cols = 0;
     GISP_RETURN_IF_ERROR(checks::RowsCols("AbsProdColSum", w, &rows, &cols));
     GISP_RETURN_IF_ERROR(checks::SameShape("AbsProdColSum", w, g));
-    GISP_CHECK_ARG(out.rank() == 1 && out.dim(0) == cols, "AbsProdColSum: out ",
-                   out.DebugString(), " for w ", w.DebugString());
+    GISP_CHECK_ARG(out.rank() == 1 && out.dim(0) == cols, "AbsProdColSum: out ", out.DebugString(),
+                   " for w ", w.DebugString());
     GISP_RETURN_IF_ERROR(HostF32("AbsProdColSum", {&out, &w, &g}));
     cpu::AbsProdColSum(out.f32(), w.f32(), g.f32(), rows, cols);
     return absl::OkStatus();
@@ -255,10 +250,9 @@ class CpuBackend final : public Backend {
     int64_t r = 0, c = 0, orows = 0, ocols = 0;
     GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", in, &r, &c));
     GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", out, &orows, &ocols));
-    GISP_CHECK_ARG(ocols == c && orows == static_cast<int64_t>(rows.size()) &&
-                       out.dtype() == in.dtype(),
-                   "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ",
-                   in.DebugString());
+    GISP_CHECK_ARG(
+        ocols == c && orows == static_cast<int64_t>(rows.size()) && out.dtype() == in.dtype(),
+        "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ", in.DebugString());
     GISP_RETURN_IF_ERROR(checks::Indices("GatherRows", rows, r));
     GISP_RETURN_IF_ERROR(HostF32("GatherRows", {&out, &in}));
     cpu::GatherRows(out.raw(), in.raw(), rows, c, DTypeSize(in.dtype()));

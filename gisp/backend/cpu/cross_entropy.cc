@@ -9,8 +9,8 @@
 namespace gisp {
 namespace cpu {
 
-absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits,
-                          const int32_t* targets, const float* weights, int64_t n, int64_t v) {
+absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits, const int32_t* targets,
+                          const float* weights, int64_t n, int64_t v) {
   for (int64_t i = 0; i < n; ++i) {
     if (targets[i] < -1 || targets[i] >= v) {
       return absl::InvalidArgumentError(absl::StrCat("CrossEntropy: target ", targets[i],

@@ -6,8 +6,7 @@
 namespace gisp {
 namespace cpu {
 
-void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64_t c,
-                size_t elem) {
+void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64_t c, size_t elem) {
   const int64_t n = static_cast<int64_t>(rows.size());
   const size_t row_bytes = static_cast<size_t>(c) * elem;
 #pragma omp parallel for schedule(static)
@@ -17,8 +16,7 @@ void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64
   }
 }
 
-void GatherCols(float* out, const float* in, absl::Span<const int32_t> cols, int64_t r,
-                int64_t c) {
+void GatherCols(float* out, const float* in, absl::Span<const int32_t> cols, int64_t r, int64_t c) {
   const int64_t n = static_cast<int64_t>(cols.size());
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < r; ++i) {

@@ -1,7 +1,6 @@
 #include "gisp/backend/cpu/gemm.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
-
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"

@@ -36,8 +36,8 @@ void RmsNormBackward(float* d_x, float* d_weight, const float* d_out, const floa
                      Scratch* scratch);
 
 // rope.cc. x: [B, T, H, Dh] in place; cos, sin: [P, Dh/2].
-void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse,
-          int64_t b, int64_t t, int64_t h, int64_t dh);
+void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse, int64_t b,
+          int64_t t, int64_t h, int64_t dh);
 
 // attention.cc. Shapes as Backend::AttentionForward / AttentionBackward.
 struct AttentionShape {
@@ -61,8 +61,8 @@ void SwigluBackward(float* d_gate, float* d_up, const float* d_out, const float*
 
 // cross_entropy.cc. logits, d_logits: [N, V] (d_logits may alias logits or be nullptr).
 // Returns InvalidArgument for a target outside [-1, V).
-absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits,
-                          const int32_t* targets, const float* weights, int64_t n, int64_t v);
+absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits, const int32_t* targets,
+                          const float* weights, int64_t n, int64_t v);
 
 // bias.cc. y: [N, C] += bias [C]; d_bias [C] += column sums of d_y [N, C].
 void AddBias(float* y, const float* bias, int64_t n, int64_t c);
@@ -73,8 +73,7 @@ void AbsProdRowSum(float* out, const float* w, const float* g, int64_t r, int64_
 void AbsProdColSum(float* out, const float* w, const float* g, int64_t r, int64_t c);
 
 // gather.cc. Row-major [R, C] with `elem` bytes per element.
-void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64_t c,
-                size_t elem);
+void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64_t c, size_t elem);
 void GatherCols(float* out, const float* in, absl::Span<const int32_t> cols, int64_t r, int64_t c);
 void ZeroRows(void* t, absl::Span<const int32_t> rows, int64_t c, size_t elem);
 void ZeroCols(float* t, absl::Span<const int32_t> cols, int64_t r, int64_t c);

@@ -6,8 +6,8 @@
 namespace gisp {
 namespace cpu {
 
-void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse,
-          int64_t b, int64_t t, int64_t h, int64_t dh) {
+void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse, int64_t b,
+          int64_t t, int64_t h, int64_t dh) {
   const int64_t half = dh / 2;
   const float sign = inverse ? -1.0f : 1.0f;
 #pragma omp parallel for collapse(2) schedule(static)

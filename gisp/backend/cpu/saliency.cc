@@ -33,7 +33,8 @@ void AbsProdColSum(float* out, const float* w, const float* g, int64_t r, int64_
       const float* wi = w + i * c;
       const float* gi = g + i * c;
 #pragma omp simd
-      for (int64_t j = c0; j < c1; ++j) acc[j - c0] += std::fabs(static_cast<double>(wi[j]) * gi[j]);
+      for (int64_t j = c0; j < c1; ++j)
+        acc[j - c0] += std::fabs(static_cast<double>(wi[j]) * gi[j]);
     }
     for (int64_t j = c0; j < c1; ++j) out[j] = static_cast<float>(acc[j - c0]);
     delete[] acc;

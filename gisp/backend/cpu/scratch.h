@@ -23,7 +23,8 @@ class Scratch {
     if (floats > capacity_) {
       std::free(data_);
       capacity_ = floats + floats / 4;
-      data_ = static_cast<float*>(std::aligned_alloc(64, (capacity_ * sizeof(float) + 63) / 64 * 64));
+      data_ =
+          static_cast<float*>(std::aligned_alloc(64, (capacity_ * sizeof(float) + 63) / 64 * 64));
       if (data_ == nullptr) capacity_ = 0;
     }
     return data_;

@@ -37,8 +37,10 @@ inline __m256 Exp8(__m256 x) {
   const __m256i ni = _mm256_cvtps_epi32(n);
   const __m256i half = _mm256_srai_epi32(ni, 1);
   const __m256i rest = _mm256_sub_epi32(ni, half);
-  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23));
-  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, _mm256_set1_epi32(127)), 23));
+  const __m256 s1 =
+      _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23));
+  const __m256 s2 =
+      _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, _mm256_set1_epi32(127)), 23));
   __m256 result = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
   return _mm256_andnot_ps(too_small, result);
 }
@@ -105,7 +107,8 @@ inline float ExpShiftSumOnly(const float* x, float shift, int64_t n) {
 #if GISP_HAVE_AVX2
   const __m256 vs = _mm256_set1_ps(shift);
   __m256 acc = _mm256_setzero_ps();
-  for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs)));
+  for (; i + 8 <= n; i += 8)
+    acc = _mm256_add_ps(acc, Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs)));
   sum = HorizontalSum(acc);
 #endif
   for (; i < n; ++i) sum += std::exp(x[i] - shift);
@@ -131,7 +134,8 @@ inline float Dot(const float* a, const float* b, int64_t n) {
   float sum = 0.0f;
 #if GISP_HAVE_AVX2
   __m256 acc = _mm256_setzero_ps();
-  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  for (; i + 8 <= n; i += 8)
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
   sum = HorizontalSum(acc);
 #endif
   for (; i < n; ++i) sum += a[i] * b[i];

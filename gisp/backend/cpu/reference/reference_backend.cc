@@ -22,7 +22,8 @@ absl::Status Float(absl::string_view verb, std::initializer_list<const Tensor*> 
   for (const Tensor* t : tensors) {
     if (t->empty()) continue;
     if (!t->device().is_cpu()) {
-      return absl::InvalidArgumentError(absl::StrCat(verb, ": reference backend needs host tensors"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(verb, ": reference backend needs host tensors"));
     }
     if (t->dtype() != DType::kF32 && t->dtype() != DType::kF64) {
       return absl::InvalidArgumentError(
@@ -93,8 +94,8 @@ void RmsNormBackwardImpl(const Tensor& d_x, const Tensor& d_weight, const Tensor
     double dot = 0;
     for (int64_t c = 0; c < dm; ++c) dot += static_cast<double>(gi[c]) * P<T>(weight)[c] * xi[c];
     for (int64_t c = 0; c < dm; ++c) {
-      const double g = static_cast<double>(gi[c]) * P<T>(weight)[c] * r -
-                       xi[c] * r * r * r * dot / dm;
+      const double g =
+          static_cast<double>(gi[c]) * P<T>(weight)[c] * r - xi[c] * r * r * r * dot / dm;
       P<T>(d_x)[i * dm + c] = static_cast<T>(P<T>(d_x)[i * dm + c] + g);
       dw[c] += static_cast<double>(gi[c]) * xi[c] * r;
     }
@@ -165,9 +166,9 @@ void AttentionForwardImpl(const Tensor& out, const Tensor& lse, const Tensor& q,
 
 template <typename T>
 void AttentionBackwardImpl(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
-                           const Tensor& d_out, const Tensor& q, const Tensor& k,
-                           const Tensor& v, const Tensor& lse, absl::Span<const int32_t> kv_map,
-                           double scale, const checks::AttentionDims& d) {
+                           const Tensor& d_out, const Tensor& q, const Tensor& k, const Tensor& v,
+                           const Tensor& lse, absl::Span<const int32_t> kv_map, double scale,
+                           const checks::AttentionDims& d) {
   // Probabilities are recomputed in double from q and k (not from the f32 lse) so the f64
   // finite-difference checks see an exact backward.
   std::vector<double> dk(static_cast<size_t>(k.numel()), 0.0), dv(dk.size(), 0.0);
@@ -250,12 +251,13 @@ absl::Status CrossEntropyImpl(const Tensor& nll, const Tensor& d_logits, const T
 }
 
 template <typename T>
-void AbsProdSumImpl(const Tensor& out, const Tensor& w, const Tensor& g, int64_t rows,
-                    int64_t cols, bool by_row) {
+void AbsProdSumImpl(const Tensor& out, const Tensor& w, const Tensor& g, int64_t rows, int64_t cols,
+                    bool by_row) {
   std::vector<double> acc(static_cast<size_t>(by_row ? rows : cols), 0.0);
   for (int64_t i = 0; i < rows; ++i) {
     for (int64_t c = 0; c < cols; ++c) {
-      const double v = std::fabs(static_cast<double>(P<T>(w)[i * cols + c]) * P<T>(g)[i * cols + c]);
+      const double v =
+          std::fabs(static_cast<double>(P<T>(w)[i * cols + c]) * P<T>(g)[i * cols + c]);
       acc[by_row ? i : c] += v;
     }
   }
@@ -296,8 +298,8 @@ class ReferenceBackend final : public Backend {
 
   absl::Status Synchronize() override { return absl::OkStatus(); }
 
-  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b,
-                    bool trans_b, float alpha, float beta) override {
+  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
+                    float alpha, float beta) override {
     checks::GemmDims d;
     GISP_RETURN_IF_ERROR(checks::Gemm(out, a, trans_a, b, trans_b, &d));
     DType dt;
@@ -337,8 +339,8 @@ class ReferenceBackend final : public Backend {
     DType dt;
     GISP_RETURN_IF_ERROR(Float("EmbeddingForward", {&out, &table}, &dt));
     const int64_t n = out.dim(0), dm = out.dim(1);
-    GISP_RETURN_IF_ERROR(checks::Indices("EmbeddingForward", absl::MakeConstSpan(ids.i32(), n),
-                                         table.dim(0)));
+    GISP_RETURN_IF_ERROR(
+        checks::Indices("EmbeddingForward", absl::MakeConstSpan(ids.i32(), n), table.dim(0)));
     const size_t es = DTypeSize(dt);
     for (int64_t i = 0; i < n; ++i) {
       std::memcpy(static_cast<char*>(out.raw()) + i * dm * es,
@@ -406,8 +408,8 @@ class ReferenceBackend final : public Backend {
   }
 
   absl::Status AttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
-                                const Tensor& k, const Tensor& v,
-                                absl::Span<const int32_t> kv_map, float scale) override {
+                                const Tensor& k, const Tensor& v, absl::Span<const int32_t> kv_map,
+                                float scale) override {
     checks::AttentionDims d;
     GISP_RETURN_IF_ERROR(checks::Attention(out, lse, q, k, v, kv_map, &d));
     DType dt;
@@ -518,10 +520,9 @@ class ReferenceBackend final : public Backend {
     int64_t r = 0, c = 0, orows = 0, ocols = 0;
     GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", in, &r, &c));
     GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", out, &orows, &ocols));
-    GISP_CHECK_ARG(ocols == c && orows == static_cast<int64_t>(rows.size()) &&
-                       out.dtype() == in.dtype(),
-                   "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ",
-                   in.DebugString());
+    GISP_CHECK_ARG(
+        ocols == c && orows == static_cast<int64_t>(rows.size()) && out.dtype() == in.dtype(),
+        "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ", in.DebugString());
     GISP_RETURN_IF_ERROR(checks::Indices("GatherRows", rows, r));
     const size_t es = DTypeSize(in.dtype());
     for (size_t i = 0; i < rows.size(); ++i) {
