@@ -1,6 +1,7 @@
 #include "gisp/backend/checks.h"
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/status.h"
 
 namespace gisp {
 namespace checks {
@@ -124,6 +125,17 @@ absl::Status Attention(const Tensor& out, const Tensor& lse, const Tensor& q, co
   }
   *dims = AttentionDims{q.dim(0), q.dim(1), k.dim(1), q.dim(2), k.dim(2), q.dim(3)};
   return absl::OkStatus();
+}
+
+absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
+                               const Tensor& d_out, const Tensor& q, const Tensor& k,
+                               const Tensor& v, const Tensor& out, const Tensor& lse,
+                               absl::Span<const int32_t> kv_map, AttentionDims* dims) {
+  GISP_RETURN_IF_ERROR(Attention(out, lse, q, k, v, kv_map, dims));
+  GISP_RETURN_IF_ERROR(SameShape("AttentionBackward", d_q, q));
+  GISP_RETURN_IF_ERROR(SameShape("AttentionBackward", d_k, k));
+  GISP_RETURN_IF_ERROR(SameShape("AttentionBackward", d_v, v));
+  return SameShape("AttentionBackward", d_out, out);
 }
 
 absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,

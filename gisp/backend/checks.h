@@ -37,6 +37,11 @@ struct AttentionDims {
 };
 absl::Status Attention(const Tensor& out, const Tensor& lse, const Tensor& q, const Tensor& k,
                        const Tensor& v, absl::Span<const int32_t> kv_map, AttentionDims* dims);
+// Attention plus the gradient tensors: d_q/d_out like q, d_k/d_v like k.
+absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
+                               const Tensor& d_out, const Tensor& q, const Tensor& k,
+                               const Tensor& v, const Tensor& out, const Tensor& lse,
+                               absl::Span<const int32_t> kv_map, AttentionDims* dims);
 absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
                           const Tensor& targets, const Tensor& weights);
 absl::Status RowsCols(absl::string_view verb, const Tensor& t, int64_t* rows, int64_t* cols);

@@ -13,6 +13,13 @@ constexpr int64_t kBlock = 4096;  // elements per parallel task
 
 inline float Sigmoid(float g) { return 1.0f / (1.0f + std::exp(-g)); }
 
+#if GISP_HAVE_AVX2
+inline __m256 Sigmoid8(__m256 g) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_div_ps(one, _mm256_add_ps(one, simd::Exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+}
+#endif
+
 }  // namespace
 
 void SwigluForward(float* out, const float* gate, const float* up, int64_t n) {
@@ -22,11 +29,9 @@ void SwigluForward(float* out, const float* gate, const float* up, int64_t n) {
     int64_t i = blk * kBlock;
     const int64_t end = i + kBlock < n ? i + kBlock : n;
 #if GISP_HAVE_AVX2
-    const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 zero = _mm256_setzero_ps();
     for (; i + 8 <= end; i += 8) {
       const __m256 g = _mm256_loadu_ps(gate + i);
-      const __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, simd::Exp8(_mm256_sub_ps(zero, g))));
+      const __m256 sig = Sigmoid8(g);
       _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(g, sig), _mm256_loadu_ps(up + i)));
     }
 #endif
@@ -44,12 +49,11 @@ void SwigluBackward(float* d_gate, float* d_up, const float* d_out, const float*
     const int64_t end = i + kBlock < n ? i + kBlock : n;
 #if GISP_HAVE_AVX2
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 zero = _mm256_setzero_ps();
     for (; i + 8 <= end; i += 8) {
       const __m256 g = _mm256_loadu_ps(gate + i);
       const __m256 u = _mm256_loadu_ps(up + i);
       const __m256 dy = _mm256_loadu_ps(d_out + i);
-      const __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, simd::Exp8(_mm256_sub_ps(zero, g))));
+      const __m256 sig = Sigmoid8(g);
       const __m256 dsilu = _mm256_mul_ps(sig, _mm256_fmadd_ps(g, _mm256_sub_ps(one, sig), one));
       _mm256_storeu_ps(d_gate + i, _mm256_mul_ps(_mm256_mul_ps(dy, u), dsilu));
       _mm256_storeu_ps(d_up + i, _mm256_mul_ps(dy, _mm256_mul_ps(g, sig)));

@@ -427,11 +427,8 @@ class ReferenceBackend final : public Backend {
                                  const Tensor& v, const Tensor& out, const Tensor& lse,
                                  absl::Span<const int32_t> kv_map, float scale) override {
     checks::AttentionDims d;
-    GISP_RETURN_IF_ERROR(checks::Attention(out, lse, q, k, v, kv_map, &d));
-    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_q, q));
-    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_k, k));
-    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_v, v));
-    GISP_RETURN_IF_ERROR(checks::SameShape("AttentionBackward", d_out, out));
+    GISP_RETURN_IF_ERROR(
+        checks::AttentionBackward(d_q, d_k, d_v, d_out, q, k, v, out, lse, kv_map, &d));
     DType dt;
     GISP_RETURN_IF_ERROR(
         Float("AttentionBackward", {&d_q, &d_k, &d_v, &d_out, &q, &k, &v, &out, &lse}, &dt));
