@@ -24,6 +24,10 @@ bool IsDirectory(const std::string& path);
 // Creates `path` and missing parents (like mkdir -p). Errors name the directory that failed.
 absl::Status MakeDirectories(const std::string& path);
 
+// A status for a failed system call on `path`: "<what> <path>: <strerror>", with a code that
+// tells callers what kind of failure it was (not found, permission, disk full, other).
+absl::Status ErrnoError(absl::string_view what, const std::string& path, int err);
+
 // Joins path components with '/'.
 std::string JoinPath(absl::string_view a, absl::string_view b);
 

@@ -10,18 +10,11 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/file.h"
 #include "gisp/base/status.h"
 
 namespace gisp {
 namespace {
-
-absl::Status ErrnoError(absl::string_view what, const std::string& path, int err) {
-  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
-  if (err == ENOENT) return absl::NotFoundError(message);
-  if (err == EACCES || err == EPERM || err == EROFS) return absl::PermissionDeniedError(message);
-  if (err == ENOSPC || err == EDQUOT) return absl::ResourceExhaustedError(message);
-  return absl::InternalError(message);
-}
 
 // Distinguishes temporaries of one process (several StagedFiles may target one directory).
 std::atomic<uint64_t> temp_counter{0};
