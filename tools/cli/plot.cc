@@ -8,10 +8,11 @@
 namespace gisp_cli {
 
 std::string WritePlot(const std::string& path, const RunSummary& s) {
-  std::vector<gisp_plot::Series> series;
-  gisp_plot::Series ppl;
+  std::vector<gisp::plot::Series> series;
+  gisp::plot::Series ppl;
   ppl.label = "perplexity at target";
   ppl.rgb = 0x1f77b4;
+  ppl.markers = true;
   if (std::isfinite(s.dense_perplexity)) {
     ppl.x.push_back(0.0);
     ppl.y.push_back(s.dense_perplexity);
@@ -21,7 +22,7 @@ std::string WritePlot(const std::string& path, const RunSummary& s) {
     ppl.x.push_back(100 * t.sparsity);
     ppl.y.push_back(t.perplexity);
   }
-  gisp_plot::ChartOptions options;
+  gisp::plot::ChartOptions options;
   if (ppl.x.size() >= 1) {
     series.push_back(ppl);
     options.title = "GISP: held-out perplexity vs decoder sparsity";
@@ -29,9 +30,10 @@ std::string WritePlot(const std::string& path, const RunSummary& s) {
     options.log_y = true;
   } else {
     // No evaluation text: plot the calibration loss of every step instead.
-    gisp_plot::Series loss;
+    gisp::plot::Series loss;
     loss.label = "calibration loss";
     loss.rgb = 0xd62728;
+    loss.markers = true;
     for (const StepRow& r : s.step_rows) {
       loss.x.push_back(100 * r.sparsity);
       loss.y.push_back(r.loss);
@@ -41,7 +43,8 @@ std::string WritePlot(const std::string& path, const RunSummary& s) {
     options.y_label = "calibration loss";
   }
   options.x_label = "decoder parameter sparsity (%)";
-  return gisp_plot::WriteLineChart(path, series, options);
+  const absl::Status status = gisp::plot::WriteLineChart(path, series, options);
+  return status.ok() ? std::string() : std::string(status.message());
 }
 
 }  // namespace gisp_cli

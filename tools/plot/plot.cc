@@ -2,207 +2,334 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
+#include "absl/strings/str_cat.h"
+#include "gisp/base/status.h"
 #include "tools/plot/font.h"
 #include "tools/plot/png.h"
+#include "tools/plot/ticks.h"
 
-namespace gisp_plot {
+namespace gisp {
+namespace plot {
 namespace {
 
-class Canvas {
- public:
-  Canvas(int w, int h) : w_(w), h_(h), rgb_(static_cast<size_t>(w) * h * 3, 255) {}
+constexpr Rgb kBackground = 0xFFFFFF;
+constexpr Rgb kGrid = 0xE2E2E2;
+constexpr Rgb kMinorGrid = 0xF2F2F2;
+constexpr Rgb kAxis = 0x404040;
+constexpr Rgb kText = 0x202020;
+constexpr Rgb kLegendBorder = 0xB4B4B4;
 
-  void Set(int x, int y, uint32_t c) {
-    if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
-    uint8_t* p = &rgb_[(static_cast<size_t>(y) * w_ + x) * 3];
-    p[0] = (c >> 16) & 0xff;
-    p[1] = (c >> 8) & 0xff;
-    p[2] = c & 0xff;
+bool Plottable(const Series& s, size_t i, bool log_y) {
+  return std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && (!log_y || s.y[i] > 0);
+}
+
+std::string SeriesName(const Series& s, size_t index) {
+  return s.label.empty() ? absl::StrCat("#", index) : absl::StrCat("'", s.label, "'");
+}
+
+absl::Status Validate(const std::vector<Series>& series, const ChartOptions& options) {
+  GISP_CHECK_ARG(!series.empty(), "line chart '", options.title, "' has no series");
+  GISP_CHECK_ARG(options.width >= 200 && options.width <= 8192 && options.height >= 150 &&
+                     options.height <= 8192,
+                 "chart size ", options.width, "x", options.height,
+                 " is outside 200..8192 x 150..8192");
+  for (size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    GISP_CHECK_ARG(s.x.size() == s.y.size(), "series ", SeriesName(s, k), " has ", s.x.size(),
+                   " x values but ", s.y.size(), " y values");
+    GISP_CHECK_ARG(!s.x.empty(), "series ", SeriesName(s, k), " is empty");
+    bool any = false;
+    for (size_t i = 0; i < s.x.size() && !any; ++i) any = Plottable(s, i, options.log_y);
+    GISP_CHECK_ARG(any, "series ", SeriesName(s, k), " has no finite point",
+                   options.log_y ? " with y > 0 (the y axis is logarithmic)" : "");
   }
+  return absl::OkStatus();
+}
 
-  void Fill(int x0, int y0, int x1, int y1, uint32_t c) {
-    for (int y = y0; y <= y1; ++y) {
-      for (int x = x0; x <= x1; ++x) Set(x, y, c);
-    }
+// Widens [lo, hi] by 4% on each side (in log10 space for log axes) so markers at the extremes
+// stay inside the frame; a single value gets a range around it.
+void PadRange(bool log, double* lo, double* hi) {
+  double a = log ? std::log10(*lo) : *lo;
+  double b = log ? std::log10(*hi) : *hi;
+  if (b - a <= 1e-12 * std::max(std::fabs(a), std::fabs(b))) {
+    double half = log ? 0.5 : (a == 0 ? 1.0 : 0.1 * std::fabs(a));
+    a -= half;
+    b += half;
   }
+  double pad = 0.04 * (b - a);
+  a -= pad;
+  b += pad;
+  *lo = log ? std::pow(10.0, a) : a;
+  *hi = log ? std::pow(10.0, b) : b;
+}
 
-  // Bresenham with a square pen of `width` pixels.
-  void Line(int x0, int y0, int x1, int y1, uint32_t c, int width = 1) {
-    const int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0);
-    const int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
-    int err = dx + dy;
-    while (true) {
-      Fill(x0 - width / 2, y0 - width / 2, x0 + (width - 1) / 2, y0 + (width - 1) / 2, c);
-      if (x0 == x1 && y0 == y1) break;
-      const int e2 = 2 * err;
-      if (e2 >= dy) {
-        err += dy;
-        x0 += sx;
-      }
-      if (e2 <= dx) {
-        err += dx;
-        y0 += sy;
-      }
-    }
-  }
+// `text` shortened with "..." to at most `max_w` pixels at `scale`.
+std::string FitText(const std::string& text, int max_w, int scale) {
+  if (TextWidth(text, scale) <= max_w) return text;
+  std::string cut = text;
+  while (!cut.empty() && TextWidth(cut + "...", scale) > max_w) cut.pop_back();
+  return cut + "...";
+}
 
-  // Text at (x, y) top-left, glyphs scaled by `s`; returns the width drawn.
-  int Text(int x, int y, const std::string& text, uint32_t c, int s = 2) {
-    int cx = x;
-    for (unsigned char ch : text) {
-      const int code = ch >= 32 && ch < 127 ? ch : '?';
-      const uint8_t* g = kFont5x7[code - 32];
-      for (int r = 0; r < 7; ++r) {
-        for (int col = 0; col < 5; ++col) {
-          if (g[r] & (1 << (4 - col)))
-            Fill(cx + col * s, y + r * s, cx + col * s + s - 1, y + r * s + s - 1, c);
-        }
-      }
-      cx += 6 * s;
-    }
-    return cx - x;
-  }
-  static int TextWidth(const std::string& text, int s = 2) {
-    return static_cast<int>(text.size()) * 6 * s;
-  }
-
-  const std::vector<uint8_t>& rgb() const { return rgb_; }
-
- private:
-  int w_, h_;
-  std::vector<uint8_t> rgb_;
+// Text sizes and spacing, all multiples of `u` so large charts scale up evenly.
+struct Metrics {
+  int u, text, title, tick_len, gap, pad;
 };
 
-std::string Format(double v) {
-  char buf[32];
-  if (v != 0 && (std::fabs(v) >= 1e5 || std::fabs(v) < 1e-3)) {
-    std::snprintf(buf, sizeof(buf), "%.0e", v);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.6g", v);
+struct Legend {
+  Rect box;
+  std::vector<size_t> entries;      // series indices with a label
+  std::vector<std::string> labels;  // their labels, shortened to fit half the plot width
+  int row_height = 0;
+};
+
+Legend PlaceLegend(const std::vector<Series>& series, const ChartFrame& frame, const Metrics& m,
+                   bool log_y) {
+  Legend legend;
+  const Rect& p = frame.plot;
+  const int label_room = std::max(6 * kGlyphAdvance * m.text, (p.right - p.left) / 2 - 46 * m.u);
+  int max_w = 0;
+  for (size_t k = 0; k < series.size(); ++k) {
+    if (series[k].label.empty()) continue;
+    legend.entries.push_back(k);
+    legend.labels.push_back(FitText(series[k].label, label_room, m.text));
+    max_w = std::max(max_w, TextWidth(legend.labels.back(), m.text));
   }
-  return buf;
+  if (legend.entries.empty()) return legend;
+  legend.row_height = TextHeight(m.text) + 4 * m.u;
+  const int w = 8 * m.u + 24 * m.u + 6 * m.u + max_w + 8 * m.u;
+  const int h = static_cast<int>(legend.entries.size()) * legend.row_height + 10 * m.u;
+  const int inset = 8 * m.u;
+  const Rect corners[4] = {
+      {p.right - inset - w, p.top + inset, p.right - inset, p.top + inset + h},
+      {p.left + inset, p.top + inset, p.left + inset + w, p.top + inset + h},
+      {p.right - inset - w, p.bottom - inset - h, p.right - inset, p.bottom - inset},
+      {p.left + inset, p.bottom - inset - h, p.left + inset + w, p.bottom - inset},
+  };
+  // Put the legend in the corner that hides the least data: count samples along every line.
+  int best = 0;
+  long best_hits = -1;
+  for (int c = 0; c < 4; ++c) {
+    Rect r = corners[c];
+    r.left -= 4 * m.u;
+    r.top -= 4 * m.u;
+    r.right += 4 * m.u;
+    r.bottom += 4 * m.u;
+    long hits = 0;
+    for (const Series& s : series) {
+      bool have_prev = false;
+      double px = 0, py = 0;
+      for (size_t i = 0; i < s.x.size(); ++i) {
+        if (!Plottable(s, i, log_y)) {
+          have_prev = false;
+          continue;
+        }
+        double x = frame.PixelX(s.x[i]), y = frame.PixelY(s.y[i]);
+        int steps = have_prev ? static_cast<int>(std::hypot(x - px, y - py) / 2) + 1 : 1;
+        for (int t = 1; t <= steps; ++t) {
+          double f = static_cast<double>(t) / steps;
+          double sx = have_prev ? px + (x - px) * f : x, sy = have_prev ? py + (y - py) * f : y;
+          if (r.Contains(static_cast<int>(std::lround(sx)), static_cast<int>(std::lround(sy)))) {
+            ++hits;
+          }
+        }
+        have_prev = true;
+        px = x;
+        py = y;
+      }
+    }
+    if (best_hits < 0 || hits < best_hits) {
+      best_hits = hits;
+      best = c;
+    }
+  }
+  legend.box = corners[best];
+  return legend;
+}
+
+void DrawLegend(const std::vector<Series>& series, const Legend& legend, const Metrics& m,
+                Canvas* canvas) {
+  if (legend.entries.empty()) return;
+  canvas->FillRect(legend.box, kBackground);
+  canvas->StrokeRect(legend.box, kLegendBorder);
+  int y = legend.box.top + 5 * m.u + 2 * m.u;
+  for (size_t e = 0; e < legend.entries.size(); ++e) {
+    const Series& s = series[legend.entries[e]];
+    double cy = y + 3.5 * m.u;  // between the middle of capitals (row 3) and of lower case (row 4)
+    double x0 = legend.box.left + 8 * m.u, x1 = x0 + 24 * m.u;
+    canvas->Line(x0, cy, x1, cy, 2 * m.u, s.rgb);
+    if (s.markers) canvas->Disc((x0 + x1) / 2, cy, 3.5 * m.u, s.rgb);
+    canvas->Text(static_cast<int>(x1) + 6 * m.u, y, legend.labels[e], kText, m.text);
+    y += legend.row_height;
+  }
+}
+
+void DrawSeries(const Series& s, const ChartFrame& frame, const Metrics& m, Canvas* canvas) {
+  const double width = 2 * m.u;
+  const size_t n = s.x.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (!Plottable(s, i, frame.log_y)) continue;
+    double x = frame.PixelX(s.x[i]), y = frame.PixelY(s.y[i]);
+    bool prev = i > 0 && Plottable(s, i - 1, frame.log_y);
+    bool next = i + 1 < n && Plottable(s, i + 1, frame.log_y);
+    if (prev) {
+      canvas->Line(frame.PixelX(s.x[i - 1]), frame.PixelY(s.y[i - 1]), x, y, width, s.rgb);
+    } else if (!next && !s.markers) {
+      canvas->Disc(x, y, width, s.rgb);  // an isolated point would otherwise be invisible
+    }
+  }
+  if (!s.markers) return;
+  for (size_t i = 0; i < n; ++i) {
+    if (Plottable(s, i, frame.log_y)) {
+      canvas->Disc(frame.PixelX(s.x[i]), frame.PixelY(s.y[i]), 3.5 * m.u, s.rgb);
+    }
+  }
 }
 
 }  // namespace
 
-std::vector<double> LinearTicks(double lo, double hi, int target) {
-  if (!(hi > lo)) return {lo};
-  const double raw = (hi - lo) / std::max(1, target);
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = mag;
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (m * mag >= raw) {
-      step = m * mag;
-      break;
-    }
-  }
-  std::vector<double> ticks;
-  // Integer multiples of the step (no accumulated rounding).
-  const long first = static_cast<long>(std::ceil(lo / step - 1e-9));
-  const long last = static_cast<long>(std::floor(hi / step + 1e-9));
-  for (long k = first; k <= last; ++k) ticks.push_back(static_cast<double>(k) * step);
-  return ticks;
+uint32_t SeriesColor(int i) {
+  static constexpr uint32_t kPalette[8] = {0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E,
+                                           0x9467BD, 0x8C564B, 0xE377C2, 0x17BECF};
+  return kPalette[((i % 8) + 8) % 8];
 }
 
-std::vector<double> LogTicks(double lo, double hi) {
-  std::vector<double> ticks;
-  if (!(lo > 0) || !(hi > lo)) return ticks;
-  // Less than a decade: decade ticks would leave the axis nearly bare; use nice linear values.
-  if (hi / lo < 10) return LinearTicks(lo, hi, 5);
-  const bool minor = std::log10(hi / lo) < 2.0;
-  for (int e = static_cast<int>(std::floor(std::log10(lo))); e <= std::ceil(std::log10(hi)); ++e) {
-    for (double m : {1.0, 2.0, 5.0}) {
-      if (m != 1.0 && !minor) continue;
-      const double t = m * std::pow(10.0, e);
-      if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) ticks.push_back(t);
-    }
-  }
-  return ticks;
+double ChartFrame::PixelX(double x) const {
+  double t = (x - x_lo) / (x_hi - x_lo);
+  return plot.left + t * (plot.right - 1 - plot.left);
 }
 
-std::string WriteLineChart(const std::string& path, const std::vector<Series>& series,
-                           const ChartOptions& o) {
-  if (series.empty()) return "chart has no series";
-  double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+double ChartFrame::PixelY(double y) const {
+  double t = log_y ? (std::log10(y) - std::log10(y_lo)) / (std::log10(y_hi) - std::log10(y_lo))
+                   : (y - y_lo) / (y_hi - y_lo);
+  return plot.bottom - 1 - t * (plot.bottom - 1 - plot.top);
+}
+
+absl::StatusOr<RenderedChart> RenderLineChart(const std::vector<Series>& series,
+                                              const ChartOptions& options) {
+  GISP_RETURN_IF_ERROR(Validate(series, options));
+  const int W = options.width, H = options.height;
+  Metrics m;
+  m.u = std::max(1, static_cast<int>(std::lround(std::min(W / 800.0, H / 500.0))));
+  m.text = m.u;
+  m.title = 2 * m.u;
+  m.tick_len = 5 * m.u;
+  m.gap = 4 * m.u;
+  m.pad = 12 * m.u;
+
+  ChartFrame frame;
+  frame.log_y = options.log_y;
+  bool first = true;
   for (const Series& s : series) {
-    if (s.x.size() != s.y.size()) return "series \"" + s.label + "\": x and y differ in length";
-    bool any = false;
     for (size_t i = 0; i < s.x.size(); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (o.log_y && s.y[i] <= 0)) continue;
-      any = true;
-      xlo = std::min(xlo, s.x[i]);
-      xhi = std::max(xhi, s.x[i]);
-      ylo = std::min(ylo, s.y[i]);
-      yhi = std::max(yhi, s.y[i]);
+      if (!Plottable(s, i, options.log_y)) continue;
+      if (first) {
+        frame.x_lo = frame.x_hi = s.x[i];
+        frame.y_lo = frame.y_hi = s.y[i];
+        first = false;
+      }
+      frame.x_lo = std::min(frame.x_lo, s.x[i]);
+      frame.x_hi = std::max(frame.x_hi, s.x[i]);
+      frame.y_lo = std::min(frame.y_lo, s.y[i]);
+      frame.y_hi = std::max(frame.y_hi, s.y[i]);
     }
-    if (!any) return "series \"" + s.label + "\" has no finite points";
   }
-  if (xhi == xlo) {
-    xlo -= 1;
-    xhi += 1;
-  }
-  if (o.log_y) {
-    if (yhi / ylo < 1.5) {
-      ylo /= 1.25;
-      yhi *= 1.25;
-    }
-    ylo /= 1.05;
-    yhi *= 1.05;
-  } else {
-    const double pad = yhi > ylo ? 0.05 * (yhi - ylo) : 1.0;
-    ylo -= pad;
-    yhi += pad;
-  }
-  const double xpad = 0.03 * (xhi - xlo);
-  xlo -= xpad;
-  xhi += xpad;
+  PadRange(false, &frame.x_lo, &frame.x_hi);
+  PadRange(options.log_y, &frame.y_lo, &frame.y_hi);
+  const std::vector<double> x_ticks = LinearTicks(frame.x_lo, frame.x_hi);
+  const std::vector<double> y_ticks =
+      options.log_y ? LogTicks(frame.y_lo, frame.y_hi) : LinearTicks(frame.y_lo, frame.y_hi);
+  const std::vector<std::string> x_labels = FormatTicks(x_ticks, true);
+  const std::vector<std::string> y_labels = FormatTicks(y_ticks, !options.log_y);
 
-  Canvas c(o.width, o.height);
-  const int left = 90, right = o.width - 20, top = 70, bottom = o.height - 60;
-  auto px = [&](double x) {
-    return left + static_cast<int>(std::lround((x - xlo) / (xhi - xlo) * (right - left)));
-  };
-  auto py = [&](double y) {
-    const double f = o.log_y ? (std::log(y) - std::log(ylo)) / (std::log(yhi) - std::log(ylo))
-                             : (y - ylo) / (yhi - ylo);
-    return bottom - static_cast<int>(std::lround(f * (bottom - top)));
-  };
-  const uint32_t grid = 0xe6e6e6, axis = 0x333333, text = 0x222222;
-  for (double t : LinearTicks(xlo, xhi)) {
-    c.Line(px(t), top, px(t), bottom, grid);
-    const std::string label = Format(t);
-    c.Text(px(t) - Canvas::TextWidth(label) / 2, bottom + 8, label, text);
-  }
-  const std::vector<double> yt = o.log_y ? LogTicks(ylo, yhi) : LinearTicks(ylo, yhi);
-  for (double t : yt) {
-    c.Line(left, py(t), right, py(t), grid);
-    const std::string label = Format(t);
-    c.Text(left - 8 - Canvas::TextWidth(label), py(t) - 7, label, text);
-  }
-  c.Line(left, top, left, bottom, axis, 2);
-  c.Line(left, bottom, right, bottom, axis, 2);
-  c.Text((o.width - Canvas::TextWidth(o.title)) / 2, 12, o.title, text);
-  c.Text((left + right - Canvas::TextWidth(o.x_label)) / 2, o.height - 26, o.x_label, text);
-  c.Text(8, top - 28, o.y_label + (o.log_y ? " (log scale)" : ""), text);
-  int legend_y = top + 8;
-  for (const Series& s : series) {
-    int last_x = -1, last_y = -1;
-    for (size_t i = 0; i < s.x.size(); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (o.log_y && s.y[i] <= 0)) continue;
-      const int x = px(s.x[i]), y = py(s.y[i]);
-      if (last_x >= 0) c.Line(last_x, last_y, x, y, s.rgb, 2);
-      if (s.markers) c.Fill(x - 3, y - 3, x + 3, y + 3, s.rgb);
-      last_x = x;
-      last_y = y;
+  // Margins follow from the label sizes; the plot area takes the rest.
+  const int text_h = TextHeight(m.text);
+  int y_label_w = 0;
+  for (const std::string& l : y_labels) y_label_w = std::max(y_label_w, TextWidth(l, m.text));
+  const int left =
+      m.pad + (options.y_label.empty() ? 0 : text_h + m.pad) + y_label_w + m.gap + m.tick_len;
+  const int top = m.pad + (options.title.empty() ? text_h / 2 : TextHeight(m.title) + m.pad);
+  const int bottom =
+      m.tick_len + m.gap + text_h + (options.x_label.empty() ? 0 : m.pad + text_h) + m.pad;
+  const int last_x_w = x_labels.empty() ? 0 : TextWidth(x_labels.back(), m.text);
+  const int right = std::max(2 * m.pad, last_x_w / 2 + m.pad);
+  frame.plot = Rect{left, top, W - right, H - bottom};
+  GISP_CHECK_ARG(
+      frame.plot.right - frame.plot.left >= 40 && frame.plot.bottom - frame.plot.top >= 40,
+      "chart '", options.title, "' of ", W, "x", H, " leaves no room to plot");
+  const Rect& p = frame.plot;
+
+  Canvas canvas(W, H, kBackground);
+  // Grid first, so the data and the frame lie on top of it.
+  if (options.log_y) {
+    for (double t : LogMinorTicks(frame.y_lo, frame.y_hi)) {
+      canvas.HLine(p.left, p.right - 1, static_cast<int>(std::lround(frame.PixelY(t))), kMinorGrid);
     }
-    const int lx = right - Canvas::TextWidth(s.label) - 40;
-    c.Line(lx, legend_y + 7, lx + 24, legend_y + 7, s.rgb, 3);
-    c.Text(lx + 32, legend_y, s.label, text);
-    legend_y += 20;
   }
-  return WritePng(path, o.width, o.height, c.rgb());
+  for (double t : x_ticks) {
+    canvas.VLine(static_cast<int>(std::lround(frame.PixelX(t))), p.top, p.bottom - 1, kGrid);
+  }
+  for (double t : y_ticks) {
+    canvas.HLine(p.left, p.right - 1, static_cast<int>(std::lround(frame.PixelY(t))), kGrid);
+  }
+  canvas.StrokeRect(Rect{p.left - 1, p.top - 1, p.right + 1, p.bottom + 1}, kAxis);
+  for (size_t i = 0; i < x_ticks.size(); ++i) {
+    int px = static_cast<int>(std::lround(frame.PixelX(x_ticks[i])));
+    canvas.VLine(px, p.bottom, p.bottom + m.tick_len, kAxis);
+    int w = TextWidth(x_labels[i], m.text);
+    int tx = std::clamp(px - w / 2, 0, W - w);
+    canvas.Text(tx, p.bottom + m.tick_len + m.gap, x_labels[i], kText, m.text);
+  }
+  for (size_t i = 0; i < y_ticks.size(); ++i) {
+    int py = static_cast<int>(std::lround(frame.PixelY(y_ticks[i])));
+    canvas.HLine(p.left - 1 - m.tick_len, p.left - 1, py, kAxis);
+    int w = TextWidth(y_labels[i], m.text);
+    canvas.Text(p.left - 1 - m.tick_len - m.gap - w, py - 3 * m.text, y_labels[i], kText, m.text);
+  }
+  // Titles and axis labels that do not fit are shrunk (the title) and then shortened.
+  if (!options.title.empty()) {
+    int scale = TextWidth(options.title, m.title) <= W - 2 * m.pad ? m.title : m.text;
+    std::string title = FitText(options.title, W - 2 * m.pad, scale);
+    int w = TextWidth(title, scale);
+    int tx = std::clamp((p.left + p.right) / 2 - w / 2, m.pad, std::max(m.pad, W - m.pad - w));
+    // A title shrunk to text size keeps its baseline where the big one would have had it.
+    canvas.Text(tx, m.pad + TextHeight(m.title) - TextHeight(scale), title, kText, scale);
+  }
+  if (!options.x_label.empty()) {
+    std::string label = FitText(options.x_label, W - 2 * m.pad, m.text);
+    int w = TextWidth(label, m.text);
+    int tx = std::clamp((p.left + p.right) / 2 - w / 2, m.pad, std::max(m.pad, W - m.pad - w));
+    canvas.Text(tx, p.bottom + m.tick_len + m.gap + text_h + m.pad, label, kText, m.text);
+  }
+  if (!options.y_label.empty()) {
+    std::string label = FitText(options.y_label, H - 2 * m.pad, m.text);
+    int h = TextWidth(label, m.text);
+    int ty = std::clamp((p.top + p.bottom) / 2 - h / 2, m.pad, std::max(m.pad, H - m.pad - h));
+    canvas.TextUp(m.pad, ty, label, kText, m.text);
+  }
+
+  canvas.SetClip(p);
+  for (const Series& s : series) DrawSeries(s, frame, m, &canvas);
+  canvas.ResetClip();
+  Legend legend = PlaceLegend(series, frame, m, options.log_y);
+  DrawLegend(series, legend, m, &canvas);
+
+  RenderedChart chart;
+  chart.width = W;
+  chart.height = H;
+  chart.rgb = canvas.pixels();
+  chart.frame = frame;
+  chart.legend = legend.box;
+  return chart;
 }
 
-}  // namespace gisp_plot
+absl::Status WriteLineChart(const std::string& path, const std::vector<Series>& series,
+                            const ChartOptions& options) {
+  auto chart = RenderLineChart(series, options);
+  if (!chart.ok()) return Annotate(chart.status(), absl::StrCat("chart ", path));
+  return WritePng(path, chart->width, chart->height, chart->rgb);
+}
+
+}  // namespace plot
+}  // namespace gisp

@@ -1,5 +1,8 @@
-// Line charts rendered to PNG with no external libraries: nice 1-2-5 ticks (or decades on a log
-// axis), grid, polylines with markers, a legend, a title and axis labels.
+// Line charts as PNG files, e.g. `prune`'s "decoder sparsity vs perplexity" curves. Everything is
+// drawn by gisp itself (canvas.h, font.h, png.h): no image or font libraries.
+//
+// Points whose x or y is not finite (or whose y <= 0 on a log axis) are skipped, and the line
+// breaks there rather than bridging the gap, so a diverged run is visible as a hole.
 #ifndef GISP_TOOLS_PLOT_PLOT_H_
 #define GISP_TOOLS_PLOT_PLOT_H_
 
@@ -7,30 +10,54 @@
 #include <string>
 #include <vector>
 
-namespace gisp_plot {
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tools/plot/canvas.h"
+
+namespace gisp {
+namespace plot {
 
 struct Series {
-  std::string label;
+  std::string label;  // legend text; series with an empty label are left out of the legend
   std::vector<double> x, y;
-  uint32_t rgb = 0x1f77b4;
-  bool markers = true;
+  uint32_t rgb = 0x1F77B4;  // 0xRRGGBB
+  bool markers = false;     // a dot at every point
 };
 
 struct ChartOptions {
   std::string title, x_label, y_label;
   bool log_y = false;
-  int width = 800, height = 500;
+  int width = 800, height = 500;  // pixels; 200..8192 x 150..8192
 };
 
-// "" on success, else a message (empty series, length mismatch, unwritable path).
-std::string WriteLineChart(const std::string& path, const std::vector<Series>& series,
-                           const ChartOptions& options);
+// A distinct colour for the i-th series (cycles after 8), for callers without their own palette.
+uint32_t SeriesColor(int i);
 
-// Tick positions for [lo, hi]: about `target` nice 1-2-5 values on a linear axis; decades (and
-// 2x, 5x when the range spans less than two decades) on a log axis.
-std::vector<double> LinearTicks(double lo, double hi, int target = 6);
-std::vector<double> LogTicks(double lo, double hi);
+// Where the data went on the image: maps data coordinates to pixel centres.
+struct ChartFrame {
+  Rect plot;  // the data area inside the axes
+  double x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;
+  bool log_y = false;
+  double PixelX(double x) const;
+  double PixelY(double y) const;
+};
 
-}  // namespace gisp_plot
+struct RenderedChart {
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;  // [height, width, 3]
+  ChartFrame frame;
+  Rect legend;  // empty (all zero) when no series has a label
+};
+
+absl::StatusOr<RenderedChart> RenderLineChart(const std::vector<Series>& series,
+                                              const ChartOptions& options);
+
+// Renders and writes `path` as PNG, atomically. Errors name the series (label, or "#index" when
+// unlabeled) that has mismatched x/y lengths or no plottable point.
+absl::Status WriteLineChart(const std::string& path, const std::vector<Series>& series,
+                            const ChartOptions& options);
+
+}  // namespace plot
+}  // namespace gisp
 
 #endif  // GISP_TOOLS_PLOT_PLOT_H_

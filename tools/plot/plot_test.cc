@@ -1,138 +1,208 @@
-// The PNG writer decoded by the test itself (chunks, CRCs, stored deflate blocks), checksum
-// vectors, tick placement, and chart errors.
 #include "tools/plot/plot.h"
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <limits>
+#include <string>
+#include <vector>
 
+#include "gisp/base/file.h"
 #include "gtest/gtest.h"
-#include "tools/plot/png.h"
+#include "tools/plot/png_reader.h"
+#include "tools/plot/ticks.h"
 
-namespace gisp_plot {
+namespace gisp {
+namespace plot {
 namespace {
 
-uint32_t Get32(const std::string& s, size_t at) {
-  return (static_cast<uint32_t>(static_cast<uint8_t>(s[at])) << 24) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(s[at + 1])) << 16) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(s[at + 2])) << 8) |
-         static_cast<uint8_t>(s[at + 3]);
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr uint32_t kWhite = 0xFFFFFF;
+constexpr uint32_t kRed = 0xD62728;
+constexpr uint32_t kBlue = 0x1F77B4;
+
+std::string TempPath(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return JoinPath(tmp ? tmp : "/tmp", name);
 }
 
-// Decodes our own PNGs: returns width, height and RGB pixels.
-bool Decode(const std::string& png, int* w, int* h, std::vector<uint8_t>* rgb) {
-  if (png.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
-  std::string idat;
-  for (size_t pos = 8; pos + 12 <= png.size();) {
-    const uint32_t len = Get32(png, pos);
-    const std::string type = png.substr(pos + 4, 4);
-    const std::string body = png.substr(pos + 4, 4 + len);
-    if (Crc32(reinterpret_cast<const uint8_t*>(body.data()), body.size()) !=
-        Get32(png, pos + 8 + len))
-      return false;
-    if (type == "IHDR") {
-      *w = static_cast<int>(Get32(png, pos + 8));
-      *h = static_cast<int>(Get32(png, pos + 12));
-    } else if (type == "IDAT") {
-      idat += png.substr(pos + 8, len);
+int Round(double v) { return static_cast<int>(std::lround(v)); }
+
+std::vector<Series> SparsityCurves() {
+  Series dense{"magnitude",
+               {0.1, 0.2, 0.3, 0.4, 0.5, 0.6},
+               {12.1, 12.6, 13.5, 15.8, 21.0, 40.2},
+               kRed,
+               true};
+  Series ours{
+      "gisp", {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, {10.0, 10.3, 10.8, 11.5, kNaN, 13.0}, kBlue, false};
+  return {dense, ours};
+}
+
+TEST(WriteLineChartTest, WrittenPngShowsBackgroundAxesAndSeries) {
+  ChartOptions options;
+  options.title = "decoder sparsity vs perplexity";
+  options.x_label = "sparsity";
+  options.y_label = "perplexity";
+  std::vector<Series> series = SparsityCurves();
+  const std::string path = TempPath("chart.png");
+  ASSERT_TRUE(WriteLineChart(path, series, options).ok());
+  auto chart = RenderLineChart(series, options);
+  ASSERT_TRUE(chart.ok()) << chart.status();
+  auto bytes = ReadFile(path);
+  ASSERT_TRUE(bytes.ok());
+  auto png = DecodePng(*bytes);
+  ASSERT_TRUE(png.ok()) << png.status();
+  ASSERT_EQ(png->width, 800);
+  ASSERT_EQ(png->height, 500);
+  EXPECT_TRUE(png->rgb == chart->rgb);
+
+  const ChartFrame& f = chart->frame;
+  EXPECT_EQ(png->Pixel(0, 0), kWhite);
+  EXPECT_EQ(png->Pixel(799, 499), kWhite);
+  // The frame is drawn just outside the plot area.
+  EXPECT_EQ(png->Pixel((f.plot.left + f.plot.right) / 2, f.plot.bottom), 0x404040u);
+  // Every marker centre has the series colour (unless the legend sits on it).
+  for (size_t i = 0; i < series[0].x.size(); ++i) {
+    int x = Round(f.PixelX(series[0].x[i])), y = Round(f.PixelY(series[0].y[i]));
+    ASSERT_TRUE(f.plot.Contains(x, y));
+    if (chart->legend.Contains(x, y)) continue;
+    EXPECT_EQ(png->Pixel(x, y), kRed) << "point " << i;
+  }
+  // A segment's midpoint of the line-only series; its NaN point leaves a gap between x=0.4, 0.6.
+  int mx = Round(f.PixelX(0.15)), my = Round(f.PixelY(10.15));
+  EXPECT_EQ(png->Pixel(mx, my), kBlue);
+  int gx = Round(f.PixelX(0.5)), gy = Round(f.PixelY((11.5 + 13.0) / 2));
+  EXPECT_NE(png->Pixel(gx, gy), kBlue);
+  // Dark tick-label pixels under each x tick.
+  for (double t : LinearTicks(f.x_lo, f.x_hi)) {
+    int px = Round(f.PixelX(t));
+    bool dark = false;
+    for (int y = f.plot.bottom + 5; y < f.plot.bottom + 25 && !dark; ++y) {
+      for (int x = px - 10; x <= px + 10 && !dark; ++x) dark = (png->Pixel(x, y) & 0xFF) < 0x60;
     }
-    pos += 12 + len;
+    EXPECT_TRUE(dark) << "no label under x tick " << t;
   }
-  std::string raw;
-  size_t p = 2;  // zlib header
-  while (p < idat.size()) {
-    const bool last = idat[p] & 1;
-    const size_t len = static_cast<uint8_t>(idat[p + 1]) | (static_cast<uint8_t>(idat[p + 2]) << 8);
-    raw += idat.substr(p + 5, len);
-    p += 5 + len;
-    if (last) break;
-  }
-  if (Adler32(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()) != Get32(idat, p))
-    return false;
-  rgb->clear();
-  for (int y = 0; y < *h; ++y) {
-    const size_t row = static_cast<size_t>(y) * (1 + 3 * *w);
-    if (raw[row] != 0) return false;
-    rgb->insert(rgb->end(), raw.begin() + row + 1, raw.begin() + row + 1 + 3 * *w);
-  }
-  return true;
 }
 
-TEST(PngTest, ChecksumsMatchKnownVectors) {
-  const std::string s = "123456789";
-  EXPECT_EQ(Crc32(reinterpret_cast<const uint8_t*>(s.data()), s.size()), 0xCBF43926u);
-  const std::string w = "Wikipedia";
-  EXPECT_EQ(Adler32(reinterpret_cast<const uint8_t*>(w.data()), w.size()), 0x11E60398u);
-}
-
-TEST(PngTest, RoundTripsLargeImages) {
-  const int w = 300, h = 250;  // more than one 64 KiB stored block
-  std::vector<uint8_t> rgb(static_cast<size_t>(w) * h * 3);
-  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 7);
-  int dw = 0, dh = 0;
-  std::vector<uint8_t> back;
-  ASSERT_TRUE(Decode(EncodePng(w, h, rgb), &dw, &dh, &back));
-  EXPECT_EQ(dw, w);
-  EXPECT_EQ(dh, h);
-  EXPECT_EQ(back, rgb);
-}
-
-TEST(PlotTest, TicksAreNice) {
-  auto near = [](const std::vector<double>& got, const std::vector<double>& want) {
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); ++i)
-      EXPECT_NEAR(got[i], want[i], 1e-12 * std::fabs(want[i]) + 1e-15);
+TEST(RenderLineChartTest, BridgesOnlyFinitePointsInOrder) {
+  ChartOptions options;
+  Series with_gap{"", {0, 1, 2}, {0, kNaN, 0}, kBlue, false};
+  Series without{"", {0, 1, 2}, {0, 0, 0}, kBlue, false};
+  Series frame_holder{"", {0, 2}, {-1, 1}, 0x808080, false};  // same ranges for both charts
+  auto gap = RenderLineChart({frame_holder, with_gap}, options);
+  auto full = RenderLineChart({frame_holder, without}, options);
+  ASSERT_TRUE(gap.ok() && full.ok());
+  int x = Round(gap->frame.PixelX(1)), y = Round(gap->frame.PixelY(0));
+  auto pixel = [](const RenderedChart& c, int x, int y) {
+    const uint8_t* p = &c.rgb[(static_cast<size_t>(y) * c.width + x) * 3];
+    return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2];
   };
-  near(LinearTicks(0.2, 0.5, 6), {0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5});
-  near(LinearTicks(-3, 7, 5), {-2, 0, 2, 4, 6});
-  near(LogTicks(10, 200), {10, 20, 50, 100, 200});
-  near(LogTicks(16, 31), {20, 25, 30});
-  near(LogTicks(1, 1e4), {1, 10, 100, 1000, 10000});
+  EXPECT_EQ(pixel(*full, x, y), kBlue);
+  EXPECT_NE(pixel(*gap, x, y), kBlue);
+  EXPECT_EQ(gap->legend.right, 0);  // no labels, no legend
 }
 
-TEST(PlotTest, DrawsTheSeriesColour) {
-  const std::string path =
-      std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/chart.png";
-  Series s;
-  s.label = "perplexity";
-  s.x = {0, 20, 30, 40, 50};
-  s.y = {20, 24, 28, 35, 60};
-  s.rgb = 0xff0000;
-  ChartOptions o;
-  o.title = "test";
-  o.log_y = true;
-  ASSERT_EQ(WriteLineChart(path, {s}, o), "");
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  int w = 0, h = 0;
-  std::vector<uint8_t> rgb;
-  ASSERT_TRUE(Decode(buf.str(), &w, &h, &rgb));
-  EXPECT_EQ(w, 800);
-  EXPECT_EQ(h, 500);
-  EXPECT_EQ(rgb[0], 255);  // white background corner
-  int red = 0;
-  for (size_t i = 0; i + 2 < rgb.size(); i += 3)
-    red += rgb[i] == 255 && rgb[i + 1] == 0 && rgb[i + 2] == 0;
-  EXPECT_GT(red, 100);
+TEST(RenderLineChartTest, LogAxisPlacesDecadesEvenly) {
+  ChartOptions options;
+  options.log_y = true;
+  Series s{"loss", {1, 2, 3}, {10, 100, 1000}, kRed, true};
+  auto chart = RenderLineChart({s}, options);
+  ASSERT_TRUE(chart.ok()) << chart.status();
+  const ChartFrame& f = chart->frame;
+  EXPECT_NEAR(f.PixelY(100), (f.PixelY(10) + f.PixelY(1000)) / 2, 1e-6);
+  EXPECT_GT(f.PixelY(10), f.PixelY(1000));  // larger values higher up
+  EXPECT_LT(f.y_lo, 10);
+  EXPECT_GT(f.y_hi, 1000);
 }
 
-TEST(PlotTest, RejectsBadSeries) {
-  Series empty;
-  empty.label = "nothing";
-  EXPECT_NE(WriteLineChart("/tmp/x.png", {empty}, {}).find("nothing"), std::string::npos);
-  Series bad;
-  bad.label = "uneven";
-  bad.x = {1, 2};
-  bad.y = {1};
-  EXPECT_NE(WriteLineChart("/tmp/x.png", {bad}, {}).find("uneven"), std::string::npos);
-  Series nan;
-  nan.label = "nan";
-  nan.x = {1};
-  nan.y = {NAN};
-  EXPECT_NE(WriteLineChart("/tmp/x.png", {nan}, {}).find("nan"), std::string::npos);
+TEST(RenderLineChartTest, LegendAvoidsTheData) {
+  ChartOptions options;
+  Series rising{"rising", {}, {}, kRed, true};
+  for (int i = 0; i <= 20; ++i) {
+    rising.x.push_back(i);
+    rising.y.push_back(i);
+  }
+  auto chart = RenderLineChart({rising}, options);
+  ASSERT_TRUE(chart.ok());
+  const Rect& legend = chart->legend;
+  ASSERT_GT(legend.right, legend.left);
+  for (int i = 0; i <= 20; ++i) {
+    int x = Round(chart->frame.PixelX(i)), y = Round(chart->frame.PixelY(i));
+    EXPECT_FALSE(legend.Contains(x, y)) << i;
+  }
+}
+
+TEST(RenderLineChartTest, LargeChartsScaleUp) {
+  ChartOptions options;
+  options.width = 1600;
+  options.height = 1000;
+  options.title = "big";
+  auto chart = RenderLineChart(SparsityCurves(), options);
+  ASSERT_TRUE(chart.ok()) << chart.status();
+  EXPECT_EQ(chart->rgb.size(), 1600u * 1000 * 3);
+}
+
+TEST(RenderLineChartTest, LongTextIsShortenedInsideTheImage) {
+  ChartOptions options;
+  options.width = 240;
+  options.height = 160;
+  options.title = std::string(200, 'W');
+  options.x_label = std::string(200, 'W');
+  options.y_label = std::string(200, 'W');
+  auto chart =
+      RenderLineChart({Series{std::string(100, 'W'), {1, 2}, {1, 2}, kRed, false}}, options);
+  ASSERT_TRUE(chart.ok()) << chart.status();
+  // The outer 12-pixel margin (the padding) stays blank on every side.
+  for (int y = 0; y < chart->height; ++y) {
+    for (int x = 0; x < chart->width; ++x) {
+      if (x >= 12 && x < chart->width - 12 && y >= 12 && y < chart->height - 12) continue;
+      const uint8_t* p = &chart->rgb[(static_cast<size_t>(y) * chart->width + x) * 3];
+      ASSERT_EQ(p[0] & p[1] & p[2], 0xFF) << x << "," << y;
+    }
+  }
+  EXPECT_LE(chart->legend.right - chart->legend.left,
+            (chart->frame.plot.right - chart->frame.plot.left));
+}
+
+TEST(WriteLineChartTest, RejectsBadSeriesNamingThem) {
+  ChartOptions options;
+  const std::string path = TempPath("bad.png");
+  auto message = [&](const std::vector<Series>& s, const ChartOptions& o) {
+    absl::Status status = WriteLineChart(path, s, o);
+    EXPECT_FALSE(status.ok());
+    return std::string(status.message());
+  };
+  EXPECT_NE(message({}, options).find("no series"), std::string::npos);
+  std::string m = message({Series{"ppl", {1, 2, 3}, {1, 2}, kRed, false}}, options);
+  EXPECT_NE(m.find("'ppl'"), std::string::npos) << m;
+  EXPECT_NE(m.find("3 x values but 2 y values"), std::string::npos) << m;
+  m = message({Series{"ok", {1}, {1}, kRed, false}, Series{"", {}, {}, kRed, false}}, options);
+  EXPECT_NE(m.find("#1"), std::string::npos) << m;
+  EXPECT_NE(m.find("empty"), std::string::npos) << m;
+  m = message({Series{"nan", {1, 2}, {kNaN, kNaN}, kRed, false}}, options);
+  EXPECT_NE(m.find("'nan' has no finite point"), std::string::npos) << m;
+  ChartOptions log = options;
+  log.log_y = true;
+  m = message({Series{"neg", {1, 2}, {-1, 0}, kRed, false}}, log);
+  EXPECT_NE(m.find("logarithmic"), std::string::npos) << m;
+  ChartOptions tiny = options;
+  tiny.width = 50;
+  EXPECT_NE(message({Series{"a", {1}, {1}, kRed, false}}, tiny).find("50x500"), std::string::npos);
+  EXPECT_FALSE(FileExists(path));
+}
+
+TEST(RenderLineChartTest, SinglePointAndConstantSeriesStillPlot) {
+  ChartOptions options;
+  auto chart = RenderLineChart({Series{"one", {3}, {7}, kRed, false}}, options);
+  ASSERT_TRUE(chart.ok()) << chart.status();
+  const ChartFrame& f = chart->frame;
+  EXPECT_LT(f.x_lo, 3);
+  EXPECT_GT(f.x_hi, 3);
+  int x = Round(f.PixelX(3)), y = Round(f.PixelY(7));
+  const uint8_t* p = &chart->rgb[(static_cast<size_t>(y) * chart->width + x) * 3];
+  EXPECT_EQ((uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2], kRed);
 }
 
 }  // namespace
-}  // namespace gisp_plot
+}  // namespace plot
+}  // namespace gisp
