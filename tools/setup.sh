@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   bazel-bootstrap bazel-rules-java pkg-config
   libabsl-dev libeigen3-dev libdnnl-dev libprotobuf-dev protobuf-compiler
-  libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   golang-go python3-numpy python3-pytest
 )
 

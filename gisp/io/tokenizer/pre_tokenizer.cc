@@ -6,21 +6,28 @@
 namespace gisp {
 namespace {
 
-const std::string kGpt2 =
+// The regex strings exactly as tokenizer.json files carry them (after JSON unescaping).
+const char kGpt2[] =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-const std::string kLlama3 =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const std::string kQwen2 =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+const char kLlama3[] = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|)"
+                       R"( ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+const char kQwen2[] = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|)"
+                      R"( ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
 using unicode::IsLetter;
 using unicode::IsNumber;
-using unicode::IsSpace;
+using unicode::IsWhiteSpace;
 
+bool IsSpace(uint32_t c) { return IsWhiteSpace(c); }
 bool IsNewline(uint32_t c) { return c == '\r' || c == '\n'; }
 bool IsOther(uint32_t c) { return !IsSpace(c) && !IsLetter(c) && !IsNumber(c); }
 
-uint32_t Lower(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+// Simple case folding as far as the contractions need it: ASCII, and U+017F (long s), which
+// Oniguruma's (?i) folds to 's' (checked against every code point with the tokenizers package).
+uint32_t Lower(uint32_t c) {
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  return c == 0x017F ? 's' : c;
+}
 
 // Length of a contraction ('s 't 're 've 'm 'll 'd) at i, or 0.
 size_t Contraction(const std::vector<uint32_t>& s, size_t i, bool ignore_case) {
@@ -93,14 +100,17 @@ size_t Match(const std::vector<uint32_t>& s, size_t i, SplitPattern p) {
 
 }  // namespace
 
-const std::string& Gpt2Regex() { return kGpt2; }
+const std::string& Gpt2Regex() {
+  static const std::string* regex = new std::string(kGpt2);
+  return *regex;
+}
 
 absl::StatusOr<SplitPattern> RecognizeSplitPattern(const std::string& regex) {
   if (regex == kGpt2) return SplitPattern::kGpt2;
   if (regex == kLlama3) return SplitPattern::kLlama3;
   if (regex == kQwen2) return SplitPattern::kQwen2;
   return absl::UnimplementedError(
-      absl::StrCat("unsupported pre-tokenizer split pattern ", regex,
+      absl::StrCat("unsupported split pattern \"", regex, "\"",
                    " (gisp knows the GPT-2, Llama-3 and Qwen2 patterns)"));
 }
 

@@ -16,7 +16,7 @@ namespace gisp {
 
 enum class SplitPattern { kGpt2, kLlama3, kQwen2 };
 
-// The pattern whose regex string is `regex`, or InvalidArgument naming it.
+// The pattern whose regex string is `regex`, or Unimplemented naming the regex.
 absl::StatusOr<SplitPattern> RecognizeSplitPattern(const std::string& regex);
 // The GPT-2 pattern's regex (ByteLevel pre-tokenizer with use_regex = true).
 const std::string& Gpt2Regex();

@@ -1,349 +1,426 @@
-// SentencePiece BPE models (Llama-2, Mistral) implemented in gisp: the model file is read with a
-// small protobuf wire-format reader and encoded with SentencePiece's BPE algorithm (merge the
-// adjacent pair whose concatenation has the highest score, leftmost on ties; unknown characters
-// fall back to <0xXX> byte pieces).
-//
-// Why not Debian's libsentencepiece: it carries its own copy of protobuf-lite and exports those
-// symbols, which clash with libprotobuf.so (gisp's records) in one process; libgisp.so crashed in
-// libprotobuf's static initializers when both were loaded. The Python `sentencepiece` package
-// remains the oracle (testdata/tokenizers/tiny_sentencepiece).
 #include "gisp/io/tokenizer/sentencepiece_tokenizer.h"
 
-#include <cstring>
+#include <algorithm>
+#include <cstdio>
 #include <queue>
-#include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
+#include "gisp/io/tokenizer/sentencepiece_model.h"
 #include "gisp/io/tokenizer/unicode.h"
+#include "gisp/io/tokenizer/word_cache.h"
 
 namespace gisp {
 namespace {
 
-constexpr char kSpace[] = "\xE2\x96\x81";  // U+2581, SentencePiece's visible space
+using Model = SentencePieceModel;
 
-enum PieceType { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+constexpr absl::string_view kEscapedSpace = "\xE2\x96\x81";  // U+2581
 
-// Minimal protobuf wire-format reader.
-class Wire {
- public:
-  Wire(const char* p, size_t n) : p_(p), end_(p + n) {}
-  bool done() const { return p_ >= end_; }
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return true;
-    }
-    return false;
-  }
-  // Reads a field; `bytes` is set for length-delimited ones.
-  bool Field(uint32_t* number, uint32_t* wire, uint64_t* value, const char** bytes) {
-    uint64_t key;
-    if (!Varint(&key)) return false;
-    *number = static_cast<uint32_t>(key >> 3);
-    *wire = static_cast<uint32_t>(key & 7);
-    switch (*wire) {
-      case 0:
-        return Varint(value);
-      case 1:
-        if (end_ - p_ < 8) return false;
-        std::memcpy(value, p_, 8);
-        p_ += 8;
-        return true;
-      case 2:
-        if (!Varint(value) || static_cast<uint64_t>(end_ - p_) < *value) return false;
-        *bytes = p_;
-        p_ += *value;
-        return true;
-      case 5:
-        if (end_ - p_ < 4) return false;
-        *value = 0;
-        std::memcpy(value, p_, 4);
-        p_ += 4;
-        return true;
-      default:
-        return false;
-    }
-  }
-
- private:
-  const char* p_;
-  const char* end_;
-};
-
-struct Piece {
-  std::string text;
-  float score = 0;
-  int type = kNormal;
-};
+// Byte length of the UTF-8 character starting with `lead` (SentencePiece's OneCharLen).
+size_t OneCharLen(unsigned char lead) {
+  static constexpr unsigned char kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+  return kLen[lead >> 4];
+}
 
 class SentencePieceTokenizer final : public Tokenizer {
  public:
-  absl::Status Init(const std::string& path, SpecialTokenPolicy policy);
+  absl::Status Init(const std::string& path, const TokenizerConfig& config);
 
   absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text,
-                                              bool add_special_tokens) const override {
-    std::vector<int32_t> out;
-    if (add_special_tokens && policy_.add_bos && bos_ >= 0) out.push_back(bos_);
-    EncodeBody(Normalize(text), &out);
-    if (add_special_tokens && policy_.add_eos && eos_ >= 0) out.push_back(eos_);
-    return out;
-  }
-
+                                              bool add_special_tokens) const override;
   absl::StatusOr<std::string> Decode(absl::Span<const int32_t> ids,
-                                     bool skip_special_tokens) const override {
-    std::string out, bytes;
-    auto flush_bytes = [&]() {
-      // Invalid UTF-8 in byte pieces decodes to U+FFFD, one per bad byte.
-      for (uint32_t cp : unicode::Decode(bytes)) unicode::AppendUtf8(cp, &out);
-      bytes.clear();
-    };
-    bool first = true;
-    for (int32_t id : ids) {
-      if (id < 0 || id >= static_cast<int32_t>(pieces_.size())) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("token id ", id, " is outside the vocabulary of ", pieces_.size()));
-      }
-      const Piece& p = pieces_[id];
-      if (p.type == kByte) {
-        bytes.push_back(static_cast<char>(std::stoi(p.text.substr(3, 2), nullptr, 16)));
-        first = false;
-        continue;
-      }
-      flush_bytes();
-      if (p.type == kControl) {
-        if (!skip_special_tokens) out += p.text;
-        continue;
-      }
-      if (p.type == kUnknown) {
-        out += unk_surface_;
-        first = false;
-        continue;
-      }
-      std::string text = p.text;
-      for (size_t at; (at = text.find(kSpace)) != std::string::npos;) text.replace(at, 3, " ");
-      if (first && add_dummy_prefix_ && !text.empty() && text[0] == ' ') text.erase(0, 1);
-      out += text;
-      first = false;
-    }
-    flush_bytes();
-    return out;
-  }
-
-  int32_t vocab_size() const override { return static_cast<int32_t>(pieces_.size()); }
+                                     bool skip_special_tokens) const override;
+  int32_t vocab_size() const override { return static_cast<int32_t>(m_.pieces.size()); }
   int32_t bos_id() const override { return bos_; }
   int32_t eos_id() const override { return eos_; }
   std::string kind() const override { return "sentencepiece"; }
 
  private:
-  std::string Normalize(absl::string_view text) const {
-    std::string s(text);
-    if (remove_extra_whitespaces_) {
-      std::string t;
-      for (char c : s) {
-        if (c == ' ' && (t.empty() || t.back() == ' ')) continue;
-        t.push_back(c);
-      }
-      while (!t.empty() && t.back() == ' ') t.pop_back();
-      s = std::move(t);
-    }
-    if (s.empty()) return s;
-    if (add_dummy_prefix_) s.insert(0, " ");
-    if (!escape_whitespaces_) return s;
-    std::string out;
-    for (char c : s) {
-      if (c == ' ') {
-        out += kSpace;
-      } else {
-        out.push_back(c);
-      }
-    }
-    return out;
-  }
+  std::string Normalize(absl::string_view text) const;
+  // Length of the user-defined piece at s[pos], or 0.
+  size_t UserDefinedAt(absl::string_view s, size_t pos) const;
+  // BPE over one chunk of normalized text; appends ids (byte fallback and <unk> applied).
+  void EncodeChunk(absl::string_view s, std::vector<int32_t>* out) const;
+  // Appends `chunk_ids`, merging an <unk> run across the join as SentencePiece does.
+  void AppendMergingUnknown(const std::vector<int32_t>& chunk_ids, std::vector<int32_t>* out) const;
 
-  void EncodeBody(const std::string& s, std::vector<int32_t>* out) const {
-    if (s.empty()) return;
-    struct Symbol {
-      int prev, next;
-      size_t begin, len;
-    };
-    std::vector<Symbol> sym;
-    // Characters, with user-defined pieces matched whole (longest first).
-    for (size_t i = 0; i < s.size();) {
-      size_t len = 0;
-      for (const std::string& u : user_defined_) {
-        if (u.size() > len && s.compare(i, u.size(), u) == 0) len = u.size();
-      }
-      if (len == 0) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-        len = std::min(len, s.size() - i);
-      }
-      const int idx = static_cast<int>(sym.size());
-      sym.push_back({idx - 1, idx + 1, i, len});
-      i += len;
-    }
-    sym.back().next = -1;
-    struct Pair {
-      float score;
-      int left, right;
-      size_t size;
-    };
-    auto worse = [](const Pair& a, const Pair& b) {
-      return a.score != b.score ? a.score < b.score : a.left > b.left;
-    };
-    std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> agenda(worse);
-    auto try_pair = [&](int left, int right) {
-      if (left < 0 || right < 0) return;
-      const size_t size = sym[left].len + sym[right].len;
-      auto it = mergeable_.find(std::string(s, sym[left].begin, size));
-      if (it == mergeable_.end()) return;
-      agenda.push({pieces_[it->second].score, left, right, size});
-    };
-    for (size_t i = 1; i < sym.size(); ++i) try_pair(static_cast<int>(i - 1), static_cast<int>(i));
-    while (!agenda.empty()) {
-      const Pair top = agenda.top();
-      agenda.pop();
-      Symbol& l = sym[top.left];
-      // Stale pair: one side was merged away or grew since it was queued.
-      if (l.len == 0 || l.next != top.right || sym[top.right].len == 0 ||
-          l.len + sym[top.right].len != top.size) {
-        continue;
-      }
-      Symbol& r = sym[top.right];
-      l.len += r.len;
-      l.next = r.next;
-      if (r.next >= 0) sym[r.next].prev = top.left;
-      r.len = 0;
-      try_pair(l.prev, top.left);
-      try_pair(top.left, l.next);
-    }
-    for (int i = 0; i >= 0; i = sym[i].next) {
-      const std::string piece(s, sym[i].begin, sym[i].len);
-      auto it = lookup_.find(piece);
-      if (it != lookup_.end()) {
-        out->push_back(it->second);
-      } else if (byte_fallback_) {
-        for (unsigned char b : piece) out->push_back(byte_ids_[b]);
-      } else {
-        out->push_back(unk_);
-      }
-    }
-  }
-
-  std::vector<Piece> pieces_;
-  std::unordered_map<std::string, int32_t> mergeable_;  // NORMAL and USER_DEFINED pieces
-  std::unordered_map<std::string, int32_t> lookup_;     // + UNUSED (final lookup)
-  std::vector<std::string> user_defined_;
+  Model m_;
+  absl::string_view space_;  // the normalized space: U+2581, or ' ' without escaping
+  absl::flat_hash_map<std::string, int32_t> mergeable_;  // NORMAL, USER_DEFINED, UNUSED
+  std::vector<std::string> user_defined_[256];           // by first byte, longest first
   int32_t byte_ids_[256] = {};
-  bool byte_fallback_ = false;
-  bool add_dummy_prefix_ = true, remove_extra_whitespaces_ = true, escape_whitespaces_ = true;
-  int32_t unk_ = 0, bos_ = 1, eos_ = 2;
-  std::string unk_surface_ = " \xE2\x81\x87 ";
-  SpecialTokenPolicy policy_;
+  std::vector<uint8_t> byte_value_;  // the byte of each BYTE piece (by id)
+  int32_t unk_ = -1, bos_ = -1, eos_ = -1;
+  bool add_bos_ = true, add_eos_ = false;
+  // Whether the normalized text may be cut before each space run that follows a non-space (true
+  // when no mergeable piece has a space after a non-space): then chunks are independent and
+  // their ids can be cached.
+  bool chunkable_ = true;
+  WordCache cache_;
 };
 
-absl::Status SentencePieceTokenizer::Init(const std::string& path, SpecialTokenPolicy policy) {
-  policy_ = policy;
+absl::Status SentencePieceTokenizer::Init(const std::string& path, const TokenizerConfig& config) {
   GISP_ASSIGN_OR_RETURN(std::string data, ReadFile(path));
-  auto corrupt = [&](const std::string& what) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a SentencePiece model (", what, ")"));
-  };
-  Wire top(data.data(), data.size());
-  int64_t model_type = 1;  // UNIGRAM by default
-  std::string normalizer_name;
-  bool charsmap = false;
-  while (!top.done()) {
-    uint32_t number, wire;
-    uint64_t value;
-    const char* bytes = nullptr;
-    if (!top.Field(&number, &wire, &value, &bytes)) return corrupt("malformed protobuf");
-    if (wire != 2) continue;
-    Wire sub(bytes, value);
-    if (number == 1) {  // pieces
-      Piece p;
-      while (!sub.done()) {
-        uint32_t n, w;
-        uint64_t v;
-        const char* b = nullptr;
-        if (!sub.Field(&n, &w, &v, &b)) return corrupt("malformed piece");
-        if (n == 1 && w == 2) p.text.assign(b, v);
-        if (n == 2 && w == 5) std::memcpy(&p.score, &v, 4);
-        if (n == 3 && w == 0) p.type = static_cast<int>(v);
-      }
-      pieces_.push_back(std::move(p));
-    } else if (number == 2 || number == 3) {  // trainer_spec / normalizer_spec
-      while (!sub.done()) {
-        uint32_t n, w;
-        uint64_t v;
-        const char* b = nullptr;
-        if (!sub.Field(&n, &w, &v, &b)) return corrupt("malformed spec");
-        if (number == 2) {
-          if (n == 3) model_type = static_cast<int64_t>(v);
-          if (n == 35) byte_fallback_ = v != 0;
-          if (n == 44 && w == 2) unk_surface_.assign(b, v);
-          if (n == 24 && v != 0) return absl::UnimplementedError(
-              absl::StrCat(path, ": treat_whitespace_as_suffix models are not supported"));
-        } else {
-          if (n == 1 && w == 2) normalizer_name.assign(b, v);
-          if (n == 2 && w == 2 && v > 0) charsmap = true;
-          if (n == 3) add_dummy_prefix_ = v != 0;
-          if (n == 4) remove_extra_whitespaces_ = v != 0;
-          if (n == 5) escape_whitespaces_ = v != 0;
-        }
-      }
-    }
-  }
-  if (pieces_.empty()) return corrupt("no pieces");
-  if (model_type != 2) {
+  GISP_ASSIGN_OR_RETURN(m_, ParseSentencePieceModel(data, path));
+  if (m_.model_type != Model::kBpe) {
     return absl::UnimplementedError(absl::StrCat(
-        path, ": SentencePiece model_type ", model_type,
-        " is not supported (gisp reads BPE models, model_type 2, as Llama-2 and Mistral use)"));
+        path, ": unsupported trainer_spec.model_type ", m_.model_type,
+        " (gisp reads SentencePiece BPE models, model_type 2, as Llama-2 and Mistral use)"));
   }
-  if (charsmap && normalizer_name != "identity") {
-    return absl::UnimplementedError(absl::StrCat(path, ": normalizer \"", normalizer_name,
-                                                 "\" is not supported (only identity)"));
+  if (m_.treat_whitespace_as_suffix) {
+    return absl::UnimplementedError(
+        absl::StrCat(path, ": unsupported trainer_spec.treat_whitespace_as_suffix = true"));
   }
-  bos_ = eos_ = unk_ = -1;
-  for (size_t i = 0; i < pieces_.size(); ++i) {
-    const Piece& p = pieces_[i];
+  if (m_.has_precompiled_charsmap) {
+    return absl::UnimplementedError(
+        absl::StrCat(path, ": unsupported normalizer_spec \"", m_.normalizer_name,
+                     "\" with a precompiled_charsmap (gisp implements the identity normalizer)"));
+  }
+  if (m_.has_denormalizer) {
+    return absl::UnimplementedError(
+        absl::StrCat(path, ": unsupported denormalizer_spec with rules"));
+  }
+  space_ = m_.escape_whitespaces ? kEscapedSpace : absl::string_view(" ");
+  for (int b = 0; b < 256; ++b) byte_ids_[b] = -1;
+  byte_value_.assign(m_.pieces.size(), 0);
+  for (size_t i = 0; i < m_.pieces.size(); ++i) {
+    const Model::Piece& p = m_.pieces[i];
     const int32_t id = static_cast<int32_t>(i);
-    if (p.type == kNormal || p.type == kUserDefined) mergeable_.emplace(p.text, id);
-    if (p.type == kNormal || p.type == kUserDefined || p.type == kUnused) lookup_.emplace(p.text, id);
-    if (p.type == kUserDefined) user_defined_.push_back(p.text);
-    if (p.type == kUnknown) unk_ = id;
-    if (p.type == kControl && p.text == "<s>") bos_ = id;
-    if (p.type == kControl && p.text == "</s>") eos_ = id;
-    if (p.type == kByte) {
-      unsigned value = 0;
-      if (p.text.size() == 6 && std::sscanf(p.text.c_str(), "<0x%2X>", &value) == 1) {
-        byte_ids_[value & 0xff] = id;
+    switch (p.type) {
+      case Model::kNormal:
+      case Model::kUserDefined:
+      case Model::kUnused: {
+        if (!mergeable_.emplace(p.text, id).second) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ": piece \"", p.text, "\" is defined twice"));
+        }
+        // A space after a non-space inside a piece would let BPE merge across chunks.
+        const size_t first_other = p.text.find_first_not_of(std::string(space_));
+        if (first_other != std::string::npos &&
+            p.text.find(std::string(space_), first_other) != std::string::npos) {
+          chunkable_ = false;
+        }
+        if (p.type == Model::kUserDefined) {
+          user_defined_[static_cast<unsigned char>(p.text[0])].push_back(p.text);
+        }
+        break;
+      }
+      case Model::kUnknown:
+        if (unk_ < 0) unk_ = id;
+        break;
+      case Model::kByte: {
+        unsigned value = 0;
+        char tail = 0;
+        if (std::sscanf(p.text.c_str(), "<0x%2X%c", &value, &tail) != 2 || tail != '>' ||
+            p.text.size() != 6) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ": byte piece \"", p.text, "\" is not <0xXX>"));
+        }
+        byte_ids_[value & 0xFF] = id;
+        byte_value_[i] = static_cast<uint8_t>(value);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (auto& list : user_defined_) {
+    std::stable_sort(list.begin(), list.end(), [](const std::string& a, const std::string& b) {
+      return a.size() > b.size();
+    });
+  }
+  if (unk_ < 0 && !m_.byte_fallback) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": the model has no <unk> piece"));
+  }
+  if (m_.byte_fallback) {
+    for (int b = 0; b < 256; ++b) {
+      if (byte_ids_[b] < 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: trainer_spec.byte_fallback is set but piece <0x%02X> is missing", path, b));
       }
     }
   }
-  if (unk_ < 0) return corrupt("no <unk> piece");
-  if (byte_fallback_) {
-    for (int b = 0; b < 256; ++b) {
-      if (pieces_[byte_ids_[b]].type != kByte ||
-          pieces_[byte_ids_[b]].text != absl::StrFormat("<0x%02X>", b)) {
-        return corrupt(absl::StrFormat("byte_fallback without piece <0x%02X>", b));
+  // BOS/EOS: control pieces named by tokenizer_config.json or the trainer spec.
+  auto control_id = [&](const std::string& text) -> int32_t {
+    for (size_t i = 0; i < m_.pieces.size(); ++i) {
+      if (m_.pieces[i].text == text && m_.pieces[i].type == Model::kControl) {
+        return static_cast<int32_t>(i);
       }
     }
+    return -1;
+  };
+  bos_ = control_id(config.bos_token.value_or(m_.bos_piece));
+  eos_ = control_id(config.eos_token.value_or(m_.eos_piece));
+  add_bos_ = config.add_bos_token.value_or(true);
+  add_eos_ = config.add_eos_token.value_or(false);
+  if (add_bos_ && bos_ < 0 && config.add_bos_token.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.path, ": add_bos_token is true but ",
+                                                   path, " has no BOS control piece"));
+  }
+  if (add_eos_ && eos_ < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(config.path, ": add_eos_token is true but ",
+                                                   path, " has no EOS control piece"));
   }
   return absl::OkStatus();
+}
+
+size_t SentencePieceTokenizer::UserDefinedAt(absl::string_view s, size_t pos) const {
+  for (const std::string& u : user_defined_[static_cast<unsigned char>(s[pos])]) {
+    if (s.compare(pos, u.size(), u) == 0) return u.size();
+  }
+  return 0;
+}
+
+// SentencePiece's Normalizer::Normalize for the identity normalizer.
+std::string SentencePieceTokenizer::Normalize(absl::string_view text) const {
+  std::string out;
+  size_t i = 0;
+  if (m_.remove_extra_whitespaces) {
+    while (i < text.size() && text[i] == ' ') ++i;
+  }
+  if (i == text.size()) return out;
+  out.reserve(text.size() * 3 / 2 + 3);
+  if (m_.add_dummy_prefix) out.append(space_.data(), space_.size());
+  bool prev_space = m_.remove_extra_whitespaces;
+  while (i < text.size()) {
+    // One piece: a user-defined symbol, one character, or U+FFFD for one invalid byte.
+    absl::string_view piece;
+    size_t len = UserDefinedAt(text, i);
+    if (len == 0) {
+      size_t next = i;
+      const uint32_t cp = unicode::DecodeOne(text, &next, unicode::InvalidUtf8::kPerByte);
+      len = next - i;
+      const bool invalid = cp == unicode::kReplacement && text.compare(i, 3, "\xEF\xBF\xBD") != 0;
+      piece = invalid ? absl::string_view("\xEF\xBF\xBD") : text.substr(i, len);
+    } else {
+      piece = text.substr(i, len);
+    }
+    i += len;
+    while (prev_space && !piece.empty() && piece[0] == ' ') piece.remove_prefix(1);
+    if (!piece.empty()) {
+      for (char c : piece) {
+        if (c == ' ') {
+          out.append(space_.data(), space_.size());
+        } else {
+          out.push_back(c);
+        }
+      }
+      prev_space = piece.back() == ' ';
+    }
+    if (!m_.remove_extra_whitespaces) prev_space = false;
+  }
+  if (m_.remove_extra_whitespaces) {
+    while (out.size() >= space_.size() && absl::EndsWith(out, space_)) {
+      out.resize(out.size() - space_.size());
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<int32_t>> SentencePieceTokenizer::Encode(absl::string_view text,
+                                                                    bool add_special_tokens) const {
+  std::vector<int32_t> out;
+  if (add_special_tokens && add_bos_) out.push_back(bos_);
+  const std::string s = Normalize(text);
+  if (!chunkable_) {
+    std::vector<int32_t> ids;
+    EncodeChunk(s, &ids);
+    AppendMergingUnknown(ids, &out);
+  } else {
+    out.reserve(out.size() + s.size() / 3 + 2);
+    std::vector<int32_t> ids;
+    size_t start = 0;
+    bool prev_space = false;
+    auto flush = [&](size_t end) {
+      const absl::string_view chunk(s.data() + start, end - start);
+      ids.clear();
+      if (!cache_.Lookup(chunk, &ids)) {
+        EncodeChunk(chunk, &ids);
+        cache_.Insert(chunk, ids);
+      }
+      AppendMergingUnknown(ids, &out);
+      start = end;
+    };
+    for (size_t i = 0; i < s.size();) {
+      const bool space = absl::string_view(s).substr(i, space_.size()) == space_;
+      if (space && !prev_space && i > start) flush(i);
+      prev_space = space;
+      i += space ? space_.size() : 1;
+    }
+    if (start < s.size()) flush(s.size());
+  }
+  if (add_special_tokens && add_eos_) out.push_back(eos_);
+  return out;
+}
+
+void SentencePieceTokenizer::AppendMergingUnknown(const std::vector<int32_t>& chunk_ids,
+                                                  std::vector<int32_t>* out) const {
+  size_t from = 0;
+  if (!m_.byte_fallback && !chunk_ids.empty() && !out->empty() && out->back() == unk_ &&
+      chunk_ids[0] == unk_) {
+    from = 1;
+  }
+  out->insert(out->end(), chunk_ids.begin() + static_cast<std::ptrdiff_t>(from), chunk_ids.end());
+}
+
+// SentencePiece's bpe::Model::SampleEncode without dropout.
+void SentencePieceTokenizer::EncodeChunk(absl::string_view s, std::vector<int32_t>* out) const {
+  if (s.empty()) return;
+  struct Symbol {
+    int prev, next;
+    bool freeze;  // user-defined: never merged
+    absl::string_view piece;
+  };
+  std::vector<Symbol> sym;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = UserDefinedAt(s, i);
+    const bool freeze = len > 0;
+    if (!freeze) len = std::min(OneCharLen(static_cast<unsigned char>(s[i])), s.size() - i);
+    const int index = static_cast<int>(sym.size());
+    sym.push_back({index - 1, index + 1, freeze, s.substr(i, len)});
+    i += len;
+  }
+  sym.back().next = -1;
+
+  struct Candidate {
+    float score;
+    int left, right;
+    size_t size;
+  };
+  auto worse = [](const Candidate& a, const Candidate& b) {
+    return a.score != b.score ? a.score < b.score : a.left > b.left;
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> agenda(worse);
+  // Merged UNUSED pieces and the two pieces they came from, for resegmentation.
+  absl::flat_hash_map<absl::string_view, std::pair<absl::string_view, absl::string_view>> rev_merge;
+  auto consider = [&](int left, int right) {
+    if (left < 0 || right < 0 || sym[left].freeze || sym[right].freeze) return;
+    const absl::string_view piece(sym[left].piece.data(),
+                                  sym[left].piece.size() + sym[right].piece.size());
+    auto it = mergeable_.find(piece);
+    if (it == mergeable_.end()) return;
+    const Model::Piece& p = m_.pieces[it->second];
+    agenda.push({p.score, left, right, piece.size()});
+    if (p.type == Model::kUnused) rev_merge[piece] = {sym[left].piece, sym[right].piece};
+  };
+  for (size_t i = 1; i < sym.size(); ++i) consider(static_cast<int>(i) - 1, static_cast<int>(i));
+  while (!agenda.empty()) {
+    const Candidate top = agenda.top();
+    agenda.pop();
+    Symbol& l = sym[top.left];
+    Symbol& r = sym[top.right];
+    if (l.piece.empty() || r.piece.empty() || l.piece.size() + r.piece.size() != top.size) {
+      continue;  // stale: a side was merged away or grew since this was queued
+    }
+    l.piece = absl::string_view(l.piece.data(), l.piece.size() + r.piece.size());
+    l.next = r.next;
+    if (r.next >= 0) sym[r.next].prev = top.left;
+    r.piece = absl::string_view();
+    consider(l.prev, top.left);
+    consider(top.left, l.next);
+  }
+
+  bool prev_unknown = false;
+  auto emit = [&](absl::string_view piece, int32_t id) {
+    if (id >= 0) {
+      out->push_back(id);
+      prev_unknown = false;
+    } else if (m_.byte_fallback) {
+      for (unsigned char b : piece) out->push_back(byte_ids_[b]);
+      prev_unknown = false;
+    } else {
+      if (!prev_unknown) out->push_back(unk_);  // a run of unknown pieces is one <unk>
+      prev_unknown = true;
+    }
+  };
+  // An UNUSED piece is split back into the pieces it was merged from.
+  auto resegment = [&](auto& self, absl::string_view w, int depth) -> void {
+    auto it = mergeable_.find(w);
+    if (it == mergeable_.end()) return emit(w, -1);
+    if (m_.pieces[it->second].type != Model::kUnused || depth > 64) return emit(w, it->second);
+    auto p = rev_merge.find(w);
+    if (p == rev_merge.end()) return emit(w, -1);
+    self(self, p->second.first, depth + 1);
+    self(self, p->second.second, depth + 1);
+  };
+  for (int i = 0; i >= 0; i = sym[i].next) resegment(resegment, sym[i].piece, 0);
+}
+
+// SentencePiece's SentencePieceProcessor::Decode. With skip_special_tokens = false, control
+// pieces (<s>, </s>) appear as their text where SentencePiece drops them.
+absl::StatusOr<std::string> SentencePieceTokenizer::Decode(absl::Span<const int32_t> ids,
+                                                           bool skip_special_tokens) const {
+  std::string text, bytes;
+  size_t visible = 0;  // bytes of `text` that are not control-piece text
+  auto flush_bytes = [&]() {
+    // Byte pieces: valid UTF-8 characters as they are, U+FFFD for each invalid byte.
+    for (size_t i = 0; i < bytes.size();) {
+      const size_t at = i;
+      const uint32_t cp = unicode::DecodeOne(bytes, &i, unicode::InvalidUtf8::kPerByte);
+      const size_t before = text.size();
+      if (cp == unicode::kReplacement && bytes.compare(at, 3, "\xEF\xBF\xBD") != 0) {
+        text += "\xEF\xBF\xBD";
+      } else {
+        text.append(bytes, at, i - at);
+      }
+      visible += text.size() - before;
+    }
+    bytes.clear();
+  };
+  bool is_bos_ws = true;  // a leading space still to be dropped (the dummy prefix)
+  bool bos_ws_seen = false;
+  const bool strip_leading = m_.add_dummy_prefix || m_.remove_extra_whitespaces;
+  for (int32_t id : ids) {
+    if (id < 0 || id >= vocab_size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token id ", id, " is outside the vocabulary of ", vocab_size()));
+    }
+    const Model::Piece& p = m_.pieces[id];
+    if (p.type == Model::kByte) {
+      bytes.push_back(static_cast<char>(byte_value_[id]));
+      continue;
+    }
+    flush_bytes();
+    if (bos_ws_seen || visible > 0) is_bos_ws = false;
+    bos_ws_seen = false;
+    if (p.type == Model::kControl) {
+      if (!skip_special_tokens) text += p.text;
+      continue;
+    }
+    const size_t before = text.size();
+    if (p.type == Model::kUnknown) {
+      text += m_.unk_surface;
+    } else {
+      absl::string_view piece = p.text;
+      if (is_bos_ws && strip_leading && absl::ConsumePrefix(&piece, kEscapedSpace)) {
+        bos_ws_seen = !m_.remove_extra_whitespaces;
+      }
+      for (size_t at; !piece.empty();) {
+        at = piece.find(kEscapedSpace);
+        text.append(piece.data(), std::min(at, piece.size()));
+        if (at == absl::string_view::npos) break;
+        text.push_back(' ');
+        piece.remove_prefix(at + kEscapedSpace.size());
+      }
+    }
+    visible += text.size() - before;
+  }
+  flush_bytes();
+  return text;
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> NewSentencePieceTokenizer(
-    const std::string& model_path, SpecialTokenPolicy policy) {
+    const std::string& model_path, const TokenizerConfig& config) {
   auto tok = std::make_unique<SentencePieceTokenizer>();
-  GISP_RETURN_IF_ERROR(tok->Init(model_path, policy));
+  GISP_RETURN_IF_ERROR(tok->Init(model_path, config));
   return std::unique_ptr<Tokenizer>(std::move(tok));
 }
 
