@@ -2,6 +2,8 @@
 # Installs what gisp needs to build and test on a fresh Debian 12 machine (idempotent; prints
 # nothing when everything is present). Bazel 4.2.3 and every library come from Debian's archive,
 # see ../shared/docs/toolchain.md for why each one is needed.
+#   tools/setup.sh           what building and running gisp needs
+#   tools/setup.sh --tests   also what the PyTorch oracle suites need (tools/test.sh passes this)
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go python3-numpy python3-pytest
 )
+if [ "${1:-}" = "--tests" ]; then
+  # The PyTorch reference (tools/reference), the fixture generators' self-tests and the tiny
+  # model's training checks (tools/train_tiny: its tokenizer and its King James corpus).
+  packages+=(python3-torch python3-sentencepiece bible-kjv)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

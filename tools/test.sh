@@ -5,7 +5,7 @@
 # Exit status: 0 when everything passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
+tools/setup.sh --tests
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
