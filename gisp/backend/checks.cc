@@ -138,6 +138,27 @@ absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tenso
   return SameShape("AttentionBackward", d_out, out);
 }
 
+absl::Status GatherRows(const Tensor& out, const Tensor& in, absl::Span<const int32_t> rows,
+                        int64_t* row_count, int64_t* row_length) {
+  int64_t orows = 0, ocols = 0;
+  GISP_RETURN_IF_ERROR(RowsCols("GatherRows", in, row_count, row_length));
+  GISP_RETURN_IF_ERROR(RowsCols("GatherRows", out, &orows, &ocols));
+  GISP_CHECK_ARG(ocols == *row_length && orows == static_cast<int64_t>(rows.size()) &&
+                     out.dtype() == in.dtype(),
+                 "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ",
+                 in.DebugString());
+  return Indices("GatherRows", rows, *row_count);
+}
+
+absl::Status GatherCols(const Tensor& out, const Tensor& in, absl::Span<const int32_t> cols) {
+  GISP_RETURN_IF_ERROR(Rank("GatherCols", "in", in, 2));
+  GISP_RETURN_IF_ERROR(Rank("GatherCols", "out", out, 2));
+  GISP_CHECK_ARG(out.dim(0) == in.dim(0) && out.dim(1) == static_cast<int64_t>(cols.size()),
+                 "GatherCols: out ", out.DebugString(), " for ", cols.size(), " cols of ",
+                 in.DebugString());
+  return Indices("GatherCols", cols, in.dim(1));
+}
+
 absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
                           const Tensor& targets, const Tensor& weights) {
   if (logits.rank() != 2 || nll.rank() != 1 || nll.dim(0) != logits.dim(0) ||

@@ -44,6 +44,12 @@ absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tenso
                                absl::Span<const int32_t> kv_map, AttentionDims* dims);
 absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
                           const Tensor& targets, const Tensor& weights);
+// GatherRows: in [R, C...] and out [rows.size(), C...] of one dtype, every row index in [0, R);
+// fills the row count R and the row length C (elements).
+absl::Status GatherRows(const Tensor& out, const Tensor& in, absl::Span<const int32_t> rows,
+                        int64_t* row_count, int64_t* row_length);
+// GatherCols: in [R, C], out [R, cols.size()], every column index in [0, C).
+absl::Status GatherCols(const Tensor& out, const Tensor& in, absl::Span<const int32_t> cols);
 absl::Status RowsCols(absl::string_view verb, const Tensor& t, int64_t* rows, int64_t* cols);
 absl::Status Indices(absl::string_view verb, absl::Span<const int32_t> idx, int64_t limit);
 

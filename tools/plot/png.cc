@@ -5,6 +5,7 @@
 
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
+#include "tools/plot/deflate_tables.h"
 
 namespace gisp {
 namespace plot {
@@ -49,17 +50,6 @@ class BitWriter {
   int count_ = 0;
 };
 
-// RFC 1951 section 3.2.5: base values and extra-bit counts of the length and distance codes.
-constexpr int kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr int kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                  2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr int kDistBase[30] = {1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
-                               33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
-                               1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr int kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
-
 constexpr int kWindow = 32768;
 constexpr int kMinMatch = 3;
 constexpr int kMaxMatch = 258;
@@ -80,13 +70,15 @@ void PutLiteralOrLength(BitWriter* w, int symbol) {
 
 void PutMatch(BitWriter* w, int length, int distance) {
   int lc = 28;
-  while (kLengthBase[lc] > length) --lc;
+  while (deflate::kLengthBase[lc] > length) --lc;
   PutLiteralOrLength(w, 257 + lc);
-  if (kLengthExtra[lc] > 0) w->Put(length - kLengthBase[lc], kLengthExtra[lc]);
+  if (deflate::kLengthExtra[lc] > 0)
+    w->Put(length - deflate::kLengthBase[lc], deflate::kLengthExtra[lc]);
   int dc = 29;
-  while (kDistBase[dc] > distance) --dc;
+  while (deflate::kDistBase[dc] > distance) --dc;
   w->PutHuffman(dc, 5);
-  if (kDistExtra[dc] > 0) w->Put(distance - kDistBase[dc], kDistExtra[dc]);
+  if (deflate::kDistExtra[dc] > 0)
+    w->Put(distance - deflate::kDistBase[dc], deflate::kDistExtra[dc]);
 }
 
 void DeflateStored(absl::string_view data, std::string* out) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gisp/base/status.h"
+#include "tools/plot/deflate_tables.h"
 #include "tools/plot/png.h"
 
 namespace gisp {
@@ -40,16 +41,6 @@ class BitReader {
   size_t pos_ = 0;
 };
 
-constexpr int kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr int kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                  2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr int kDistBase[30] = {1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
-                               33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
-                               1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr int kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
-
 // One literal/length symbol with the fixed code of RFC 1951 3.2.6.
 absl::StatusOr<int> FixedSymbol(BitReader* in) {
   uint32_t code = 0;
@@ -73,13 +64,13 @@ absl::Status InflateFixedBlock(BitReader* in, std::string* out) {
     if (sym == 256) return absl::OkStatus();
     GISP_CHECK_ARG(sym <= 285, "length symbol ", sym, " is reserved");
     int li = sym - 257;
-    GISP_ASSIGN_OR_RETURN(uint32_t lextra, in->Bits(kLengthExtra[li]));
-    int length = kLengthBase[li] + static_cast<int>(lextra);
+    GISP_ASSIGN_OR_RETURN(uint32_t lextra, in->Bits(deflate::kLengthExtra[li]));
+    int length = deflate::kLengthBase[li] + static_cast<int>(lextra);
     uint32_t dcode = 0;
     GISP_RETURN_IF_ERROR(in->Extend(&dcode, 5));
     GISP_CHECK_ARG(dcode < 30, "distance code ", dcode, " is reserved");
-    GISP_ASSIGN_OR_RETURN(uint32_t dextra, in->Bits(kDistExtra[dcode]));
-    size_t distance = kDistBase[dcode] + dextra;
+    GISP_ASSIGN_OR_RETURN(uint32_t dextra, in->Bits(deflate::kDistExtra[dcode]));
+    size_t distance = deflate::kDistBase[dcode] + dextra;
     GISP_CHECK_ARG(distance <= out->size(), "distance ", distance, " reaches before the start");
     size_t from = out->size() - distance;
     for (int k = 0; k < length; ++k) out->push_back((*out)[from + k]);  // may overlap itself

@@ -244,13 +244,8 @@ class CpuBackend final : public Backend {
 
   absl::Status GatherRows(const Tensor& out, const Tensor& in,
                           absl::Span<const int32_t> rows) override {
-    int64_t r = 0, c = 0, orows = 0, ocols = 0;
-    GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", in, &r, &c));
-    GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", out, &orows, &ocols));
-    GISP_CHECK_ARG(
-        ocols == c && orows == static_cast<int64_t>(rows.size()) && out.dtype() == in.dtype(),
-        "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ", in.DebugString());
-    GISP_RETURN_IF_ERROR(checks::Indices("GatherRows", rows, r));
+    int64_t r = 0, c = 0;
+    GISP_RETURN_IF_ERROR(checks::GatherRows(out, in, rows, &r, &c));
     GISP_RETURN_IF_ERROR(HostF32("GatherRows", {&out, &in}));
     cpu::GatherRows(out.raw(), in.raw(), rows, c, DTypeSize(in.dtype()));
     return absl::OkStatus();
@@ -258,14 +253,9 @@ class CpuBackend final : public Backend {
 
   absl::Status GatherCols(const Tensor& out, const Tensor& in,
                           absl::Span<const int32_t> cols) override {
-    GISP_RETURN_IF_ERROR(checks::Rank("GatherCols", "in", in, 2));
-    GISP_RETURN_IF_ERROR(checks::Rank("GatherCols", "out", out, 2));
-    GISP_CHECK_ARG(out.dim(0) == in.dim(0) && out.dim(1) == static_cast<int64_t>(cols.size()),
-                   "GatherCols: out ", out.DebugString(), " for ", cols.size(), " cols of ",
-                   in.DebugString());
+    GISP_RETURN_IF_ERROR(checks::GatherCols(out, in, cols));
     GISP_RETURN_IF_ERROR(checks::F32("GatherCols", "in", in));
     GISP_RETURN_IF_ERROR(checks::F32("GatherCols", "out", out));
-    GISP_RETURN_IF_ERROR(checks::Indices("GatherCols", cols, in.dim(1)));
     GISP_RETURN_IF_ERROR(HostF32("GatherCols", {&out, &in}));
     cpu::GatherCols(out.f32(), in.f32(), cols, in.dim(0), in.dim(1));
     return absl::OkStatus();

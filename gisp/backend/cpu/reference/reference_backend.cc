@@ -514,13 +514,8 @@ class ReferenceBackend final : public Backend {
 
   absl::Status GatherRows(const Tensor& out, const Tensor& in,
                           absl::Span<const int32_t> rows) override {
-    int64_t r = 0, c = 0, orows = 0, ocols = 0;
-    GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", in, &r, &c));
-    GISP_RETURN_IF_ERROR(checks::RowsCols("GatherRows", out, &orows, &ocols));
-    GISP_CHECK_ARG(
-        ocols == c && orows == static_cast<int64_t>(rows.size()) && out.dtype() == in.dtype(),
-        "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ", in.DebugString());
-    GISP_RETURN_IF_ERROR(checks::Indices("GatherRows", rows, r));
+    int64_t r = 0, c = 0;
+    GISP_RETURN_IF_ERROR(checks::GatherRows(out, in, rows, &r, &c));
     const size_t es = DTypeSize(in.dtype());
     for (size_t i = 0; i < rows.size(); ++i) {
       std::memcpy(static_cast<char*>(out.raw()) + i * c * es,
@@ -531,14 +526,9 @@ class ReferenceBackend final : public Backend {
 
   absl::Status GatherCols(const Tensor& out, const Tensor& in,
                           absl::Span<const int32_t> cols) override {
-    GISP_RETURN_IF_ERROR(checks::Rank("GatherCols", "in", in, 2));
-    GISP_RETURN_IF_ERROR(checks::Rank("GatherCols", "out", out, 2));
-    GISP_CHECK_ARG(out.dim(0) == in.dim(0) && out.dim(1) == static_cast<int64_t>(cols.size()),
-                   "GatherCols: out ", out.DebugString(), " for ", cols.size(), " cols of ",
-                   in.DebugString());
+    GISP_RETURN_IF_ERROR(checks::GatherCols(out, in, cols));
     DType dt;
     GISP_RETURN_IF_ERROR(Float("GatherCols", {&out, &in}, &dt));
-    GISP_RETURN_IF_ERROR(checks::Indices("GatherCols", cols, in.dim(1)));
     const int64_t n = static_cast<int64_t>(cols.size());
     for (int64_t i = 0; i < in.dim(0); ++i) {
       for (int64_t j = 0; j < n; ++j) Set(out, i * n + j, Get(in, i * in.dim(1) + cols[j]));
