@@ -54,11 +54,11 @@ def main():
 
     # The baseline's own GEMM rate: Debian's torch uses whatever libblas.so.3 the system selects
     # (the reference BLAS by default, OpenBLAS once libopenblas0-pthread is installed).
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    a @ b
+    x, y = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    x @ y
     t0 = time.perf_counter()
     for _ in range(10):
-        a @ b
+        x @ y
     gemm = 2 * 1024 ** 3 * 10 / (time.perf_counter() - t0) / 1e9
     print(f"torch sgemm 1024^3: {gemm:.1f} GFLOP/s", flush=True)
 
