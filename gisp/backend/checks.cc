@@ -106,11 +106,11 @@ absl::Status Rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t
 }
 
 absl::Status Attention(const Tensor& out, const Tensor& lse, const Tensor& q, const Tensor& k,
-                       const Tensor& v, absl::Span<const int32_t> kv_map, AttentionDims* dims) {
+                       const Tensor& v, const IndexList& kv_map, AttentionDims* dims) {
   if (q.rank() != 4 || k.rank() != 4 || v.shape() != k.shape() || out.shape() != q.shape() ||
       lse.rank() != 3 || q.dim(0) != k.dim(0) || q.dim(3) != k.dim(3) || k.dim(1) < q.dim(1) ||
       lse.dim(0) != q.dim(0) || lse.dim(1) != q.dim(2) || lse.dim(2) != q.dim(1) ||
-      static_cast<int64_t>(kv_map.size()) != q.dim(2)) {
+      kv_map.size() != q.dim(2)) {
     return Bad("Attention",
                absl::StrCat("expected out, q [B, Tq, Hq, Dh], k, v [B, Tk, KV, Dh] with Tk >= Tq, "
                             "lse [B, Hq, Tq], kv_map [Hq]; got out ",
@@ -118,11 +118,7 @@ absl::Status Attention(const Tensor& out, const Tensor& lse, const Tensor& q, co
                             ", k ", k.DebugString(), ", v ", v.DebugString(), ", kv_map of ",
                             kv_map.size()));
   }
-  for (int32_t j : kv_map) {
-    if (j < 0 || j >= k.dim(2)) {
-      return Bad("Attention", absl::StrCat("kv_map entry ", j, " outside [0, ", k.dim(2), ")"));
-    }
-  }
+  GISP_RETURN_IF_ERROR(IndexBound("Attention: kv_map", kv_map, k.dim(2)));
   *dims = AttentionDims{q.dim(0), q.dim(1), k.dim(1), q.dim(2), k.dim(2), q.dim(3)};
   return absl::OkStatus();
 }
@@ -130,7 +126,7 @@ absl::Status Attention(const Tensor& out, const Tensor& lse, const Tensor& q, co
 absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
                                const Tensor& d_out, const Tensor& q, const Tensor& k,
                                const Tensor& v, const Tensor& out, const Tensor& lse,
-                               absl::Span<const int32_t> kv_map, AttentionDims* dims) {
+                               const IndexList& kv_map, AttentionDims* dims) {
   GISP_RETURN_IF_ERROR(Attention(out, lse, q, k, v, kv_map, dims));
   GISP_RETURN_IF_ERROR(SameShape("AttentionBackward", d_q, q));
   GISP_RETURN_IF_ERROR(SameShape("AttentionBackward", d_k, k));
@@ -138,25 +134,25 @@ absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tenso
   return SameShape("AttentionBackward", d_out, out);
 }
 
-absl::Status GatherRows(const Tensor& out, const Tensor& in, absl::Span<const int32_t> rows,
+absl::Status GatherRows(const Tensor& out, const Tensor& in, const IndexList& rows,
                         int64_t* row_count, int64_t* row_length) {
   int64_t orows = 0, ocols = 0;
   GISP_RETURN_IF_ERROR(RowsCols("GatherRows", in, row_count, row_length));
   GISP_RETURN_IF_ERROR(RowsCols("GatherRows", out, &orows, &ocols));
-  GISP_CHECK_ARG(ocols == *row_length && orows == static_cast<int64_t>(rows.size()) &&
+  GISP_CHECK_ARG(ocols == *row_length && orows == rows.size() &&
                      out.dtype() == in.dtype(),
                  "GatherRows: out ", out.DebugString(), " for ", rows.size(), " rows of ",
                  in.DebugString());
-  return Indices("GatherRows", rows, *row_count);
+  return IndexBound("GatherRows", rows, *row_count);
 }
 
-absl::Status GatherCols(const Tensor& out, const Tensor& in, absl::Span<const int32_t> cols) {
+absl::Status GatherCols(const Tensor& out, const Tensor& in, const IndexList& cols) {
   GISP_RETURN_IF_ERROR(Rank("GatherCols", "in", in, 2));
   GISP_RETURN_IF_ERROR(Rank("GatherCols", "out", out, 2));
-  GISP_CHECK_ARG(out.dim(0) == in.dim(0) && out.dim(1) == static_cast<int64_t>(cols.size()),
+  GISP_CHECK_ARG(out.dim(0) == in.dim(0) && out.dim(1) == cols.size() && out.dtype() == in.dtype(),
                  "GatherCols: out ", out.DebugString(), " for ", cols.size(), " cols of ",
                  in.DebugString());
-  return Indices("GatherCols", cols, in.dim(1));
+  return IndexBound("GatherCols", cols, in.dim(1));
 }
 
 absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
@@ -190,6 +186,19 @@ absl::Status Indices(absl::string_view verb, absl::Span<const int32_t> idx, int6
     if (i < 0 || i >= limit) {
       return Bad(verb, absl::StrCat("index ", i, " outside [0, ", limit, ")"));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IndexBound(absl::string_view verb, const IndexList& idx, int64_t limit) {
+  if (idx.values.empty()) {
+    if (idx.bound == 0 || idx.bound <= limit) return absl::OkStatus();  // an empty list
+  } else if (idx.values.dtype() != DType::kI32 || idx.values.rank() != 1) {
+    return Bad(verb, absl::StrCat("index list must be i32 [n], got ", idx.values.DebugString()));
+  }
+  if (idx.bound > limit) {
+    return Bad(verb, absl::StrCat("index list with entries up to ", idx.bound - 1,
+                                  " for an extent of ", limit));
   }
   return absl::OkStatus();
 }

@@ -114,7 +114,7 @@ TEST_F(FiniteDifferenceTest, Rope) {
 
 TEST_F(FiniteDifferenceTest, GroupedQueryAttention) {
   const int64_t b = 2, tq = 4, tk = 6, hq = 3, kv = 2, dh = 5;
-  const std::vector<int32_t> map = {1, 0, 1};
+  const IndexList map = ref_->UploadIndices({1, 0, 1}, kv).value();
   const float scale = 0.45f;
   Tensor q = Rand({b, tq, hq, dh}, &rng_), k = Rand({b, tk, kv, dh}, &rng_);
   Tensor v = Rand({b, tk, kv, dh}, &rng_), r = Rand({b, tq, hq, dh}, &rng_);

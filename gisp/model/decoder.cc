@@ -36,8 +36,8 @@ absl::Status KvCacheDecoder::Reserve(int64_t positions) {
   GISP_ASSIGN_OR_RETURN(RopeTable table, MakeRopeTable(c, cap, DType::kF64));
   GISP_ASSIGN_OR_RETURN(cos_, be->Allocate(table.cos.shape()));
   GISP_ASSIGN_OR_RETURN(sin_, be->Allocate(table.sin.shape()));
-  GISP_RETURN_IF_ERROR(be->Copy(cos_, table.cos));
-  GISP_RETURN_IF_ERROR(be->Copy(sin_, table.sin));
+  GISP_RETURN_IF_ERROR(be->Upload(cos_, table.cos));
+  GISP_RETURN_IF_ERROR(be->Upload(sin_, table.sin));
   capacity_ = cap;
   return absl::OkStatus();
 }
@@ -60,7 +60,7 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
   GISP_ASSIGN_OR_RETURN(Tensor ids_host, Tensor::Host({n}, DType::kI32));
   std::copy(tokens.begin(), tokens.end(), ids_host.i32());
   GISP_ASSIGN_OR_RETURN(Tensor ids, ws_.Get("ids", {n}, DType::kI32));
-  GISP_RETURN_IF_ERROR(be->Copy(ids, ids_host));
+  GISP_RETURN_IF_ERROR(be->Upload(ids, ids_host));
   GISP_ASSIGN_OR_RETURN(Tensor x, ws_.Get("x", {n, d}));
   GISP_ASSIGN_OR_RETURN(Tensor y, ws_.Get("y", {n, d}));
   GISP_RETURN_IF_ERROR(be->EmbeddingForward(x, w.embed, ids));
@@ -68,7 +68,7 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
   GISP_ASSIGN_OR_RETURN(Tensor r, ws_.Get("r", {n}));
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& lw = w.layers[static_cast<size_t>(l)];
-    const LayerShape& s = c.layers[static_cast<size_t>(l)];
+    const LayerShape& s = c.layers[static_cast<size_t>(l)];  // widths; kv_map from the model
     const int64_t hq = s.n_heads, kv = s.n_kv_heads, f = s.intermediate;
     GISP_RETURN_IF_ERROR(be->RmsNormForward(h, r, x, lw.input_norm, eps));
     GISP_ASSIGN_OR_RETURN(Tensor q, ws_.Get("q", {1, n, hq, dh}));
@@ -93,7 +93,8 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
     GISP_ASSIGN_OR_RETURN(Tensor attn, ws_.Get("attn", {1, n, hq, dh}));
     GISP_ASSIGN_OR_RETURN(Tensor lse, ws_.Get("lse", {1, hq, n}));
     GISP_RETURN_IF_ERROR(be->AttentionForward(attn, lse, q, k_cache_[l].View(0, seen),
-                                              v_cache_[l].View(0, seen), s.kv_map, scale));
+                                              v_cache_[l].View(0, seen), model_->kv_map(l),
+                                              scale));
     GISP_RETURN_IF_ERROR(
         be->Gemm(y, attn.View(0, {n, hq * dh}), false, lw.o_proj, true, 1.0f, 0.0f));
     GISP_RETURN_IF_ERROR(be->Add(x, x, y));  // x is now x2
@@ -113,7 +114,7 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
   GISP_ASSIGN_OR_RETURN(Tensor logits, ws_.Get("logits", {1, c.vocab_size}));
   GISP_RETURN_IF_ERROR(be->Gemm(logits, hl, false, w.lm_head, true, 1.0f, 0.0f));
   GISP_ASSIGN_OR_RETURN(Tensor out, Tensor::Host({c.vocab_size}));
-  GISP_RETURN_IF_ERROR(be->Copy(out, logits));
+  GISP_RETURN_IF_ERROR(be->Download(out, logits));
   length_ = p0 + n;
   return out;
 }

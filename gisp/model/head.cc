@@ -29,7 +29,7 @@ absl::Status HeadForwardBackward(Backend* be, Workspace* ws, const LlamaConfig& 
     const Tensor logits = logits_buf.View(0, {r1 - r0, v});
     GISP_RETURN_IF_ERROR(be->Gemm(logits, h, false, w.lm_head, true, 1.0f, 0.0f));
     if (!args->logits_out.empty()) {
-      GISP_RETURN_IF_ERROR(be->Copy(args->logits_out.Slice(r0, r1), logits));
+      GISP_RETURN_IF_ERROR(be->Download(args->logits_out.Slice(r0, r1), logits));
     }
     GISP_RETURN_IF_ERROR(be->CrossEntropy(args->nll.Slice(r0, r1), backward ? logits : Tensor(),
                                           logits, args->targets->Slice(r0, r1),

@@ -73,7 +73,7 @@ absl::Status LayerForward(const LayerContext& ctx, const LayerWeights& w, const 
   const LlamaConfig& c = *ctx.config;
   const Widths wd = LayerWidths(ctx);
   const float eps = static_cast<float>(c.rms_norm_eps);
-  const std::vector<int32_t>& kv_map = c.layers[static_cast<size_t>(ctx.layer)].kv_map;
+  const IndexList& kv_map = *ctx.kv_map;
 
   GISP_RETURN_IF_ERROR(be->RmsNormForward(a->h1, a->inv_rms1, x, w.input_norm, eps));
   GISP_RETURN_IF_ERROR(Linear(be, Flat(a->q, wd.n), a->h1, w.q_proj, w.q_bias));
@@ -101,7 +101,7 @@ absl::Status LayerBackward(const LayerContext& ctx, const LayerWeights& w, const
   Workspace* ws = ctx.workspace;
   const LlamaConfig& c = *ctx.config;
   const Widths wd = LayerWidths(ctx);
-  const std::vector<int32_t>& kv_map = c.layers[static_cast<size_t>(ctx.layer)].kv_map;
+  const IndexList& kv_map = *ctx.kv_map;
   const bool norms = (mask & kParamNorms) != 0;
   const bool biases = (mask & kParamBiases) != 0 && c.attention_bias;
 

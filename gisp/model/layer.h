@@ -45,7 +45,8 @@ struct LayerContext {
   int64_t seq = 0;    // T
   Tensor rope_cos;    // [P, Dh/2] on the backend's device, P >= T
   Tensor rope_sin;
-  Workspace* workspace = nullptr;  // temporaries
+  const IndexList* kv_map = nullptr;  // [Hq] on the device: the KV head of each query head
+  Workspace* workspace = nullptr;     // temporaries
 };
 
 // Bytes of LayerActivations for layer l at B x T tokens.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gisp/base/status.h"
 #include "gisp/model/head.h"
@@ -26,6 +27,10 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
   for (const ParameterSpec& spec : ParameterSpecs(config)) expected[spec.name] = spec.shape;
   LlamaWeights source = host_weights;
   absl::Status status;
+  GISP_CHECK_ARG(backend->SupportsComputeDType(options.compute_dtype), "model: ", backend->name(),
+                 " does not compute in ", DTypeName(options.compute_dtype));
+  GISP_CHECK_ARG(backend->SupportsStorageDType(options.weight_dtype), "model: ", backend->name(),
+                 " cannot keep weights in ", DTypeName(options.weight_dtype));
   ForEachParameter(config, &source, [&](const std::string& name, Tensor* src) {
     if (!status.ok()) return;
     if (src->empty()) {
@@ -33,35 +38,73 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
       return;
     }
     const Shape& shape = expected[name];
-    if (src->shape() != shape) {
+    if (!src->device().is_cpu()) {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("weights: tensor ", name, " must be a host tensor, got ",
+                       src->DebugString()));
+    } else if (src->shape() != shape) {
       status = absl::InvalidArgumentError(
           absl::StrCat("weights: tensor ", name, " has shape ", ShapeToString(src->shape()),
                        ", the config implies ", ShapeToString(shape)));
     }
   });
   GISP_RETURN_IF_ERROR(status);
-  // Copy onto the device in f32 (visiting the model's own struct so slots line up).
+  // Upload (visiting the model's own struct so slots line up). The large matrices take the
+  // weight dtype; norms and biases the compute dtype.
   LlamaWeights& dst = model->weights_;
   dst.layers.resize(source.layers.size());
-  std::vector<std::pair<Tensor*, const Tensor*>> pairs;
-  ForEachParameter(config, &dst, [&](const std::string&, Tensor* t) {
-    pairs.push_back({t, nullptr});
+  struct Slot {
+    Tensor* out;
+    const Tensor* src;
+    bool matrix;
+  };
+  std::vector<Slot> slots;
+  ForEachParameter(config, &dst, [&](const std::string& name, Tensor* t) {
+    const bool matrix = absl::EndsWith(name, "_proj.weight") ||
+                        absl::EndsWith(name, "embed_tokens.weight") ||
+                        absl::EndsWith(name, "lm_head.weight");
+    slots.push_back({t, nullptr, matrix});
   });
   size_t i = 0;
-  ForEachParameter(config, &source, [&](const std::string&, Tensor* t) { pairs[i++].second = t; });
-  for (auto& [out, src] : pairs) {
-    GISP_ASSIGN_OR_RETURN(*out, backend->Allocate(src->shape(), options.compute_dtype));
-    GISP_RETURN_IF_ERROR(backend->Copy(*out, *src));
+  ForEachParameter(config, &source, [&](const std::string&, Tensor* t) { slots[i++].src = t; });
+  for (const Slot& slot : slots) {
+    const DType dtype = slot.matrix ? options.weight_dtype : options.compute_dtype;
+    GISP_ASSIGN_OR_RETURN(*slot.out, backend->Allocate(slot.src->shape(), dtype));
+    GISP_RETURN_IF_ERROR(backend->Upload(*slot.out, *slot.src));
   }
   if (config.tie_word_embeddings) dst.lm_head = dst.embed;
+  model->host_weights_ = source;
+  GISP_RETURN_IF_ERROR(model->BuildKvMaps());
   return model;
+}
+
+absl::Status LlamaModel::set_config(const LlamaConfig& config) {
+  config_ = config;
+  return BuildKvMaps();
+}
+
+absl::Status LlamaModel::BuildKvMaps() {
+  kv_maps_.clear();
+  for (const LayerShape& s : config_.layers) {
+    GISP_ASSIGN_OR_RETURN(IndexList list, backend_->UploadIndices(s.kv_map, s.n_kv_heads));
+    kv_maps_.push_back(std::move(list));
+  }
+  return absl::OkStatus();
+}
+
+int64_t LlamaModel::LogitsChunkFloats() {
+  if (options_.logits_chunk_floats > 0) return options_.logits_chunk_floats;
+  constexpr int64_t kMin = int64_t{1} << 20, kMax = int64_t{64} << 20;
+  auto memory = backend_->QueryMemory();
+  if (!memory.ok()) return int64_t{16} << 20;
+  return std::clamp<int64_t>(memory->total_bytes / 1024 / 4, kMin, kMax);
 }
 
 absl::StatusOr<LlamaGradients> LlamaModel::AllocateGradients(const GradRequest& request) {
   LlamaGradients g;
   const LlamaConfig& c = config_;
   auto alloc = [&](const Tensor& like, Tensor* out) -> absl::Status {
-    GISP_ASSIGN_OR_RETURN(*out, backend_->Allocate(like.shape(), options_.compute_dtype));
+    GISP_ASSIGN_OR_RETURN(*out, backend_->AllocateZeroed(like.shape(), options_.compute_dtype));
     return absl::OkStatus();
   };
   if (request.embeddings || (request.lm_head && c.tie_word_embeddings)) {
@@ -107,14 +150,15 @@ absl::Status LlamaModel::EnsureRope(int64_t positions) {
   GISP_ASSIGN_OR_RETURN(RopeTable table, MakeRopeTable(config_, want, DType::kF64));
   GISP_ASSIGN_OR_RETURN(rope_cos_, backend_->Allocate(table.cos.shape(), options_.compute_dtype));
   GISP_ASSIGN_OR_RETURN(rope_sin_, backend_->Allocate(table.sin.shape(), options_.compute_dtype));
-  GISP_RETURN_IF_ERROR(backend_->Copy(rope_cos_, table.cos));
-  GISP_RETURN_IF_ERROR(backend_->Copy(rope_sin_, table.sin));
+  GISP_RETURN_IF_ERROR(backend_->Upload(rope_cos_, table.cos));
+  GISP_RETURN_IF_ERROR(backend_->Upload(rope_sin_, table.sin));
   rope_positions_ = want;
   return absl::OkStatus();
 }
 
 absl::Status LlamaModel::PrepareBatch(const Batch& batch, Tensor* tokens, Tensor* targets,
-                                      Tensor* weights, LossResult* stats) {
+                                      Tensor* weights, Tensor* host_targets, Tensor* host_weights,
+                                      LossResult* stats) {
   GISP_CHECK_ARG(batch.tokens.rank() == 2 && batch.tokens.dtype() == DType::kI32,
                  "batch: tokens must be i32 [B, T], got ", batch.tokens.DebugString());
   GISP_CHECK_ARG(
@@ -126,17 +170,21 @@ absl::Status LlamaModel::PrepareBatch(const Batch& batch, Tensor* tokens, Tensor
                  "batch: weights must be f32 ", ShapeToString(batch.tokens.shape()), ", got ",
                  batch.weights.DebugString());
   const int64_t n = batch.tokens.numel();
-  // Host copies for validation and the default weights.
-  GISP_ASSIGN_OR_RETURN(Tensor host_tokens, Tensor::Host({n}, DType::kI32));
-  GISP_ASSIGN_OR_RETURN(Tensor host_targets, Tensor::Host({n}, DType::kI32));
-  GISP_ASSIGN_OR_RETURN(Tensor host_weights, Tensor::Host({n}));
-  GISP_RETURN_IF_ERROR(backend_->Copy(host_tokens, batch.tokens));
-  GISP_RETURN_IF_ERROR(backend_->Copy(host_targets, batch.targets));
+  // Host views for validation and the default weights: the batch itself when it is on the
+  // host, a download otherwise. Ids are validated here, once, so no verb reads them back.
+  auto on_host = [&](const Tensor& t, DType dtype) -> absl::StatusOr<Tensor> {
+    if (t.device().is_cpu()) return t.View(0, {n});
+    GISP_ASSIGN_OR_RETURN(Tensor h, Tensor::HostUninitialized({n}, dtype));
+    GISP_RETURN_IF_ERROR(backend_->Download(h, t));
+    return h;
+  };
+  GISP_ASSIGN_OR_RETURN(Tensor host_tokens, on_host(batch.tokens, DType::kI32));
+  GISP_ASSIGN_OR_RETURN(*host_targets, on_host(batch.targets, DType::kI32));
   const int64_t v = config_.vocab_size;
   int64_t labelled = 0;
   for (int64_t i = 0; i < n; ++i) {
     const int32_t tok = host_tokens.i32()[i];
-    const int32_t tgt = host_targets.i32()[i];
+    const int32_t tgt = host_targets->i32()[i];
     GISP_CHECK_ARG(tok >= 0 && tok < v, "batch: token id ", tok, " at position ", i,
                    " is outside the vocabulary [0, ", v, ")");
     GISP_CHECK_ARG(tgt >= -1 && tgt < v, "batch: target id ", tgt, " at position ", i,
@@ -145,17 +193,20 @@ absl::Status LlamaModel::PrepareBatch(const Batch& batch, Tensor* tokens, Tensor
   }
   stats->labelled = labelled;
   if (batch.weights.empty()) {
+    GISP_ASSIGN_OR_RETURN(*host_weights, Tensor::HostUninitialized({n}));
     const float w = labelled > 0 ? 1.0f / static_cast<float>(labelled) : 0.0f;
-    for (int64_t i = 0; i < n; ++i) host_weights.f32()[i] = host_targets.i32()[i] >= 0 ? w : 0.0f;
+    for (int64_t i = 0; i < n; ++i) {
+      host_weights->f32()[i] = host_targets->i32()[i] >= 0 ? w : 0.0f;
+    }
   } else {
-    GISP_RETURN_IF_ERROR(backend_->Copy(host_weights, batch.weights));
+    GISP_ASSIGN_OR_RETURN(*host_weights, on_host(batch.weights, DType::kF32));
   }
   GISP_ASSIGN_OR_RETURN(*tokens, workspace_.Get("in.tokens", {n}, DType::kI32));
   GISP_ASSIGN_OR_RETURN(*targets, workspace_.Get("in.targets", {n}, DType::kI32));
   GISP_ASSIGN_OR_RETURN(*weights, workspace_.Get("in.weights", {n}));
-  GISP_RETURN_IF_ERROR(backend_->Copy(*tokens, host_tokens));
-  GISP_RETURN_IF_ERROR(backend_->Copy(*targets, host_targets));
-  GISP_RETURN_IF_ERROR(backend_->Copy(*weights, host_weights));
+  GISP_RETURN_IF_ERROR(backend_->Upload(*tokens, host_tokens));
+  GISP_RETURN_IF_ERROR(backend_->Upload(*targets, *host_targets));
+  GISP_RETURN_IF_ERROR(backend_->Upload(*weights, *host_weights));
   return absl::OkStatus();
 }
 
@@ -173,8 +224,9 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
                                            LlamaGradients* grads, Tensor* nll_out,
                                            Tensor* logits_out) {
   LossResult result;
-  Tensor tokens, targets, weights;
-  GISP_RETURN_IF_ERROR(PrepareBatch(batch, &tokens, &targets, &weights, &result));
+  Tensor tokens, targets, weights, host_targets, host_weights;
+  GISP_RETURN_IF_ERROR(
+      PrepareBatch(batch, &tokens, &targets, &weights, &host_targets, &host_weights, &result));
   const int64_t b = batch.tokens.dim(0), t = batch.tokens.dim(1), n = b * t;
   const int64_t num_layers = config_.num_layers, d = config_.hidden_size;
   if (nll_out != nullptr) {
@@ -203,6 +255,10 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
   std::vector<bool> keep(static_cast<size_t>(num_layers), false);
   if (backward) {
     int64_t budget = options_.keep_activation_bytes;
+    if (budget < 0) {
+      GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend_->QueryMemory());
+      budget = memory.free_bytes / 2;
+    }
     for (int64_t l = num_layers - 1; l >= low; --l) {
       const int64_t bytes = LayerActivationBytes(config_, l, n, b);
       if (bytes > budget) break;
@@ -218,6 +274,7 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
   GISP_RETURN_IF_ERROR(backend_->EmbeddingForward(x0, weights_.embed, tokens));
   for (int64_t l = 0; l < num_layers; ++l) {
     ctx.layer = l;
+    ctx.kv_map = &kv_maps_[static_cast<size_t>(l)];
     GISP_ASSIGN_OR_RETURN(Tensor x, workspace_.Get(x_name(l), {n, d}));
     GISP_ASSIGN_OR_RETURN(Tensor y, workspace_.Get(x_name(l + 1), {n, d}));
     GISP_ASSIGN_OR_RETURN(
@@ -231,7 +288,7 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
   head.x = &last;
   head.targets = &targets;
   head.weights = &weights;
-  head.chunk_floats = options_.logits_chunk_floats;
+  head.chunk_floats = LogitsChunkFloats();
   GISP_ASSIGN_OR_RETURN(head.nll, workspace_.Get("head.nll", {n}));
   if (logits_out != nullptr) head.logits_out = logits_out->View(0, {n, config_.vocab_size});
   Tensor grad;  // dL/dx_l, flowing down the layers
@@ -245,16 +302,12 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
   }
   GISP_RETURN_IF_ERROR(HeadForwardBackward(backend_, &workspace_, config_, weights_, &head));
 
-  // Loss on the host, in double.
-  GISP_ASSIGN_OR_RETURN(Tensor nll_host, Tensor::Host({n}, DType::kF64));
-  GISP_ASSIGN_OR_RETURN(Tensor w_host, Tensor::Host({n}, DType::kF64));
-  GISP_RETURN_IF_ERROR(backend_->Copy(nll_host, head.nll));
-  GISP_RETURN_IF_ERROR(backend_->Copy(w_host, weights));
-  GISP_ASSIGN_OR_RETURN(Tensor tgt_host, Tensor::Host({n}, DType::kI32));
-  GISP_RETURN_IF_ERROR(backend_->Copy(tgt_host, targets));
+  // Loss on the host, in double: one download of the per-position NLL.
+  GISP_ASSIGN_OR_RETURN(Tensor nll_host, Tensor::HostUninitialized({n}, DType::kF64));
+  GISP_RETURN_IF_ERROR(backend_->Download(nll_host, head.nll));
   for (int64_t i = 0; i < n; ++i) {
-    if (tgt_host.i32()[i] < 0) continue;
-    result.loss += w_host.data<double>()[i] * nll_host.data<double>()[i];
+    if (host_targets.i32()[i] < 0) continue;
+    result.loss += static_cast<double>(host_weights.f32()[i]) * nll_host.data<double>()[i];
     result.nll_sum += nll_host.data<double>()[i];
   }
   if (nll_out != nullptr) {
@@ -265,6 +318,7 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
 
   for (int64_t l = num_layers - 1; l >= low; --l) {
     ctx.layer = l;
+    ctx.kv_map = &kv_maps_[static_cast<size_t>(l)];
     GISP_ASSIGN_OR_RETURN(Tensor x, workspace_.Get(x_name(l), {n, d}));
     LayerActivations acts;
     if (keep[static_cast<size_t>(l)]) {

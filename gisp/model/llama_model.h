@@ -42,18 +42,26 @@ class LlamaModel {
  public:
   struct Options {
     // Activations of this many bytes are kept between forward and backward instead of being
-    // recomputed; 0 = pure per-layer checkpointing.
-    int64_t keep_activation_bytes = int64_t{2} << 30;
-    // Logits are computed this many floats at a time.
-    int64_t logits_chunk_floats = int64_t{16} << 20;
-    // Element type of weights, gradients and activations. f32 on every real backend; f64 runs
-    // the model on the reference backend as a double-precision oracle (tests).
+    // recomputed; 0 = pure per-layer checkpointing; negative = automatic: half of the device
+    // memory that is free when the pass starts (QueryMemory). Results do not depend on it.
+    int64_t keep_activation_bytes = -1;
+    // Logits are computed this many floats at a time; negative = automatic: 1/1024 of the
+    // device's total memory, within [1M, 64M] floats (fixed per device, so runs on one device
+    // chunk alike).
+    int64_t logits_chunk_floats = -1;
+    // Element type of gradients, activations, norms and biases. f32 on every real backend; f64
+    // runs the model on the reference backend as a double-precision oracle (tests).
     DType compute_dtype = DType::kF32;
+    // Storage type of the large weights (q/k/v/o/gate/up/down, embeddings, lm_head): the compute
+    // dtype, or bf16/f16 on backends whose SupportsStorageDType accepts it (CUDA), which halves
+    // their memory; GEMMs still accumulate in f32.
+    DType weight_dtype = DType::kF32;
   };
 
-  // Copies `host_weights` (any float dtype, e.g. views into a memory-mapped checkpoint) onto the
-  // backend in the compute dtype (f32). Shapes must match `config` (checked; errors name the
-  // tensor).
+  // Uploads `host_weights` (any float dtype, e.g. views into a memory-mapped checkpoint) onto
+  // the backend in the weight and compute dtypes. Shapes must match `config` (checked; errors
+  // name the tensor). The model keeps the host views (and so the mapping) alive: fingerprints
+  // and nonzero counts are computed from them, never by downloading the device copy.
   static absl::StatusOr<std::unique_ptr<LlamaModel>> Create(const LlamaConfig& config,
                                                             const LlamaWeights& host_weights,
                                                             Backend* backend);
@@ -62,11 +70,17 @@ class LlamaModel {
                                                             Backend* backend, Options options);
 
   const LlamaConfig& config() const { return config_; }
-  // The working weights (f32 on the backend's device). The pruner zeroes and compacts them; it
-  // must keep config().layers in step (see set_config).
+  // The working weights on the backend's device. The pruner zeroes and compacts them; it must
+  // keep config().layers in step (see set_config).
   LlamaWeights* mutable_weights() { return &weights_; }
   const LlamaWeights& weights() const { return weights_; }
-  void set_config(const LlamaConfig& config) { config_ = config; }
+  // Sets the layer widths after surgery and rebuilds the device kv_map lists.
+  absl::Status set_config(const LlamaConfig& config);
+  // The weights and config the model was created from (host tensors, unchanged by pruning).
+  const LlamaWeights& host_weights() const { return host_weights_; }
+  const LlamaConfig& source_config() const { return source_config_; }
+  // Layer l's query-head -> KV-head map on the device (built once per layout).
+  const IndexList& kv_map(int64_t layer) const { return kv_maps_[static_cast<size_t>(layer)]; }
   Backend* backend() const { return backend_; }
   Options* mutable_options() { return &options_; }
 
@@ -91,20 +105,28 @@ class LlamaModel {
  private:
   LlamaModel(const LlamaConfig& config, Backend* backend, Options options)
       : config_(config),
+        source_config_(config),
         backend_(backend),
         options_(options),
         workspace_(backend, options.compute_dtype) {}
 
+  // Validates the batch on the host and uploads it. `host_targets` and `host_weights` receive
+  // host copies (the loss is summed on the host).
   absl::Status PrepareBatch(const Batch& batch, Tensor* tokens, Tensor* targets, Tensor* weights,
-                            LossResult* stats);
+                            Tensor* host_targets, Tensor* host_weights, LossResult* stats);
+  absl::Status BuildKvMaps();
+  int64_t LogitsChunkFloats();
   absl::Status EnsureRope(int64_t positions);
   absl::StatusOr<LossResult> Run(const Batch& batch, const GradRequest* request,
                                  LlamaGradients* grads, Tensor* nll, Tensor* logits);
 
   LlamaConfig config_;
+  LlamaConfig source_config_;
   Backend* backend_;
   Options options_;
   LlamaWeights weights_;
+  LlamaWeights host_weights_;
+  std::vector<IndexList> kv_maps_;
   Workspace workspace_;
   Tensor rope_cos_, rope_sin_;  // device tables
   int64_t rope_positions_ = 0;

@@ -46,20 +46,9 @@ absl::StatusOr<std::string> FingerprintHostWeights(const LlamaConfig& c,
 }
 
 absl::StatusOr<std::string> ModelFingerprint(const LlamaModel& model) {
-  LlamaWeights host = model.weights();
-  absl::Status status;
-  ForEachParameter(model.config(), &host, [&](const std::string&, Tensor* t) {
-    if (!status.ok() || t->empty() || t->device().is_cpu()) return;
-    auto copy = Tensor::Host(t->shape(), DType::kF32);
-    if (!copy.ok()) {
-      status = copy.status();
-      return;
-    }
-    status = model.backend()->Copy(*copy, *t);
-    *t = std::move(copy).value();
-  });
-  GISP_RETURN_IF_ERROR(status);
-  return FingerprintHostWeights(model.config(), host);
+  // The host weights the model was created from (memory-mapped checkpoints), never a download
+  // of the device copy, which pruning changes and which may be on a GPU.
+  return FingerprintHostWeights(model.source_config(), model.host_weights());
 }
 
 }  // namespace gisp

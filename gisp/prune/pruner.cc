@@ -20,20 +20,18 @@ double Since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Host f32 copy of a device tensor.
-absl::StatusOr<Tensor> ToHost(Backend* be, const Tensor& t) {
-  GISP_ASSIGN_OR_RETURN(Tensor host, Tensor::Host(t.shape(), DType::kF32));
-  GISP_RETURN_IF_ERROR(be->Copy(host, t));
-  return host;
-}
-
-// Nonzero count of each row (rows = true) or column of a host f32 matrix.
+// Nonzero count of each row (rows = true) or column of a host matrix of any float dtype (the
+// model's host weights, e.g. a memory-mapped bf16 checkpoint), converted a row at a time.
 std::vector<int64_t> Nonzeros(const Tensor& m, bool rows) {
   const int64_t r = m.dim(0), c = m.dim(1);
   std::vector<int64_t> out(static_cast<size_t>(rows ? r : c), 0);
+  std::vector<float> row(static_cast<size_t>(c));
+  const size_t es = DTypeSize(m.dtype());
   for (int64_t i = 0; i < r; ++i) {
+    ConvertElements(m.dtype(), static_cast<const char*>(m.raw()) + i * c * es, DType::kF32,
+                    row.data(), static_cast<size_t>(c));
     for (int64_t j = 0; j < c; ++j) {
-      if (m.f32()[i * c + j] != 0.0f) ++out[static_cast<size_t>(rows ? i : j)];
+      if (row[static_cast<size_t>(j)] != 0.0f) ++out[static_cast<size_t>(rows ? i : j)];
     }
   }
   return out;
@@ -105,19 +103,14 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   }
   schedule_ = LinearSchedule(cfg.ratio(), cfg.steps());
 
-  // Nonzero weights per unit, from the dense model (the sparsity numerator, method.md 5).
-  Backend* be = model_->backend();
+  // Nonzero weights per unit, from the dense model's host weights (the sparsity numerator,
+  // method.md 5).
   const int64_t dh = dense_.head_dim;
   unit_nnz_.assign(static_cast<size_t>(space_.size()), 0);
   for (int64_t l = 0; l < space_.num_layers; ++l) {
-    const LayerWeights& w = model_->weights().layers[static_cast<size_t>(l)];
-    GISP_ASSIGN_OR_RETURN(Tensor q, ToHost(be, w.q_proj));
-    GISP_ASSIGN_OR_RETURN(Tensor k, ToHost(be, w.k_proj));
-    GISP_ASSIGN_OR_RETURN(Tensor v, ToHost(be, w.v_proj));
-    GISP_ASSIGN_OR_RETURN(Tensor o, ToHost(be, w.o_proj));
-    GISP_ASSIGN_OR_RETURN(Tensor gate, ToHost(be, w.gate_proj));
-    GISP_ASSIGN_OR_RETURN(Tensor up, ToHost(be, w.up_proj));
-    GISP_ASSIGN_OR_RETURN(Tensor down, ToHost(be, w.down_proj));
+    const LayerWeights& w = model_->host_weights().layers[static_cast<size_t>(l)];
+    const Tensor &q = w.q_proj, &k = w.k_proj, &v = w.v_proj, &o = w.o_proj;
+    const Tensor &gate = w.gate_proj, &up = w.up_proj, &down = w.down_proj;
     const std::vector<int64_t> qh = Blocks(Nonzeros(q, true), dh);
     const std::vector<int64_t> oh = Blocks(Nonzeros(o, false), dh);
     const std::vector<int64_t> kh = Blocks(Nonzeros(k, true), dh);

@@ -9,18 +9,52 @@
 namespace gisp {
 namespace {
 
-// Per-row (or per-column) sums of |w * g| copied to the host as doubles.
-absl::StatusOr<std::vector<double>> Reduce(Backend* be, const Tensor& w, const Tensor& g,
-                                           bool rows) {
-  const int64_t n = rows ? w.dim(0) : w.dim(1);
-  std::vector<double> out(static_cast<size_t>(n), 0.0);
-  if (n == 0 || w.numel() == 0) return out;
-  GISP_ASSIGN_OR_RETURN(Tensor dev, be->Allocate({n}));
-  GISP_RETURN_IF_ERROR(rows ? be->AbsProdRowSum(dev, w, g) : be->AbsProdColSum(dev, w, g));
-  GISP_ASSIGN_OR_RETURN(Tensor host, Tensor::Host({n}, DType::kF64));
-  GISP_RETURN_IF_ERROR(be->Copy(host, dev));
-  for (int64_t i = 0; i < n; ++i) out[i] = host.data<double>()[i];
+// One saliency reduction: per-row (or per-column) sums of |w * g| into a slice of the step's
+// result buffer.
+struct Reduction {
+  const Tensor* w;
+  const Tensor* g;
+  bool rows;
+  int64_t offset = 0;  // into the f64 result buffer
+  int64_t length = 0;
+};
+
+// Runs every reduction into one f64 device buffer and downloads it once: a step costs one
+// transfer, not one per matrix.
+absl::StatusOr<std::vector<double>> RunReductions(Backend* be, std::vector<Reduction>* work) {
+  int64_t total = 0;
+  for (Reduction& r : *work) {
+    r.offset = total;
+    r.length = r.w->empty() ? 0 : (r.rows ? r.w->dim(0) : r.w->dim(1));
+    total += r.length;
+  }
+  std::vector<double> out(static_cast<size_t>(total), 0.0);
+  if (total == 0) return out;
+  GISP_ASSIGN_OR_RETURN(Tensor dev, be->Allocate({total}, DType::kF64));
+  for (const Reduction& r : *work) {
+    if (r.length == 0 || r.w->numel() == 0) {
+      if (r.length > 0) {
+        // An empty contraction (zero columns): the sums are 0.
+        GISP_RETURN_IF_ERROR(be->Upload(
+            dev.View(r.offset, {r.length}),
+            Tensor(Buffer::WrapHost(out.data() + r.offset, r.length * sizeof(double), nullptr),
+                   0, {r.length}, DType::kF64)));
+      }
+      continue;
+    }
+    const Tensor slice = dev.View(r.offset, {r.length});
+    GISP_RETURN_IF_ERROR(r.rows ? be->AbsProdRowSum(slice, *r.w, *r.g)
+                                : be->AbsProdColSum(slice, *r.w, *r.g));
+  }
+  const Tensor host(Buffer::WrapHost(out.data(), out.size() * sizeof(double), nullptr), 0,
+                    {total}, DType::kF64);
+  GISP_RETURN_IF_ERROR(be->Download(host, dev));
   return out;
+}
+
+// The slice of `all` that reduction `r` produced.
+std::vector<double> Part(const std::vector<double>& all, const Reduction& r) {
+  return std::vector<double>(all.begin() + r.offset, all.begin() + r.offset + r.length);
 }
 
 // Sums consecutive blocks of `width` entries: per-head totals from per-row totals.
@@ -58,6 +92,27 @@ absl::StatusOr<UnitScores> ComputeUnitScores(const UnitSpace& space, const KeptS
   UnitScores s;
   s.raw.assign(static_cast<size_t>(space.size()), 0.0);
   s.normalized.assign(s.raw.size(), 0.0);
+  // Seven reductions per unprotected layer (five for query-head units), all into one buffer.
+  const bool kv_scored = space.kind != HeadUnitKind::kQueryHead;
+  enum { kQ, kO, kK, kV, kGate, kUp, kDown, kPerLayer };
+  std::vector<Reduction> work;
+  std::vector<int64_t> first(static_cast<size_t>(space.num_layers), -1);
+  const Tensor none;
+  for (int64_t l = 0; l < space.num_layers; ++l) {
+    if (space.protected_layer[l]) continue;
+    const LayerWeights& w = model.weights().layers[static_cast<size_t>(l)];
+    const LayerWeights& g = gbar.layers[static_cast<size_t>(l)];
+    first[static_cast<size_t>(l)] = static_cast<int64_t>(work.size());
+    work.push_back({&w.q_proj, &g.q_proj, true});
+    work.push_back({&w.o_proj, &g.o_proj, false});
+    work.push_back({kv_scored ? &w.k_proj : &none, &g.k_proj, true});
+    work.push_back({kv_scored ? &w.v_proj : &none, &g.v_proj, true});
+    work.push_back({&w.gate_proj, &g.gate_proj, true});
+    work.push_back({&w.up_proj, &g.up_proj, true});
+    work.push_back({&w.down_proj, &g.down_proj, false});
+  }
+  GISP_ASSIGN_OR_RETURN(std::vector<double> sums, RunReductions(be, &work));
+
   for (int64_t l = 0; l < space.num_layers; ++l) {
     if (space.protected_layer[l]) {
       for (int64_t u = l * space.per_layer(); u < (l + 1) * space.per_layer(); ++u) {
@@ -65,25 +120,21 @@ absl::StatusOr<UnitScores> ComputeUnitScores(const UnitSpace& space, const KeptS
       }
       continue;
     }
-    const LayerWeights& w = model.weights().layers[static_cast<size_t>(l)];
-    const LayerWeights& g = gbar.layers[static_cast<size_t>(l)];
+    const Reduction* r = &work[static_cast<size_t>(first[static_cast<size_t>(l)])];
+    static_assert(kPerLayer == 7, "seven reductions per layer");
     const auto& heads = kept.heads[l];
     const auto& kvs = kept.kv_heads[l];
     // Per kept query head / KV head / channel of the working layout.
     std::vector<double> q_head(heads.size(), 0.0), kv_head(kvs.size(), 0.0);
-    GISP_ASSIGN_OR_RETURN(std::vector<double> q_rows, Reduce(be, w.q_proj, g.q_proj, true));
-    GISP_ASSIGN_OR_RETURN(std::vector<double> o_cols, Reduce(be, w.o_proj, g.o_proj, false));
-    AddBlocks(q_rows, dh, &q_head);
-    AddBlocks(o_cols, dh, &q_head);
-    if (space.kind != HeadUnitKind::kQueryHead) {
-      GISP_ASSIGN_OR_RETURN(std::vector<double> k_rows, Reduce(be, w.k_proj, g.k_proj, true));
-      GISP_ASSIGN_OR_RETURN(std::vector<double> v_rows, Reduce(be, w.v_proj, g.v_proj, true));
-      AddBlocks(k_rows, dh, &kv_head);
-      AddBlocks(v_rows, dh, &kv_head);
+    AddBlocks(Part(sums, r[kQ]), dh, &q_head);
+    AddBlocks(Part(sums, r[kO]), dh, &q_head);
+    if (kv_scored) {
+      AddBlocks(Part(sums, r[kK]), dh, &kv_head);
+      AddBlocks(Part(sums, r[kV]), dh, &kv_head);
     }
-    GISP_ASSIGN_OR_RETURN(std::vector<double> gate, Reduce(be, w.gate_proj, g.gate_proj, true));
-    GISP_ASSIGN_OR_RETURN(std::vector<double> up, Reduce(be, w.up_proj, g.up_proj, true));
-    GISP_ASSIGN_OR_RETURN(std::vector<double> down, Reduce(be, w.down_proj, g.down_proj, false));
+    const std::vector<double> gate = Part(sums, r[kGate]);
+    const std::vector<double> up = Part(sums, r[kUp]);
+    const std::vector<double> down = Part(sums, r[kDown]);
 
     switch (space.kind) {
       case HeadUnitKind::kQueryHead:

@@ -18,7 +18,7 @@ Buffer::~Buffer() {
   if (deleter_) deleter_(data_);
 }
 
-absl::StatusOr<std::shared_ptr<Buffer>> Buffer::AllocateHost(size_t bytes) {
+absl::StatusOr<std::shared_ptr<Buffer>> Buffer::AllocateHost(size_t bytes, bool zero) {
   constexpr size_t kAlign = 64;
   size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
   if (rounded == 0) rounded = kAlign;
@@ -27,7 +27,7 @@ absl::StatusOr<std::shared_ptr<Buffer>> Buffer::AllocateHost(size_t bytes) {
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot allocate ", bytes, " bytes of host memory"));
   }
-  std::memset(p, 0, rounded);
+  if (zero) std::memset(p, 0, rounded);
   return std::make_shared<Buffer>(Device::Cpu(), p, bytes, [](void* q) { std::free(q); });
 }
 

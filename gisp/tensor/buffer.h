@@ -23,8 +23,9 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
-  // Zero-initialized, 64-byte aligned host memory. ResourceExhausted when the allocation fails.
-  static absl::StatusOr<std::shared_ptr<Buffer>> AllocateHost(size_t bytes);
+  // 64-byte aligned host memory, zero-filled unless `zero` is false (then its contents are
+  // unspecified). ResourceExhausted when the allocation fails.
+  static absl::StatusOr<std::shared_ptr<Buffer>> AllocateHost(size_t bytes, bool zero = true);
   // A view of host memory kept alive by `owner` (for example a MappedFile); read-only by contract.
   static std::shared_ptr<Buffer> WrapHost(const void* data, size_t bytes,
                                           std::shared_ptr<const void> owner);

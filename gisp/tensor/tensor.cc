@@ -21,7 +21,9 @@ Tensor::Tensor(std::shared_ptr<Buffer> buffer, size_t offset_bytes, Shape shape,
       shape_(std::move(shape)),
       dtype_(dtype) {}
 
-absl::StatusOr<Tensor> Tensor::Host(Shape shape, DType dtype) {
+namespace {
+
+absl::StatusOr<Tensor> NewHost(Shape shape, DType dtype, bool zero) {
   for (int64_t d : shape) {
     if (d < 0) {
       return absl::InvalidArgumentError(
@@ -29,9 +31,19 @@ absl::StatusOr<Tensor> Tensor::Host(Shape shape, DType dtype) {
     }
   }
   size_t bytes = static_cast<size_t>(NumElements(shape)) * DTypeSize(dtype);
-  auto buffer = Buffer::AllocateHost(bytes);
+  auto buffer = Buffer::AllocateHost(bytes, zero);
   if (!buffer.ok()) return buffer.status();
   return Tensor(std::move(buffer).value(), 0, std::move(shape), dtype);
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> Tensor::Host(Shape shape, DType dtype) {
+  return NewHost(std::move(shape), dtype, /*zero=*/true);
+}
+
+absl::StatusOr<Tensor> Tensor::HostUninitialized(Shape shape, DType dtype) {
+  return NewHost(std::move(shape), dtype, /*zero=*/false);
 }
 
 absl::StatusOr<Tensor> Tensor::Reshape(Shape shape) const {

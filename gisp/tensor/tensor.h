@@ -27,6 +27,8 @@ class Tensor {
 
   // Zero-filled host tensor.
   static absl::StatusOr<Tensor> Host(Shape shape, DType dtype = DType::kF32);
+  // Host tensor whose contents are unspecified (for buffers that are written before read).
+  static absl::StatusOr<Tensor> HostUninitialized(Shape shape, DType dtype = DType::kF32);
 
   bool empty() const { return buffer_ == nullptr; }
   const Shape& shape() const { return shape_; }

@@ -16,13 +16,14 @@ void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64
   }
 }
 
-void GatherCols(float* out, const float* in, absl::Span<const int32_t> cols, int64_t r, int64_t c) {
+void GatherCols(void* out, const void* in, absl::Span<const int32_t> cols, int64_t r, int64_t c,
+                size_t elem) {
   const int64_t n = static_cast<int64_t>(cols.size());
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < r; ++i) {
-    const float* src = in + i * c;
-    float* dst = out + i * n;
-    for (int64_t j = 0; j < n; ++j) dst[j] = src[cols[j]];
+    const char* src = static_cast<const char*>(in) + i * c * elem;
+    char* dst = static_cast<char*>(out) + i * n * elem;
+    for (int64_t j = 0; j < n; ++j) std::memcpy(dst + j * elem, src + cols[j] * elem, elem);
   }
 }
 
@@ -31,11 +32,11 @@ void ZeroRows(void* t, absl::Span<const int32_t> rows, int64_t c, size_t elem) {
   for (int32_t i : rows) std::memset(static_cast<char*>(t) + i * row_bytes, 0, row_bytes);
 }
 
-void ZeroCols(float* t, absl::Span<const int32_t> cols, int64_t r, int64_t c) {
+void ZeroCols(void* t, absl::Span<const int32_t> cols, int64_t r, int64_t c, size_t elem) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < r; ++i) {
-    float* row = t + i * c;
-    for (int32_t j : cols) row[j] = 0.0f;
+    char* row = static_cast<char*>(t) + i * c * elem;
+    for (int32_t j : cols) std::memset(row + j * elem, 0, elem);
   }
 }
 

@@ -60,7 +60,8 @@ void SwigluBackward(float* d_gate, float* d_up, const float* d_out, const float*
                     const float* up, int64_t n);
 
 // cross_entropy.cc. logits, d_logits: [N, V] (d_logits may alias logits or be nullptr).
-// Returns InvalidArgument for a target outside [-1, V).
+// Returns InvalidArgument for a target outside [-1, V) (a second line of defence: the model
+// validates targets before they reach the backend).
 absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits, const int32_t* targets,
                           const float* weights, int64_t n, int64_t v);
 
@@ -68,15 +69,16 @@ absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits, cons
 void AddBias(float* y, const float* bias, int64_t n, int64_t c);
 void ColumnSum(float* d_bias, const float* d_y, int64_t n, int64_t c);
 
-// saliency.cc. w, g: [R, C]; out: [R] (row sums) or [C] (column sums) of |w * g|.
-void AbsProdRowSum(float* out, const float* w, const float* g, int64_t r, int64_t c);
-void AbsProdColSum(float* out, const float* w, const float* g, int64_t r, int64_t c);
+// saliency.cc. w, g: [R, C]; out: [R] (row sums) or [C] (column sums) of |w * g|, in double.
+void AbsProdRowSum(double* out, const float* w, const float* g, int64_t r, int64_t c);
+void AbsProdColSum(double* out, const float* w, const float* g, int64_t r, int64_t c);
 
 // gather.cc. Row-major [R, C] with `elem` bytes per element.
 void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64_t c, size_t elem);
-void GatherCols(float* out, const float* in, absl::Span<const int32_t> cols, int64_t r, int64_t c);
+void GatherCols(void* out, const void* in, absl::Span<const int32_t> cols, int64_t r, int64_t c,
+                size_t elem);
 void ZeroRows(void* t, absl::Span<const int32_t> rows, int64_t c, size_t elem);
-void ZeroCols(float* t, absl::Span<const int32_t> cols, int64_t r, int64_t c);
+void ZeroCols(void* t, absl::Span<const int32_t> cols, int64_t r, int64_t c, size_t elem);
 
 // Splits [0, n) into contiguous blocks of about `grain` items, at least one per thread where
 // n allows; used by kernels whose reductions must not depend on timing.

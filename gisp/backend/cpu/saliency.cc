@@ -9,7 +9,7 @@
 namespace gisp {
 namespace cpu {
 
-void AbsProdRowSum(float* out, const float* w, const float* g, int64_t r, int64_t c) {
+void AbsProdRowSum(double* out, const float* w, const float* g, int64_t r, int64_t c) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < r; ++i) {
     const float* wi = w + i * c;
@@ -17,11 +17,11 @@ void AbsProdRowSum(float* out, const float* w, const float* g, int64_t r, int64_
     double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
     for (int64_t j = 0; j < c; ++j) acc += std::fabs(static_cast<double>(wi[j]) * gi[j]);
-    out[i] = static_cast<float>(acc);
+    out[i] = acc;
   }
 }
 
-void AbsProdColSum(float* out, const float* w, const float* g, int64_t r, int64_t c) {
+void AbsProdColSum(double* out, const float* w, const float* g, int64_t r, int64_t c) {
   const int64_t threads = NumThreads();
 #pragma omp parallel for schedule(static)
   for (int64_t part = 0; part < threads; ++part) {
@@ -36,7 +36,7 @@ void AbsProdColSum(float* out, const float* w, const float* g, int64_t r, int64_
       for (int64_t j = c0; j < c1; ++j)
         acc[j - c0] += std::fabs(static_cast<double>(wi[j]) * gi[j]);
     }
-    for (int64_t j = c0; j < c1; ++j) out[j] = static_cast<float>(acc[j - c0]);
+    for (int64_t j = c0; j < c1; ++j) out[j] = acc[j - c0];
     delete[] acc;
   }
 }

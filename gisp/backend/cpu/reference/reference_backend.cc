@@ -15,30 +15,6 @@
 namespace gisp {
 namespace {
 
-absl::Status Float(absl::string_view verb, std::initializer_list<const Tensor*> tensors,
-                   DType* dtype) {
-  *dtype = DType::kF32;
-  bool first = true;
-  for (const Tensor* t : tensors) {
-    if (t->empty()) continue;
-    if (!t->device().is_cpu()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(verb, ": reference backend needs host tensors"));
-    }
-    if (t->dtype() != DType::kF32 && t->dtype() != DType::kF64) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(verb, ": reference kernels take f32 or f64, got ", t->DebugString()));
-    }
-    if (first) {
-      *dtype = t->dtype();
-      first = false;
-    } else if (t->dtype() != *dtype) {
-      return absl::InvalidArgumentError(absl::StrCat(verb, ": mixed f32/f64 operands"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 template <typename T>
 T* P(const Tensor& t) {
   return t.data<T>();
@@ -261,50 +237,45 @@ void AbsProdSumImpl(const Tensor& out, const Tensor& w, const Tensor& g, int64_t
       acc[by_row ? i : c] += v;
     }
   }
-  for (size_t i = 0; i < acc.size(); ++i) P<T>(out)[i] = static_cast<T>(acc[i]);
+  for (size_t i = 0; i < acc.size(); ++i) out.data<double>()[i] = acc[i];
 }
 
 class ReferenceBackend final : public Backend {
  public:
   Device device() const override { return Device::Cpu(); }
   std::string name() const override { return "reference (double accumulation)"; }
-
-  absl::StatusOr<Tensor> Allocate(Shape shape, DType dtype) override {
-    return Tensor::Host(std::move(shape), dtype);
+  bool SupportsComputeDType(DType dtype) const override {
+    return dtype == DType::kF32 || dtype == DType::kF64;
   }
+  bool SupportsStorageDType(DType dtype) const override { return SupportsComputeDType(dtype); }
 
-  absl::Status Copy(const Tensor& out, const Tensor& src) override {
-    GISP_CHECK_ARG(out.device().is_cpu() && src.device().is_cpu(),
-                   "Copy: reference backend needs host tensors");
-    GISP_CHECK_ARG(out.numel() == src.numel(), "Copy: ", src.DebugString(), " into ",
-                   out.DebugString());
-    ConvertElements(src.dtype(), src.raw(), out.dtype(), out.raw(),
-                    static_cast<size_t>(src.numel()));
+ protected:
+  absl::StatusOr<Tensor> DoAllocate(Shape shape, DType dtype) override {
+    return Tensor::HostUninitialized(std::move(shape), dtype);
+  }
+  absl::StatusOr<MemoryInfo> DoQueryMemory() override {
+    // The oracle runs small models only; report a fixed, modest budget so callers size their
+    // chunks the same way on every machine.
+    return MemoryInfo{int64_t{1} << 30, int64_t{1} << 30};
+  }
+  absl::Status DoUpload(const Tensor& out, const Tensor& src) override { return Convert(out, src); }
+  absl::Status DoDownload(const Tensor& out, const Tensor& src) override {
+    return Convert(out, src);
+  }
+  absl::Status DoCopy(const Tensor& out, const Tensor& src) override { return Convert(out, src); }
+
+  absl::Status DoFill(const Tensor& out, float value) override {
+    for (int64_t i = 0; i < out.numel(); ++i) Set(out, i, value);
     return absl::OkStatus();
   }
 
-  absl::Status Fill(const Tensor& out, float value) override {
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("Fill", {&out}, &dt));
-    for (int64_t i = 0; i < out.numel(); ++i) {
-      if (dt == DType::kF64) {
-        out.data<double>()[i] = value;
-      } else {
-        out.f32()[i] = value;
-      }
-    }
-    return absl::OkStatus();
-  }
+  absl::Status DoSynchronize() override { return absl::OkStatus(); }
 
-  absl::Status Synchronize() override { return absl::OkStatus(); }
-
-  absl::Status Gemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
-                    float alpha, float beta) override {
+  absl::Status DoGemm(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b,
+                      bool trans_b, float alpha, float beta) override {
     checks::GemmDims d;
     GISP_RETURN_IF_ERROR(checks::Gemm(out, a, trans_a, b, trans_b, &d));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("Gemm", {&out, &a, &b}, &dt));
-    if (dt == DType::kF64) {
+    if (out.dtype() == DType::kF64) {
       GemmImpl<double>(out, a, trans_a, b, trans_b, alpha, beta, d);
     } else {
       GemmImpl<float>(out, a, trans_a, b, trans_b, alpha, beta, d);
@@ -312,36 +283,24 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status Add(const Tensor& out, const Tensor& a, const Tensor& b) override {
-    GISP_RETURN_IF_ERROR(checks::SameShape("Add", out, a));
-    GISP_RETURN_IF_ERROR(checks::SameShape("Add", a, b));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("Add", {&out, &a, &b}, &dt));
-    return Elementwise(dt, out.numel(), [&](auto* tag, int64_t i) {
+  absl::Status DoAdd(const Tensor& out, const Tensor& a, const Tensor& b) override {
+    return Elementwise(out.dtype(), out.numel(), [&](auto* tag, int64_t i) {
       using T = std::remove_pointer_t<decltype(tag)>;
       P<T>(out)[i] = static_cast<T>(static_cast<double>(P<T>(a)[i]) + P<T>(b)[i]);
     });
   }
 
-  absl::Status Axpy(const Tensor& y, float alpha, const Tensor& x) override {
-    GISP_RETURN_IF_ERROR(checks::SameShape("Axpy", y, x));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("Axpy", {&y, &x}, &dt));
-    return Elementwise(dt, y.numel(), [&](auto* tag, int64_t i) {
+  absl::Status DoAxpy(const Tensor& y, float alpha, const Tensor& x) override {
+    return Elementwise(y.dtype(), y.numel(), [&](auto* tag, int64_t i) {
       using T = std::remove_pointer_t<decltype(tag)>;
       P<T>(y)[i] = static_cast<T>(P<T>(y)[i] + static_cast<double>(alpha) * P<T>(x)[i]);
     });
   }
 
-  absl::Status EmbeddingForward(const Tensor& out, const Tensor& table,
-                                const Tensor& ids) override {
-    GISP_RETURN_IF_ERROR(checks::Embedding(out, table, ids));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("EmbeddingForward", {&out, &table}, &dt));
+  absl::Status DoEmbeddingForward(const Tensor& out, const Tensor& table,
+                                  const Tensor& ids) override {
     const int64_t n = out.dim(0), dm = out.dim(1);
-    GISP_RETURN_IF_ERROR(
-        checks::Indices("EmbeddingForward", absl::MakeConstSpan(ids.i32(), n), table.dim(0)));
-    const size_t es = DTypeSize(dt);
+    const size_t es = DTypeSize(out.dtype());
     for (int64_t i = 0; i < n; ++i) {
       std::memcpy(static_cast<char*>(out.raw()) + i * dm * es,
                   static_cast<const char*>(table.raw()) + ids.i32()[i] * dm * es, dm * es);
@@ -349,14 +308,9 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status EmbeddingBackward(const Tensor& d_table, const Tensor& d_out,
-                                 const Tensor& ids) override {
-    GISP_RETURN_IF_ERROR(checks::Embedding(d_out, d_table, ids));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("EmbeddingBackward", {&d_table, &d_out}, &dt));
+  absl::Status DoEmbeddingBackward(const Tensor& d_table, const Tensor& d_out,
+                                   const Tensor& ids) override {
     const int64_t n = d_out.dim(0), dm = d_out.dim(1), v = d_table.dim(0);
-    GISP_RETURN_IF_ERROR(
-        checks::Indices("EmbeddingBackward", absl::MakeConstSpan(ids.i32(), n), v));
     std::vector<double> acc(static_cast<size_t>(v * dm), 0.0);
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t c = 0; c < dm; ++c) acc[ids.i32()[i] * dm + c] += Get(d_out, i * dm + c);
@@ -365,12 +319,9 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status RmsNormForward(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
-                              const Tensor& weight, float eps) override {
-    GISP_RETURN_IF_ERROR(checks::RmsNorm(out, inv_rms, x, weight));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("RmsNormForward", {&out, &inv_rms, &x, &weight}, &dt));
-    if (dt == DType::kF64) {
+  absl::Status DoRmsNormForward(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
+                                const Tensor& weight, float eps) override {
+    if (x.dtype() == DType::kF64) {
       RmsNormForwardImpl<double>(out, inv_rms, x, weight, eps);
     } else {
       RmsNormForwardImpl<float>(out, inv_rms, x, weight, eps);
@@ -378,15 +329,10 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status RmsNormBackward(const Tensor& d_x, const Tensor& d_weight, const Tensor& d_out,
-                               const Tensor& x, const Tensor& weight,
-                               const Tensor& inv_rms) override {
-    GISP_RETURN_IF_ERROR(checks::RmsNorm(d_out, inv_rms, x, weight));
-    GISP_RETURN_IF_ERROR(checks::SameShape("RmsNormBackward", d_x, x));
-    DType dt;
-    GISP_RETURN_IF_ERROR(
-        Float("RmsNormBackward", {&d_x, &d_weight, &d_out, &x, &weight, &inv_rms}, &dt));
-    if (dt == DType::kF64) {
+  absl::Status DoRmsNormBackward(const Tensor& d_x, const Tensor& d_weight, const Tensor& d_out,
+                                 const Tensor& x, const Tensor& weight,
+                                 const Tensor& inv_rms) override {
+    if (x.dtype() == DType::kF64) {
       RmsNormBackwardImpl<double>(d_x, d_weight, d_out, x, weight, inv_rms);
     } else {
       RmsNormBackwardImpl<float>(d_x, d_weight, d_out, x, weight, inv_rms);
@@ -394,12 +340,9 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status Rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset,
-                    bool inverse) override {
-    GISP_RETURN_IF_ERROR(checks::Rope(x, cos, sin, pos_offset));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("Rope", {&x, &cos, &sin}, &dt));
-    if (dt == DType::kF64) {
+  absl::Status DoRope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset,
+                      bool inverse) override {
+    if (x.dtype() == DType::kF64) {
       RopeImpl<double>(x, cos, sin, pos_offset, inverse);
     } else {
       RopeImpl<float>(x, cos, sin, pos_offset, inverse);
@@ -407,60 +350,44 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status AttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
-                                const Tensor& k, const Tensor& v, absl::Span<const int32_t> kv_map,
-                                float scale) override {
+  absl::Status DoAttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
+                                  const Tensor& k, const Tensor& v, const IndexList& kv_map,
+                                  float scale) override {
     checks::AttentionDims d;
     GISP_RETURN_IF_ERROR(checks::Attention(out, lse, q, k, v, kv_map, &d));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("AttentionForward", {&out, &lse, &q, &k, &v}, &dt));
-    if (dt == DType::kF64) {
-      AttentionForwardImpl<double>(out, lse, q, k, v, kv_map, scale, d);
+    if (q.dtype() == DType::kF64) {
+      AttentionForwardImpl<double>(out, lse, q, k, v, Host(kv_map), scale, d);
     } else {
-      AttentionForwardImpl<float>(out, lse, q, k, v, kv_map, scale, d);
+      AttentionForwardImpl<float>(out, lse, q, k, v, Host(kv_map), scale, d);
     }
     return absl::OkStatus();
   }
 
-  absl::Status AttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
-                                 const Tensor& d_out, const Tensor& q, const Tensor& k,
-                                 const Tensor& v, const Tensor& out, const Tensor& lse,
-                                 absl::Span<const int32_t> kv_map, float scale) override {
+  absl::Status DoAttentionBackward(const Tensor& d_q, const Tensor& d_k, const Tensor& d_v,
+                                   const Tensor& d_out, const Tensor& q, const Tensor& k,
+                                   const Tensor& v, const Tensor& out, const Tensor& lse,
+                                   const IndexList& kv_map, float scale) override {
     checks::AttentionDims d;
-    GISP_RETURN_IF_ERROR(
-        checks::AttentionBackward(d_q, d_k, d_v, d_out, q, k, v, out, lse, kv_map, &d));
-    DType dt;
-    GISP_RETURN_IF_ERROR(
-        Float("AttentionBackward", {&d_q, &d_k, &d_v, &d_out, &q, &k, &v, &out, &lse}, &dt));
-    if (dt == DType::kF64) {
-      AttentionBackwardImpl<double>(d_q, d_k, d_v, d_out, q, k, v, lse, kv_map, scale, d);
+    GISP_RETURN_IF_ERROR(checks::Attention(out, lse, q, k, v, kv_map, &d));
+    if (q.dtype() == DType::kF64) {
+      AttentionBackwardImpl<double>(d_q, d_k, d_v, d_out, q, k, v, lse, Host(kv_map), scale, d);
     } else {
-      AttentionBackwardImpl<float>(d_q, d_k, d_v, d_out, q, k, v, lse, kv_map, scale, d);
+      AttentionBackwardImpl<float>(d_q, d_k, d_v, d_out, q, k, v, lse, Host(kv_map), scale, d);
     }
     return absl::OkStatus();
   }
 
-  absl::Status SwigluForward(const Tensor& out, const Tensor& gate, const Tensor& up) override {
-    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluForward", out, gate));
-    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluForward", gate, up));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("SwigluForward", {&out, &gate, &up}, &dt));
-    return Elementwise(dt, out.numel(), [&](auto* tag, int64_t i) {
+  absl::Status DoSwigluForward(const Tensor& out, const Tensor& gate, const Tensor& up) override {
+    return Elementwise(out.dtype(), out.numel(), [&](auto* tag, int64_t i) {
       using T = std::remove_pointer_t<decltype(tag)>;
       const double g = P<T>(gate)[i];
       P<T>(out)[i] = static_cast<T>(g / (1.0 + std::exp(-g)) * P<T>(up)[i]);
     });
   }
 
-  absl::Status SwigluBackward(const Tensor& d_gate, const Tensor& d_up, const Tensor& d_out,
-                              const Tensor& gate, const Tensor& up) override {
-    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_out, gate));
-    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", gate, up));
-    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_gate, gate));
-    GISP_RETURN_IF_ERROR(checks::SameShape("SwigluBackward", d_up, up));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("SwigluBackward", {&d_gate, &d_up, &d_out, &gate, &up}, &dt));
-    return Elementwise(dt, gate.numel(), [&](auto* tag, int64_t i) {
+  absl::Status DoSwigluBackward(const Tensor& d_gate, const Tensor& d_up, const Tensor& d_out,
+                                const Tensor& gate, const Tensor& up) override {
+    return Elementwise(gate.dtype(), gate.numel(), [&](auto* tag, int64_t i) {
       using T = std::remove_pointer_t<decltype(tag)>;
       const double g = P<T>(gate)[i], u = P<T>(up)[i], dy = P<T>(d_out)[i];
       const double sig = 1.0 / (1.0 + std::exp(-g));
@@ -469,33 +396,22 @@ class ReferenceBackend final : public Backend {
     });
   }
 
-  absl::Status CrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
-                            const Tensor& targets, const Tensor& weights) override {
-    GISP_RETURN_IF_ERROR(checks::CrossEntropy(nll, d_logits, logits, targets, weights));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("CrossEntropy", {&nll, &d_logits, &logits, &weights}, &dt));
-    if (dt == DType::kF64) return CrossEntropyImpl<double>(nll, d_logits, logits, targets, weights);
+  absl::Status DoCrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
+                              const Tensor& targets, const Tensor& weights) override {
+    if (logits.dtype() == DType::kF64) {
+      return CrossEntropyImpl<double>(nll, d_logits, logits, targets, weights);
+    }
     return CrossEntropyImpl<float>(nll, d_logits, logits, targets, weights);
   }
 
-  absl::Status AddBias(const Tensor& y, const Tensor& bias) override {
-    int64_t rows = 0, cols = 0;
-    GISP_RETURN_IF_ERROR(checks::RowsCols("AddBias", y, &rows, &cols));
-    GISP_CHECK_ARG(bias.rank() == 1 && bias.dim(0) == cols, "AddBias: bias ", bias.DebugString(),
-                   " for y ", y.DebugString());
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("AddBias", {&y, &bias}, &dt));
-    for (int64_t i = 0; i < rows * cols; ++i) Set(y, i, Get(y, i) + Get(bias, i % cols));
+  absl::Status DoAddBias(const Tensor& y, const Tensor& bias) override {
+    const int64_t cols = bias.dim(0), total = y.numel();
+    for (int64_t i = 0; i < total; ++i) Set(y, i, Get(y, i) + Get(bias, i % cols));
     return absl::OkStatus();
   }
 
-  absl::Status ColumnSum(const Tensor& d_bias, const Tensor& d_y) override {
-    int64_t rows = 0, cols = 0;
-    GISP_RETURN_IF_ERROR(checks::RowsCols("ColumnSum", d_y, &rows, &cols));
-    GISP_CHECK_ARG(d_bias.rank() == 1 && d_bias.dim(0) == cols, "ColumnSum: d_bias ",
-                   d_bias.DebugString(), " for d_y ", d_y.DebugString());
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("ColumnSum", {&d_bias, &d_y}, &dt));
+  absl::Status DoColumnSum(const Tensor& d_bias, const Tensor& d_y) override {
+    const int64_t cols = d_bias.dim(0), rows = cols > 0 ? d_y.numel() / cols : 0;
     for (int64_t c = 0; c < cols; ++c) {
       double acc = 0;
       for (int64_t i = 0; i < rows; ++i) acc += Get(d_y, i * cols + c);
@@ -504,54 +420,51 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status AbsProdRowSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
-    return AbsProdSum("AbsProdRowSum", out, w, g, true);
+  absl::Status DoAbsProdRowSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
+    return AbsProdSum(out, w, g, true);
   }
 
-  absl::Status AbsProdColSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
-    return AbsProdSum("AbsProdColSum", out, w, g, false);
+  absl::Status DoAbsProdColSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
+    return AbsProdSum(out, w, g, false);
   }
 
-  absl::Status GatherRows(const Tensor& out, const Tensor& in,
-                          absl::Span<const int32_t> rows) override {
-    int64_t r = 0, c = 0;
-    GISP_RETURN_IF_ERROR(checks::GatherRows(out, in, rows, &r, &c));
+  absl::Status DoGatherRows(const Tensor& out, const Tensor& in, const IndexList& rows) override {
+    const int64_t c = Cols(in);
     const size_t es = DTypeSize(in.dtype());
-    for (size_t i = 0; i < rows.size(); ++i) {
+    const absl::Span<const int32_t> idx = Host(rows);
+    for (size_t i = 0; i < idx.size(); ++i) {
       std::memcpy(static_cast<char*>(out.raw()) + i * c * es,
-                  static_cast<const char*>(in.raw()) + rows[i] * c * es, c * es);
+                  static_cast<const char*>(in.raw()) + idx[i] * c * es, c * es);
     }
     return absl::OkStatus();
   }
 
-  absl::Status GatherCols(const Tensor& out, const Tensor& in,
-                          absl::Span<const int32_t> cols) override {
-    GISP_RETURN_IF_ERROR(checks::GatherCols(out, in, cols));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("GatherCols", {&out, &in}, &dt));
-    const int64_t n = static_cast<int64_t>(cols.size());
+  absl::Status DoGatherCols(const Tensor& out, const Tensor& in, const IndexList& cols) override {
+    const absl::Span<const int32_t> idx = Host(cols);
+    const int64_t n = static_cast<int64_t>(idx.size());
+    const size_t es = DTypeSize(in.dtype());
     for (int64_t i = 0; i < in.dim(0); ++i) {
-      for (int64_t j = 0; j < n; ++j) Set(out, i * n + j, Get(in, i * in.dim(1) + cols[j]));
+      for (int64_t j = 0; j < n; ++j) {
+        std::memcpy(static_cast<char*>(out.raw()) + (i * n + j) * es,
+                    static_cast<const char*>(in.raw()) + (i * in.dim(1) + idx[j]) * es, es);
+      }
     }
     return absl::OkStatus();
   }
 
-  absl::Status ZeroRows(const Tensor& t, absl::Span<const int32_t> rows) override {
-    int64_t r = 0, c = 0;
-    GISP_RETURN_IF_ERROR(checks::RowsCols("ZeroRows", t, &r, &c));
-    GISP_RETURN_IF_ERROR(checks::Indices("ZeroRows", rows, r));
+  absl::Status DoZeroRows(const Tensor& t, const IndexList& rows) override {
+    const int64_t c = Cols(t);
     const size_t es = DTypeSize(t.dtype());
-    for (int32_t i : rows) std::memset(static_cast<char*>(t.raw()) + i * c * es, 0, c * es);
+    for (int32_t i : Host(rows)) std::memset(static_cast<char*>(t.raw()) + i * c * es, 0, c * es);
     return absl::OkStatus();
   }
 
-  absl::Status ZeroCols(const Tensor& t, absl::Span<const int32_t> cols) override {
-    GISP_RETURN_IF_ERROR(checks::Rank("ZeroCols", "t", t, 2));
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float("ZeroCols", {&t}, &dt));
-    GISP_RETURN_IF_ERROR(checks::Indices("ZeroCols", cols, t.dim(1)));
+  absl::Status DoZeroCols(const Tensor& t, const IndexList& cols) override {
+    const size_t es = DTypeSize(t.dtype());
     for (int64_t i = 0; i < t.dim(0); ++i) {
-      for (int32_t j : cols) Set(t, i * t.dim(1) + j, 0.0);
+      for (int32_t j : Host(cols)) {
+        std::memset(static_cast<char*>(t.raw()) + (i * t.dim(1) + j) * es, 0, es);
+      }
     }
     return absl::OkStatus();
   }
@@ -580,16 +493,21 @@ class ReferenceBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  absl::Status AbsProdSum(absl::string_view verb, const Tensor& out, const Tensor& w,
-                          const Tensor& g, bool by_row) {
-    int64_t rows = 0, cols = 0;
-    GISP_RETURN_IF_ERROR(checks::RowsCols(verb, w, &rows, &cols));
-    GISP_RETURN_IF_ERROR(checks::SameShape(verb, w, g));
-    GISP_CHECK_ARG(out.rank() == 1 && out.dim(0) == (by_row ? rows : cols), verb, ": out ",
-                   out.DebugString(), " for w ", w.DebugString());
-    DType dt;
-    GISP_RETURN_IF_ERROR(Float(verb, {&out, &w, &g}, &dt));
-    if (dt == DType::kF64) {
+  static absl::Span<const int32_t> Host(const IndexList& list) {
+    return list.size() == 0 ? absl::Span<const int32_t>()
+                            : absl::MakeConstSpan(list.values.i32(), list.size());
+  }
+  static int64_t Cols(const Tensor& t) { return t.rank() == 1 ? 1 : t.dim(1); }
+
+  static absl::Status Convert(const Tensor& out, const Tensor& src) {
+    ConvertElements(src.dtype(), src.raw(), out.dtype(), out.raw(),
+                    static_cast<size_t>(src.numel()));
+    return absl::OkStatus();
+  }
+
+  absl::Status AbsProdSum(const Tensor& out, const Tensor& w, const Tensor& g, bool by_row) {
+    const int64_t rows = w.dim(0), cols = Cols(w);
+    if (g.dtype() == DType::kF64) {
       AbsProdSumImpl<double>(out, w, g, rows, cols, by_row);
     } else {
       AbsProdSumImpl<float>(out, w, g, rows, cols, by_row);
