@@ -23,11 +23,15 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(gisp_device device, int ind
   return absl::InvalidArgumentError(absl::StrCat("unknown device ", static_cast<int>(device)));
 }
 
-// Builds the working copy of `m`'s host weights on its device.
+// Builds the working copy of `m`'s host weights on its device. A bf16/f16 checkpoint stays
+// bf16/f16 on a device that can keep weights that way (CUDA); others compute from f32 copies.
 absl::Status BuildWorkingModel(gisp_model* m) {
   GISP_ASSIGN_OR_RETURN(m->backend, MakeBackend(m->device, m->device_index));
-  GISP_ASSIGN_OR_RETURN(m->model,
-                        LlamaModel::Create(m->host_config, m->host_weights, m->backend.get()));
+  LlamaModel::Options options;
+  const DType stored = m->host_weights.embed.empty() ? DType::kF32 : m->host_weights.embed.dtype();
+  if (m->backend->SupportsStorageDType(stored)) options.weight_dtype = stored;
+  GISP_ASSIGN_OR_RETURN(m->model, LlamaModel::Create(m->host_config, m->host_weights,
+                                                     m->backend.get(), options));
   return absl::OkStatus();
 }
 

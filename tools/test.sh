@@ -15,8 +15,8 @@ bazel test //... 2>&1 | tee "$results/bazel.log" | grep -E '^//|^Executed|ERROR'
 bazel_rc=${PIPESTATUS[0]}
 
 # Count test cases from the JUnit XML every test target writes (gtest and pytest alike).
-/usr/bin/python3 tools/ci/count_junit.py bazel-testlogs > "$results/bazel.count" || echo "0 0" > "$results/bazel.count"
-read -r passed failed < "$results/bazel.count"
+/usr/bin/python3 tools/ci/count_junit.py bazel-testlogs > "$results/bazel.count" || echo "0 0 0" > "$results/bazel.count"
+read -r passed failed skipped < "$results/bazel.count"
 # A target that failed to build or timed out has no test cases: count it as one failure.
 broken=$(grep -cE '^//\S+ .*(FAILED TO BUILD|NO STATUS|TIMEOUT)' "$results/bazel.log" || true)
 failed=$((failed + broken))
@@ -50,5 +50,5 @@ for suite in tools/ci/suite_*.sh; do
   fi
 done
 
-echo "${passed} passed, ${failed} failed"
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ]

@@ -22,15 +22,17 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
                                                                const LlamaWeights& host_weights,
                                                                Backend* backend, Options options) {
   GISP_RETURN_IF_ERROR(config.Validate());
+  GISP_CHECK_ARG(backend->SupportsComputeDType(options.compute_dtype), "model: ", backend->name(),
+                 " does not compute in ", DTypeName(options.compute_dtype));
+  // A narrow weight dtype applies to f32 compute; the f64 oracle keeps everything in f64.
+  if (options.compute_dtype != DType::kF32) options.weight_dtype = options.compute_dtype;
+  GISP_CHECK_ARG(backend->SupportsStorageDType(options.weight_dtype), "model: ", backend->name(),
+                 " cannot keep weights in ", DTypeName(options.weight_dtype));
   std::unique_ptr<LlamaModel> model(new LlamaModel(config, backend, options));
   std::map<std::string, Shape> expected;
   for (const ParameterSpec& spec : ParameterSpecs(config)) expected[spec.name] = spec.shape;
   LlamaWeights source = host_weights;
   absl::Status status;
-  GISP_CHECK_ARG(backend->SupportsComputeDType(options.compute_dtype), "model: ", backend->name(),
-                 " does not compute in ", DTypeName(options.compute_dtype));
-  GISP_CHECK_ARG(backend->SupportsStorageDType(options.weight_dtype), "model: ", backend->name(),
-                 " cannot keep weights in ", DTypeName(options.weight_dtype));
   ForEachParameter(config, &source, [&](const std::string& name, Tensor* src) {
     if (!status.ok()) return;
     if (src->empty()) {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Counts passed and failed test cases in the JUnit XML files under a directory.
 
-Prints "<passed> <failed>". Used by tools/test.sh to turn `bazel test` results into case
+Prints "<passed> <failed> <skipped>" (skipped: cases that could not run here, such as GPU cases
+on a machine without a GPU; each says why in its log). Used by tools/test.sh to turn `bazel test` results into case
 counts (a gtest target with 20 cases counts 20, not 1).
 """
 import os
@@ -10,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 
 def main(root):
-    passed = failed = 0
+    passed = failed = skipped = 0
     for dirpath, _, files in os.walk(root, followlinks=True):
         if "test.xml" not in files:
             continue
@@ -24,10 +25,10 @@ def main(root):
             if case.find("failure") is not None or case.find("error") is not None:
                 failed += 1
             elif case.get("status") == "notrun" or case.find("skipped") is not None:
-                continue
+                skipped += 1
             else:
                 passed += 1
-    print(passed, failed)
+    print(passed, failed, skipped)
 
 
 if __name__ == "__main__":
