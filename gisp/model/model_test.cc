@@ -1,4 +1,4 @@
-// The whole model on the CPU backend (f32) against the same model on the reference backend in
+// The whole model on every backend (f32) against the same model on the reference backend in
 // f64 (a double-precision oracle independent of oneDNN and of the fast kernels), a
 // finite-difference check of the full backward pass in double, and the behaviour of
 // checkpointing, gradient selection and accumulation. PyTorch parity lives in
@@ -7,9 +7,12 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
+#include <tuple>
 
 #include "gisp/backend/backend.h"
 #include "gisp/model/llama_model.h"
+#include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
 #include "gisp/testing/random_model.h"
 #include "gtest/gtest.h"
@@ -67,11 +70,26 @@ class ModelTest : public ::testing::TestWithParam<LlamaConfig (*)()> {
   std::unique_ptr<Backend> ref_ = CreateReferenceBackend();
 };
 
-TEST_P(ModelTest, CpuMatchesDoublePrecisionOracle) {
-  const LlamaConfig c = GetParam()();
+// The whole model on every backend (f32) against the f64 reference oracle: one test body,
+// instantiated per backend; unavailable backends are skipped with the reason.
+using OracleParam = std::tuple<LlamaConfig (*)(), std::string>;
+
+class BackendOracleTest : public ::testing::TestWithParam<OracleParam> {
+ protected:
+  void SetUp() override {
+    auto be = testing::CreateTestBackend(std::get<1>(GetParam()));
+    if (!be.ok()) GTEST_SKIP() << std::get<1>(GetParam()) << " backend unavailable: " << be.status();
+    backend_ = std::move(be).value();
+  }
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Backend> ref_ = CreateReferenceBackend();
+};
+
+TEST_P(BackendOracleTest, MatchesDoublePrecisionOracle) {
+  const LlamaConfig c = std::get<0>(GetParam())();
   LlamaModel::Options f64;
   f64.compute_dtype = DType::kF64;
-  auto fast = MakeModel(c, cpu_.get());
+  auto fast = MakeModel(c, backend_.get());
   auto oracle = MakeModel(c, ref_.get(), f64);
   const Batch batch = RandomBatch(c, 2, 11, 3);
   const GradRequest all = GradRequest::All(c);
@@ -83,12 +101,25 @@ TEST_P(ModelTest, CpuMatchesDoublePrecisionOracle) {
   ASSERT_TRUE(r_ref.ok()) << r_ref.status();
   EXPECT_NEAR(r_fast->loss, r_ref->loss, 1e-5 * r_ref->loss);
   EXPECT_EQ(r_fast->labelled, 2 * 10);
+  // Gradients come back to the host for comparison.
+  ForEachParameter(c, &g_fast, [&](const std::string&, Tensor* t) {
+    if (!t->empty()) *t = testing::ToHost(backend_.get(), *t);
+  });
   ExpectGradientsClose(c, &g_fast, &g_ref, 1e-9);
   Tensor logits_fast, logits_ref;
   ASSERT_TRUE(fast->Forward(batch, nullptr, &logits_fast).ok());
   ASSERT_TRUE(oracle->Forward(batch, nullptr, &logits_ref).ok());
   EXPECT_LE(Compare(logits_fast, logits_ref).rel_inf, 1e-5);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    ShapesAndBackends, BackendOracleTest,
+    ::testing::Combine(::testing::Values(&GqaConfig, &PrunedConfig),
+                       ::testing::ValuesIn(testing::TestBackendNames())),
+    [](const auto& info) {
+      return std::string(std::get<0>(info.param) == &GqaConfig ? "gqa" : "pruned") + "_" +
+             std::get<1>(info.param);
+    });
 
 TEST_P(ModelTest, FullBackwardMatchesFiniteDifferencesInDouble) {
   const LlamaConfig c = GetParam()();

@@ -1,13 +1,16 @@
 // The whole model against PyTorch: every fixture in testdata/llama (written by
 // tools/fixtures/make_llama_fixtures.py from the HF-crosschecked oracle tools/reference) is
-// loaded from its HF directory and run forward and backward on the CPU backend.
+// loaded from its HF directory and run forward and backward on every backend
+// (testing::TestBackendNames(); unavailable ones are skipped with the reason).
 // Targets (docs/numerics.md): logits and loss rel_inf <= 1e-4, every gradient NMSE <= 1e-8.
 // The reference is computed in float64 from the stored weights, which gisp also uses (bf16/f16
 // weights are widened exactly), so the same tolerances hold for every storage dtype; the gap to
 // PyTorch running natively in bf16/f16 is reported and bounded separately.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gisp/backend/backend.h"
@@ -16,6 +19,7 @@
 #include "gisp/io/checkpoint.h"
 #include "gisp/io/safetensors.h"
 #include "gisp/model/llama_model.h"
+#include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
 #include "gtest/gtest.h"
 
@@ -34,18 +38,29 @@ std::vector<std::string> Cases() {
   return out;
 }
 
-class TorchParityTest : public ::testing::TestWithParam<std::string> {};
+using Param = std::tuple<std::string, std::string>;  // fixture, backend
+
+class TorchParityTest : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override {
+    auto be = testing::CreateTestBackend(std::get<1>(GetParam()));
+    if (!be.ok()) GTEST_SKIP() << std::get<1>(GetParam()) << " backend unavailable: " << be.status();
+    backend_ = std::move(be).value();
+  }
+  std::string Fixture() const { return std::get<0>(GetParam()); }
+  std::unique_ptr<Backend> backend_;
+};
 
 TEST(TorchParityManifest, ListsTheFixtures) { EXPECT_GE(Cases().size(), 6u); }
 
 TEST_P(TorchParityTest, LogitsLossAndEveryGradient) {
-  const std::string dir = JoinPath(kDir, GetParam());
+  const std::string dir = JoinPath(kDir, Fixture());
   auto ckpt = LoadCheckpoint(dir);
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
   auto ref = SafetensorsFile::Open(JoinPath(dir, "reference.safetensors"));
   ASSERT_TRUE(ref.ok()) << ref.status();
-  auto cpu = CreateCpuBackend().value();
-  auto model = LlamaModel::Create(ckpt->config, ckpt->weights, cpu.get());
+  // f32 weights and compute on every backend: this is the parity configuration.
+  auto model = LlamaModel::Create(ckpt->config, ckpt->weights, backend_.get());
   ASSERT_TRUE(model.ok()) << model.status();
 
   Batch batch;
@@ -71,14 +86,14 @@ TEST_P(TorchParityTest, LogitsLossAndEveryGradient) {
   ForEachParameter(ckpt->config, &grads, [&](const std::string& name, Tensor* g) {
     auto want = ref->Get("grad." + name);
     ASSERT_TRUE(want.ok()) << want.status();
-    const testing::Diff d = testing::Compare(*g, *want);
+    const testing::Diff d = testing::Compare(testing::ToHost(backend_.get(), *g), *want);
     EXPECT_LE(d.nmse, 1e-8) << name << ": " << d.ToString();
     worst = std::max(worst, d.nmse);
     ++checked;
   });
   EXPECT_EQ(checked, static_cast<int>(ParameterSpecs(ckpt->config).size()));
   std::printf("%s: logits rel_inf %.2e, loss rel %.2e, worst gradient NMSE %.2e over %d tensors\n",
-              GetParam().c_str(), dl.rel_inf, std::fabs(fwd->loss - want_loss) / want_loss, worst,
+              Fixture().c_str(), dl.rel_inf, std::fabs(fwd->loss - want_loss) / want_loss, worst,
               checked);
 
   // PyTorch running natively in bf16/f16 rounds every activation; gisp computes in f32 from the
@@ -88,7 +103,7 @@ TEST_P(TorchParityTest, LogitsLossAndEveryGradient) {
     const testing::Diff native =
         testing::Compare(ref->Get("logits_native").value(), ref->Get("logits").value());
     std::printf("%s: native %s logits vs float64 truth rel_inf %.2e (gisp: %.2e)\n",
-                GetParam().c_str(), DTypeName(ckpt->config.torch_dtype).data(), native.rel_inf,
+                Fixture().c_str(), DTypeName(ckpt->config.torch_dtype).data(), native.rel_inf,
                 dl.rel_inf);
     EXPECT_LT(dl.rel_inf, native.rel_inf);
     const double bound = ckpt->config.torch_dtype == DType::kBF16 ? 5e-2 : 1e-2;
@@ -98,8 +113,12 @@ TEST_P(TorchParityTest, LogitsLossAndEveryGradient) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, TorchParityTest, ::testing::ValuesIn(Cases()),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Fixtures, TorchParityTest,
+                         ::testing::Combine(::testing::ValuesIn(Cases()),
+                                            ::testing::ValuesIn(testing::TestBackendNames())),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         });
 
 }  // namespace
 }  // namespace gisp

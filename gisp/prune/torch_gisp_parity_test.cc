@@ -6,7 +6,9 @@
 // equal and the calibration loss within 1e-5.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <tuple>
 
 #include "gisp/backend/backend.h"
 #include "gisp/base/file.h"
@@ -15,6 +17,7 @@
 #include "gisp/io/checkpoint.h"
 #include "gisp/io/safetensors.h"
 #include "gisp/prune/pruner.h"
+#include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
 #include "gtest/gtest.h"
 
@@ -26,10 +29,23 @@ double Scalar(const SafetensorsFile& f, const std::string& name) {
   return t.data<double>()[0];
 }
 
-class TorchGispParityTest : public ::testing::TestWithParam<std::string> {};
+// Runs on every backend (testing::TestBackendNames(); unavailable ones are skipped with the
+// reason): a record computed on CUDA in f32 must match the same tolerances as the CPU's.
+using Param = std::tuple<std::string, std::string>;  // fixture, backend
+
+class TorchGispParityTest : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override {
+    auto be = testing::CreateTestBackend(std::get<1>(GetParam()));
+    if (!be.ok()) GTEST_SKIP() << std::get<1>(GetParam()) << " backend unavailable: " << be.status();
+    backend_ = std::move(be).value();
+  }
+  std::string Fixture() const { return std::get<0>(GetParam()); }
+  std::unique_ptr<Backend> backend_;
+};
 
 TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
-  const std::string dir = "testdata/gisp/" + GetParam();
+  const std::string dir = "testdata/gisp/" + Fixture();
   const Json options = ParseJson(ReadFile(dir + "/options.json").value(), "options.json").value();
   auto ckpt = LoadCheckpoint(options.Find("model")->string_value());
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
@@ -57,8 +73,7 @@ TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
   }
   data.fingerprint = "reference";
 
-  auto cpu = CreateCpuBackend().value();
-  auto model = LlamaModel::Create(ckpt->config, ckpt->weights, cpu.get()).value();
+  auto model = LlamaModel::Create(ckpt->config, ckpt->weights, backend_.get()).value();
   PrunerOptions o;
   o.config.set_ratio(options.Find("rho")->number_value());
   o.config.set_steps(static_cast<int32_t>(options.Find("steps")->int_value()));
@@ -117,14 +132,17 @@ TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
     std::printf(
         "%s step %d: %lld units pruned, sparsity %.4f, worst score error %.1e, %d near-tie "
         "flips\n",
-        GetParam().c_str(), k, static_cast<long long>(st.pruned_units()), st.sparsity(), worst,
+        Fixture().c_str(), k, static_cast<long long>(st.pruned_units()), st.sparsity(), worst,
         tolerated);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, TorchGispParityTest,
-                         ::testing::Values("gqa_query_head", "mha_paper_norm", "kv_group_protected",
-                                           "margin_mha", "qwen2_bias_query_head"));
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, TorchGispParityTest,
+    ::testing::Combine(::testing::Values("gqa_query_head", "mha_paper_norm", "kv_group_protected",
+                                         "margin_mha", "qwen2_bias_query_head"),
+                       ::testing::ValuesIn(testing::TestBackendNames())),
+    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 }  // namespace
 }  // namespace gisp
