@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PyTorch oracle's own tests: the reference Llama (tools/reference/test_torch_llama.py), the
 # reference GISP (test_torch_gisp.py: threshold rule, normalization, masks, and that the checked-in
-# fixtures regenerate bit-identically), the fixture generator and the tiny model's training
+# fixtures regenerate within tolerances), the fixture generator and the tiny model's training
 # checks. Needs python3-torch (tools/setup.sh --tests).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
