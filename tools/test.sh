@@ -50,5 +50,36 @@ for suite in tools/ci/suite_*.sh; do
   fi
 done
 
+# The CUDA configuration: the whole tree builds with --config=cuda (nvcc + cuBLAS from the CUDA
+# toolkit every project machine has), and the tests that run one body on every backend run again
+# in that build. Without a GPU (or a driver) their CUDA cases report themselves as skipped, with
+# the reason; with one they run. Last, because a --config=cuda command repoints bazel-bin.
+echo "== CUDA build (bazel build --config=cuda //...) and backend-parameterized tests"
+if [ ! -x /usr/local/cuda/bin/nvcc ]; then
+  echo "skipped: no CUDA toolkit at /usr/local/cuda (nvcc not found)"
+  skipped=$((skipped + 1))
+elif ! bazel build --config=cuda //... >"$results/cuda_build.log" 2>&1; then
+  grep -E 'error|ERROR' "$results/cuda_build.log" | head -n 20
+  failed=$((failed + 1))
+else
+  cuda_tests=(//gisp/backend:kernel_test //gisp/model:model_test //gisp/model:torch_parity_test
+              //gisp/prune:torch_gisp_parity_test)
+  bazel test --config=cuda "${cuda_tests[@]}" 2>&1 | tee "$results/cuda_test.log" | grep -E '^//|^Executed' || true
+  cuda_rc=${PIPESTATUS[0]}
+  cuda_logs=$(mktemp -d)
+  for t in "${cuda_tests[@]}"; do
+    path=${t#//}
+    path=${path/://}
+    mkdir -p "$cuda_logs/$path" && cp "bazel-testlogs/$path/test.xml" "$cuda_logs/$path/" 2>/dev/null
+  done
+  read -r cp cf cs < <(/usr/bin/python3 tools/ci/count_junit.py "$cuda_logs")
+  rm -rf "$cuda_logs"
+  echo "cuda configuration: ${cp} passed, ${cf} failed, ${cs} skipped"
+  passed=$((passed + cp))
+  failed=$((failed + cf))
+  skipped=$((skipped + cs))
+  if [ "$cuda_rc" -ne 0 ] && [ "$cf" -eq 0 ]; then failed=$((failed + 1)); fi
+fi
+
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ]
