@@ -198,7 +198,7 @@ static void test_prune_with_tokens(void) {
   ok(gisp_model_load(path, GISP_DEVICE_CPU, 0, &back), "load exported");
   char* config = NULL;
   ok(gisp_model_config_json(back, &config), "config json");
-  CHECK(config != NULL && strstr(config, "per_layer_config") != NULL);
+  CHECK(config != NULL && strstr(config, "\"gisp_per_layer_config\"") != NULL);
   gisp_string_free(config);
 
   free(unit_steps);

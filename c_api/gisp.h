@@ -143,8 +143,8 @@ typedef enum gisp_model_field {
  * follow the current, possibly pruned, widths). */
 GISP_API gisp_status* gisp_model_get_int(const gisp_model* model, gisp_model_field field,
                                          int64_t* out);
-/* The model's config.json as gisp would write it (with per_layer_config when pruned).
- * The caller frees `*json` with gisp_string_free. */
+/* The model's config.json as gisp would write it (when pruned: gisp's sliced format, model_type
+ * "gisp_sliced" with gisp_per_layer_config). The caller frees `*json` with gisp_string_free. */
 GISP_API gisp_status* gisp_model_config_json(const gisp_model* model, char** json);
 
 /* Tokenizes `text` with the model's tokenizer (add_special_tokens: the tokenizer's BOS etc.).
@@ -332,8 +332,9 @@ GISP_API gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner, char**
  * belong to this model (FailedPrecondition otherwise). */
 GISP_API gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* record,
                                              int32_t step, gisp_model** out);
-/* Writes `model` (dense or materialized) as an HF-style directory: config.json (with
- * per_layer_config for pruned layers) and model.safetensors in `dtype`. Atomic per file. */
+/* Writes `model` (dense or materialized) as an HF-style directory: config.json (gisp's sliced
+ * format with gisp_per_layer_config for pruned layers, see docs/formats.md) and
+ * model.safetensors in `dtype`. Atomic per file. */
 GISP_API gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dtype dtype);
 
 /* Perplexity with the paper's protocol: the text file tokenized once, non-overlapping chunks of

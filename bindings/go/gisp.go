@@ -152,7 +152,7 @@ func (m *Model) HiddenSize() int64       { return m.get(C.GISP_MODEL_HIDDEN_SIZE
 func (m *Model) TotalParameters() int64  { return m.get(C.GISP_MODEL_TOTAL_PARAMETERS) }
 func (m *Model) DecoderParameters() int64 { return m.get(C.GISP_MODEL_DECODER_PARAMETERS) }
 
-// ConfigJSON is config.json as gisp writes it (per_layer_config when pruned).
+// ConfigJSON is config.json as gisp writes it (gisp_per_layer_config when pruned).
 func (m *Model) ConfigJSON() (string, error) {
 	var p *C.char
 	if err := check(C.gisp_model_config_json(m.p, &p)); err != nil {

@@ -155,8 +155,8 @@ func TestRunMaterializeExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, _ := back.ConfigJSON()
-	if !strings.Contains(cfg, "per_layer_config") {
-		t.Fatal("no per_layer_config")
+	if !strings.Contains(cfg, "\"gisp_per_layer_config\"") {
+		t.Fatal("no gisp_per_layer_config")
 	}
 }
 

@@ -31,9 +31,9 @@ std::string ShapeReason(const LlamaConfig& c, const ParameterSpec& spec) {
     return absl::StrCat("[vocab_size (", c.vocab_size, "), ", d, "]");
   }
   const LayerShape& s = c.layers[static_cast<size_t>(spec.layer)];
-  // Pruned layers take their widths from per_layer_config.
+  // Pruned layers take their widths from gisp_per_layer_config.
   const std::string prefix =
-      c.IsDense() ? std::string() : absl::StrCat("per_layer_config[", spec.layer, "].");
+      c.IsDense() ? std::string() : absl::StrCat(kGispPerLayerKey, "[", spec.layer, "].");
   const std::string head_dim = absl::StrCat("head_dim (", c.head_dim, ")");
   const std::string q = absl::StrCat(prefix, "num_attention_heads (", s.n_heads, ") * ", head_dim);
   const std::string kv =

@@ -38,8 +38,19 @@ absl::Status Unsupported(absl::string_view source, absl::string_view what) {
   return absl::UnimplementedError(absl::StrCat(source, ": ", what));
 }
 
-// Resolves model_type from "model_type" and "architectures".
+// Resolves model_type from "model_type" and "architectures". gisp's sliced directories name
+// gisp's own model type (so that other loaders refuse them) and keep the family in
+// "gisp_base_model_type".
 absl::StatusOr<std::string> ParseFamily(const Json& json, absl::string_view source) {
+  if (const Json* mt = json.Find("model_type");
+      mt != nullptr && mt->is_string() && mt->string_value() == kGispSlicedModelType) {
+    GISP_ASSIGN_OR_RETURN(std::string base, JsonGetString(json, kGispBaseModelTypeKey, source));
+    if (FamilyByModelType(base) == nullptr) {
+      return Unsupported(source, absl::StrCat("field \"", kGispBaseModelTypeKey, "\" is \"", base,
+                                              "\"; gisp supports llama, mistral and qwen2"));
+    }
+    return base;
+  }
   const Family* from_arch = nullptr;
   if (const Json* archs = json.Find("architectures"); archs != nullptr && !archs->is_null()) {
     if (!archs->is_array()) {
@@ -173,20 +184,22 @@ absl::Status CheckSlidingWindow(const Json& json, const LlamaConfig& config,
   return absl::OkStatus();
 }
 
-absl::Status ParsePerLayerConfig(const Json& v, absl::string_view source, LlamaConfig* config) {
+// `key`: "gisp_per_layer_config", or "per_layer_config" in directories of gisp <= 0.1.
+absl::Status ParsePerLayerConfig(const Json& v, absl::string_view source, absl::string_view key,
+                                 LlamaConfig* config) {
   if (!v.is_array()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": field \"per_layer_config\" must be an array of per-layer objects"));
+        absl::StrCat(source, ": field \"", key, "\" must be an array of per-layer objects"));
   }
   if (static_cast<int64_t>(v.array().size()) != config->num_layers) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": field \"per_layer_config\" has ", v.array().size(),
+        absl::StrCat(source, ": field \"", key, "\" has ", v.array().size(),
                      " entries but num_hidden_layers is ", config->num_layers));
   }
   config->layers.clear();
   for (size_t l = 0; l < v.array().size(); ++l) {
     const Json& item = v.array()[l];
-    const std::string where = absl::StrCat(source, ": per_layer_config[", l, "]");
+    const std::string where = absl::StrCat(source, ": ", key, "[", l, "]");
     if (!item.is_object()) {
       return absl::InvalidArgumentError(absl::StrCat(where, " must be an object"));
     }
@@ -298,13 +311,28 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(const Json& json, absl::string_view
   GISP_ASSIGN_OR_RETURN(c.eos_token_id, ParseTokenId(json, "eos_token_id", source));
   GISP_RETURN_IF_ERROR(CheckSlidingWindow(json, c, source));
 
-  if (const Json* per_layer = json.Find("per_layer_config");
-      per_layer != nullptr && !per_layer->is_null()) {
+  // gisp's own key; the legacy "per_layer_config" is read only from directories written by gisp
+  // <= 0.1 (transformers 5 reserves that key with another meaning, so gisp no longer writes it).
+  absl::string_view per_layer_key = kGispPerLayerKey;
+  const Json* per_layer = json.Find(per_layer_key);
+  if (per_layer == nullptr || per_layer->is_null()) {
+    per_layer_key = "per_layer_config";
+    per_layer = json.Find(per_layer_key);
+  }
+  const bool sliced_type = json.Find("model_type") != nullptr &&
+                           json.Find("model_type")->is_string() &&
+                           json.Find("model_type")->string_value() == kGispSlicedModelType;
+  if (sliced_type && (per_layer == nullptr || per_layer->is_null())) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": model_type \"", kGispSlicedModelType,
+                                                   "\" needs the field \"", kGispPerLayerKey,
+                                                   "\""));
+  }
+  if (per_layer != nullptr && !per_layer->is_null()) {
     if (c.num_layers <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           source, ": field \"num_hidden_layers\" must be positive, got ", c.num_layers));
     }
-    GISP_RETURN_IF_ERROR(ParsePerLayerConfig(*per_layer, source, &c));
+    GISP_RETURN_IF_ERROR(ParsePerLayerConfig(*per_layer, source, per_layer_key, &c));
   } else if (c.num_layers > 0) {
     c.FillDenseLayers();
   }
@@ -326,8 +354,17 @@ Json LlamaConfigToJson(const LlamaConfig& config) {
   if (family == nullptr) family = &kFamilies[0];
   const std::string model_type = family->model_type;
   Json j = Json::MakeObject();
-  j.Set("architectures", Json::MakeArray({Json::String(family->architecture)}));
-  j.Set("model_type", Json::String(model_type));
+  if (config.IsDense()) {
+    j.Set("architectures", Json::MakeArray({Json::String(family->architecture)}));
+    j.Set("model_type", Json::String(model_type));
+  } else {
+    // Per-layer widths are not an HF architecture: name gisp's own type so that stock loaders
+    // refuse the directory instead of loading mismatched or re-initialised weights.
+    j.Set("architectures", Json::MakeArray({Json::String(kGispSlicedArchitecture)}));
+    j.Set("model_type", Json::String(kGispSlicedModelType));
+    j.Set(kGispBaseModelTypeKey, Json::String(model_type));
+    j.Set("gisp_note", Json::String(kGispSlicedNote));
+  }
   j.Set("vocab_size", Json::Int(config.vocab_size));
   j.Set("hidden_size", Json::Int(config.hidden_size));
   j.Set("intermediate_size", Json::Int(config.intermediate_size));
@@ -376,7 +413,7 @@ Json LlamaConfigToJson(const LlamaConfig& config) {
                                       {"kv_map", std::move(map)},
                                       {"intermediate_size", Json::Int(s.intermediate)}}));
     }
-    j.Set("per_layer_config", std::move(layers));
+    j.Set(kGispPerLayerKey, std::move(layers));
   }
   return j;
 }

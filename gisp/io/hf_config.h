@@ -6,10 +6,14 @@
 // types other than linear / llama3, mlp_bias, an active sliding window, activations other than
 // silu, quantized checkpoints.
 //
-// Pruned models carry an optional "per_layer_config" array, one object per layer:
+// Pruned (sliced) models are gisp's own format: model_type "gisp_sliced", the family in
+// "gisp_base_model_type", and a "gisp_per_layer_config" array, one object per layer:
 //   {"num_attention_heads": h, "num_key_value_heads": kv, "kv_map": [h ints],
 //    "intermediate_size": f}
-// (the top-level head counts and intermediate_size stay the dense ones).
+// (the top-level head counts and intermediate_size stay the dense ones). The unknown model type
+// makes stock loaders refuse such a directory rather than load wrong weights. Directories
+// written by gisp <= 0.1 (family model_type plus "per_layer_config") are still read; that key is
+// never written (transformers 5 reserves it with another meaning).
 #ifndef GISP_IO_HF_CONFIG_H_
 #define GISP_IO_HF_CONFIG_H_
 
@@ -22,6 +26,14 @@
 
 namespace gisp {
 
+inline constexpr char kGispSlicedModelType[] = "gisp_sliced";
+inline constexpr char kGispSlicedArchitecture[] = "GispSlicedForCausalLM";
+inline constexpr char kGispBaseModelTypeKey[] = "gisp_base_model_type";
+inline constexpr char kGispPerLayerKey[] = "gisp_per_layer_config";
+inline constexpr char kGispSlicedNote[] =
+    "gisp's exact pruned format (per-layer widths), loaded by gisp only; export it with "
+    "--export llama, gguf or decilm for transformers, llama.cpp, vLLM or TensorRT-LLM";
+
 // Parses a config.json document. `source` names it in errors ("/models/x/config.json").
 // Errors: InvalidArgument for malformed or inconsistent values, Unimplemented for well-formed
 // features gisp does not support. The result has passed LlamaConfig::Validate().
@@ -30,8 +42,8 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(const Json& json, absl::string_view
 // Reads and parses `<model_dir>/config.json`.
 absl::StatusOr<LlamaConfig> LoadLlamaConfig(const std::string& model_dir);
 
-// An HF-compatible config.json for `config` (transformers loads it when every layer is dense);
-// "per_layer_config" appears only for non-dense configs. ParseLlamaConfig(LlamaConfigToJson(c))
+// An HF config.json for `config` when every layer is dense (transformers loads it); gisp's
+// sliced format (see above) otherwise. ParseLlamaConfig(LlamaConfigToJson(c))
 // gives back `c`.
 Json LlamaConfigToJson(const LlamaConfig& config);
 

@@ -315,7 +315,9 @@ constexpr char kPerLayer[] = R"([
   {"num_attention_heads": 0, "num_key_value_heads": 0, "kv_map": [], "intermediate_size": 0}
 ])";
 
-TEST(HfConfig, PerLayerConfig) {
+// Directories written by gisp <= 0.1 carry the widths in "per_layer_config" under the family's
+// own model_type; they still load.
+TEST(HfConfig, LegacyPerLayerConfig) {
   absl::StatusOr<LlamaConfig> c =
       ParseLlamaConfig(LlamaWith("per_layer_config", kPerLayer), kSource);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -330,10 +332,37 @@ TEST(HfConfig, PerLayerConfig) {
   EXPECT_EQ(c->intermediate_size, 688);
 }
 
+// The current format: gisp's model type, the family under gisp_base_model_type.
+Json Sliced(const char* per_layer) {
+  Json j = LlamaWith("gisp_per_layer_config", per_layer);
+  j.Set("model_type", Json::String("gisp_sliced"));
+  j.Set("architectures", ParseOrDie(R"(["GispSlicedForCausalLM"])"));
+  j.Set("gisp_base_model_type", Json::String("llama"));
+  return j;
+}
+
+TEST(HfConfig, GispPerLayerConfig) {
+  absl::StatusOr<LlamaConfig> c = ParseLlamaConfig(Sliced(kPerLayer), kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->model_type, "llama");
+  ASSERT_EQ(c->layers.size(), 3u);
+  EXPECT_EQ(c->layers[1].kv_map, (std::vector<int32_t>{0, 1, 1}));
+
+  Json no_widths = Sliced(kPerLayer);
+  no_widths.Set("gisp_per_layer_config", Json());
+  EXPECT_THAT(ParseStatus(no_widths).message(),
+              AllOf(HasSubstr("gisp_sliced"), HasSubstr("\"gisp_per_layer_config\"")));
+  Json bad_base = Sliced(kPerLayer);
+  bad_base.Set("gisp_base_model_type", Json::String("gpt2"));
+  absl::Status s = ParseStatus(bad_base);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("gisp_base_model_type"), HasSubstr("gpt2")));
+}
+
 TEST(HfConfig, PerLayerConfigWrongLength) {
-  absl::Status s = ParseStatus(LlamaWith("per_layer_config", R"([{"num_attention_heads": 8,
+  absl::Status s = ParseStatus(Sliced(R"([{"num_attention_heads": 8,
       "num_key_value_heads": 8, "kv_map": [0,1,2,3,4,5,6,7], "intermediate_size": 688}])"));
-  EXPECT_THAT(s.message(), AllOf(HasSubstr(kSource), HasSubstr("\"per_layer_config\" has 1"),
+  EXPECT_THAT(s.message(), AllOf(HasSubstr(kSource), HasSubstr("\"gisp_per_layer_config\" has 1"),
                                  HasSubstr("num_hidden_layers is 3")));
 }
 
@@ -407,6 +436,8 @@ TEST(HfConfig, RoundTripDenseLlama) {
   c->rope_theta = 500000.0;
   ExpectSameConfig(RoundTrip(*c), *c);
   EXPECT_EQ(LlamaConfigToJson(*c).Find("per_layer_config"), nullptr);
+  EXPECT_EQ(LlamaConfigToJson(*c).Find("gisp_per_layer_config"), nullptr);
+  EXPECT_EQ(LlamaConfigToJson(*c).Find("model_type")->string_value(), "llama");
 }
 
 TEST(HfConfig, RoundTripQwen2TiedLinearRope) {
@@ -429,7 +460,14 @@ TEST(HfConfig, RoundTripPrunedMistral) {
   absl::StatusOr<LlamaConfig> c = ParseLlamaConfig(j, kSource);
   ASSERT_TRUE(c.ok()) << c.status();
   ExpectSameConfig(RoundTrip(*c), *c);
-  EXPECT_NE(LlamaConfigToJson(*c).Find("per_layer_config"), nullptr);
+  // Written under gisp's own type and key only: transformers 5 reserves "per_layer_config"
+  // (a dict keyed by layer), and a family model_type would let stock loaders try the weights.
+  const Json written = LlamaConfigToJson(*c);
+  EXPECT_EQ(written.Find("per_layer_config"), nullptr);
+  EXPECT_NE(written.Find("gisp_per_layer_config"), nullptr);
+  EXPECT_EQ(written.Find("model_type")->string_value(), "gisp_sliced");
+  EXPECT_EQ(written.Find("gisp_base_model_type")->string_value(), "mistral");
+  EXPECT_EQ(written.Find("architectures")->array()[0].string_value(), "GispSlicedForCausalLM");
 }
 
 TEST(HfConfig, LoadFromDirectory) {

@@ -179,7 +179,7 @@ class Model(_Handle):
         raise AttributeError(name)
 
     def config(self):
-        """The model's config.json (with per_layer_config when pruned) as a dict."""
+        """The model's config.json (with gisp_per_layer_config when pruned) as a dict."""
         p = ctypes.c_void_p()
         _check(lib.gisp_model_config_json(self._handle, ctypes.byref(p)))
         return _json.loads(_take_string(p))

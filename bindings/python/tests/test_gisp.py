@@ -90,7 +90,7 @@ def test_run_record_arrays_materialize_and_export(tmp_path):
             assert small.total_parameters < before
             small.export(tmp_path / "small")
         with gisp.Model(tmp_path / "small") as reloaded:
-            assert "per_layer_config" in reloaded.config()
+            assert "gisp_per_layer_config" in reloaded.config()
 
 
 def test_cancellation_returns_cancelled_and_a_resumable_record(tmp_path):

@@ -205,7 +205,7 @@ impl Model {
     pub fn total_parameters(&self) -> i64 { self.get(7) }
     pub fn decoder_parameters(&self) -> i64 { self.get(8) }
 
-    /// config.json as gisp writes it (with per_layer_config when pruned).
+    /// config.json as gisp writes it (with gisp_per_layer_config when pruned).
     pub fn config_json(&self) -> Result<String> {
         let mut p = ptr::null_mut();
         // SAFETY: valid handle and out-pointer.

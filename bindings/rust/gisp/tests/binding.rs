@@ -82,7 +82,7 @@ fn run_materialize_export() {
     assert!(small.total_parameters() < before);
     small.export(&dir, gisp::DType::Auto).unwrap();
     let reloaded = Model::load(&dir, Device::Cpu).unwrap();
-    assert!(reloaded.config_json().unwrap().contains("per_layer_config"));
+    assert!(reloaded.config_json().unwrap().contains("\"gisp_per_layer_config\""));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
