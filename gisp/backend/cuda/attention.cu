@@ -37,10 +37,9 @@
 //
 // Work balance: with causal masking the last query tiles (forward, dQ) and the first key tiles
 // (dK / dV) do the most work; the grids are ordered so those blocks are scheduled first.
-#include "gisp/backend/cuda/attention.h"
-
 #include <cstdint>
 
+#include "gisp/backend/cuda/attention.h"
 #include "gisp/backend/cuda/common.cuh"
 
 namespace gisp {
@@ -181,9 +180,11 @@ __device__ __forceinline__ void DotTile(float (&acc)[kM][kN], const float* a, co
   for (int d = 0; d < dh4; d += 4) {
     float4 av[kM], bv[kN];
 #pragma unroll
-    for (int i = 0; i < kM; ++i) av[i] = *reinterpret_cast<const float4*>(a + (ty + 16 * i) * kLd + d);
+    for (int i = 0; i < kM; ++i)
+      av[i] = *reinterpret_cast<const float4*>(a + (ty + 16 * i) * kLd + d);
 #pragma unroll
-    for (int j = 0; j < kN; ++j) bv[j] = *reinterpret_cast<const float4*>(b + (tx + 16 * j) * kLd + d);
+    for (int j = 0; j < kN; ++j)
+      bv[j] = *reinterpret_cast<const float4*>(b + (tx + 16 * j) * kLd + d);
 #pragma unroll
     for (int i = 0; i < kM; ++i) {
 #pragma unroll
@@ -200,13 +201,14 @@ __device__ __forceinline__ void DotTile(float (&acc)[kM][kN], const float* a, co
 // acc[i][g] += sum_k p[ty + 16 i][k] * x[k][64 g + 4 tx .. + 3] for k < kInner.
 // p: shared [rows, kLdP]; x: shared [kInner, kLd].
 template <int kM, int kG, int kInner, int kLdP, int kLd>
-__device__ __forceinline__ void ProbTimesTile(float4 (&acc)[kM][kG], const float* p,
-                                              const float* x, int ty, int tx) {
+__device__ __forceinline__ void ProbTimesTile(float4 (&acc)[kM][kG], const float* p, const float* x,
+                                              int ty, int tx) {
 #pragma unroll 2
   for (int k = 0; k < kInner; k += 4) {
     float4 pv[kM];
 #pragma unroll
-    for (int i = 0; i < kM; ++i) pv[i] = *reinterpret_cast<const float4*>(p + (ty + 16 * i) * kLdP + k);
+    for (int i = 0; i < kM; ++i)
+      pv[i] = *reinterpret_cast<const float4*>(p + (ty + 16 * i) * kLdP + k);
 #pragma unroll
     for (int kk = 0; kk < 4; ++kk) {
 #pragma unroll
@@ -250,9 +252,9 @@ __global__ void __launch_bounds__(kAttnThreads, 2)
   using L = Layout<kDh>;
   extern __shared__ float4 smem4[];
   float* qs = reinterpret_cast<float*>(smem4);  // [BQ, kLd]
-  float* kvs = qs + L::kBQ * L::kLd;             // [BK, kLd]: K, then V of the same tile
-  float* ps = kvs + L::kBK * L::kLd;             // [BQ, kLdP]
-  const int qt = gridDim.x - 1 - blockIdx.x;     // heaviest (last) query tiles first
+  float* kvs = qs + L::kBQ * L::kLd;            // [BK, kLd]: K, then V of the same tile
+  float* ps = kvs + L::kBK * L::kLd;            // [BQ, kLdP]
+  const int qt = gridDim.x - 1 - blockIdx.x;    // heaviest (last) query tiles first
   const int h = blockIdx.y;
   const int b = blockIdx.z;
   const int kvh = kv_map[h];
@@ -378,9 +380,8 @@ __device__ __forceinline__ void LoadRowStats(float (&row_lse)[kRQ], float (&row_
 // s <- P = exp(s * scale - lse) (0 where masked); dp <- dS = P * (dP - D).
 template <int kRQ, int kRK>
 __device__ __forceinline__ void ProbAndGrad(float (&s)[kRQ][kRK], float (&dp)[kRQ][kRK],
-                                            const float (&row_lse)[kRQ],
-                                            const float (&row_d)[kRQ], const Geometry& g, int q0,
-                                            int k0, int ty, int tx) {
+                                            const float (&row_lse)[kRQ], const float (&row_d)[kRQ],
+                                            const Geometry& g, int q0, int k0, int ty, int tx) {
 #pragma unroll
   for (int i = 0; i < kRQ; ++i) {
     const int t = q0 + ty + 16 * i;
@@ -419,10 +420,10 @@ __global__ void __launch_bounds__(kAttnThreads)
   using L = Layout<kDh>;
   extern __shared__ float4 smem4[];
   float* qs = reinterpret_cast<float*>(smem4);  // [BQ, kLd]
-  float* dos = qs + L::kBQ * L::kLd;             // [BQ, kLd]
-  float* ks = dos + L::kBQ * L::kLd;             // [BK, kLd]
-  float* vs = ks + L::kBK * L::kLd;              // [BK, kLd]
-  float* ps = vs + L::kBK * L::kLd;              // [BQ, kLdP]: dS
+  float* dos = qs + L::kBQ * L::kLd;            // [BQ, kLd]
+  float* ks = dos + L::kBQ * L::kLd;            // [BK, kLd]
+  float* vs = ks + L::kBK * L::kLd;             // [BK, kLd]
+  float* ps = vs + L::kBK * L::kLd;             // [BQ, kLdP]: dS
   const int qt = gridDim.x - 1 - blockIdx.x;
   const int h = blockIdx.y;
   const int b = blockIdx.z;
@@ -480,11 +481,11 @@ __global__ void __launch_bounds__(kAttnThreads)
   using L = Layout<kDh>;
   extern __shared__ float4 smem4[];
   float* ks = reinterpret_cast<float*>(smem4);  // [BK, kLd]
-  float* vs = ks + L::kBK * L::kLd;              // [BK, kLd]
-  float* qs = vs + L::kBK * L::kLd;              // [BQ, kLd]
-  float* dos = qs + L::kBQ * L::kLd;             // [BQ, kLd]
-  float* ps = dos + L::kBQ * L::kLd;             // [BQ, kLdP]: P, then dS
-  const int kt = blockIdx.x;  // heaviest (first) key tiles first
+  float* vs = ks + L::kBK * L::kLd;             // [BK, kLd]
+  float* qs = vs + L::kBK * L::kLd;             // [BQ, kLd]
+  float* dos = qs + L::kBQ * L::kLd;            // [BQ, kLd]
+  float* ps = dos + L::kBQ * L::kLd;            // [BQ, kLdP]: P, then dS
+  const int kt = blockIdx.x;                    // heaviest (first) key tiles first
   const int kvh = blockIdx.y;
   const int b = blockIdx.z;
   const int tx = threadIdx.x & 15;
@@ -579,8 +580,8 @@ int LaunchForward(float* out, float* lse, const float* q, const float* k, const 
   const cudaError_t e = cudaFuncSetAttribute(AttentionForwardKernel<kDh>,
                                              cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
-  const dim3 grid(static_cast<unsigned>((s.tq + L::kBQ - 1) / L::kBQ),
-                  static_cast<unsigned>(s.hq), static_cast<unsigned>(s.b));
+  const dim3 grid(static_cast<unsigned>((s.tq + L::kBQ - 1) / L::kBQ), static_cast<unsigned>(s.hq),
+                  static_cast<unsigned>(s.b));
   AttentionForwardKernel<kDh><<<grid, kAttnThreads, smem, stream>>>(out, lse, q, k, v, kv_map, g);
   return LaunchStatus();
 }
@@ -607,10 +608,10 @@ int LaunchBackward(float* d_q, float* d_k, float* d_v, const float* row_dot, con
     if (launched != 0) return launched;
   }
   // Runs even when no query head maps to a KV head (pruned maps): it then writes zeros.
-  const dim3 grid(static_cast<unsigned>((s.tk + L::kBK - 1) / L::kBK),
-                  static_cast<unsigned>(s.kv), static_cast<unsigned>(s.b));
-  AttentionBackwardDkvKernel<kDh><<<grid, kAttnThreads, smem, stream>>>(
-      d_k, d_v, d_out, q, k, v, lse, row_dot, kv_map, g);
+  const dim3 grid(static_cast<unsigned>((s.tk + L::kBK - 1) / L::kBK), static_cast<unsigned>(s.kv),
+                  static_cast<unsigned>(s.b));
+  AttentionBackwardDkvKernel<kDh>
+      <<<grid, kAttnThreads, smem, stream>>>(d_k, d_v, d_out, q, k, v, lse, row_dot, kv_map, g);
   return LaunchStatus();
 }
 
@@ -628,8 +629,7 @@ int64_t AttentionSharedBytes(int64_t dh, bool backward) {
 }
 
 int AttentionForward(float* out, float* lse, const float* q, const float* k, const float* v,
-                     const int32_t* kv_map, const AttentionShape& s, float scale,
-                     Stream stream) {
+                     const int32_t* kv_map, const AttentionShape& s, float scale, Stream stream) {
   if (s.b == 0 || s.tq == 0 || s.hq == 0) return 0;
   Geometry g;
   const bool aligned = Aligned16(out) && Aligned16(q) && Aligned16(k) && Aligned16(v);
@@ -641,8 +641,8 @@ int AttentionForward(float* out, float* lse, const float* q, const float* k, con
 
 int AttentionBackward(float* d_q, float* d_k, float* d_v, float* row_dot, const float* d_out,
                       const float* q, const float* k, const float* v, const float* out,
-                      const float* lse, const int32_t* kv_map, const AttentionShape& s,
-                      float scale, Stream stream) {
+                      const float* lse, const int32_t* kv_map, const AttentionShape& s, float scale,
+                      Stream stream) {
   if (s.b == 0 || s.tk == 0 || s.kv == 0) return 0;  // d_k, d_v are empty (d_q too: Tq <= Tk)
   Geometry g;
   const bool aligned = Aligned16(d_q) && Aligned16(d_k) && Aligned16(d_v) && Aligned16(d_out) &&
@@ -651,8 +651,8 @@ int AttentionBackward(float* d_q, float* d_k, float* d_v, float* row_dot, const 
   const int64_t rows = s.b * s.tq * s.hq;
   if (rows > 0) {
     const int64_t blocks = (rows * 32 + kThreads - 1) / kThreads;
-    RowDotKernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
-        row_dot, d_out, out, rows, g.tq, g.hq, g.dh);
+    RowDotKernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(row_dot, d_out, out, rows,
+                                                                         g.tq, g.hq, g.dh);
     const int e = LaunchStatus();
     if (e != 0) return e;
   }

@@ -1,6 +1,5 @@
 // Bias add (elementwise) and bias gradient (deterministic two-pass column sums).
 #include "gisp/backend/cuda/bias.h"
-
 #include "gisp/backend/cuda/column_reduce.cuh"
 #include "gisp/backend/cuda/common.cuh"
 

@@ -1,11 +1,11 @@
 // cuBLAS wrappers; see blas.h.
-#include "gisp/backend/cuda/blas.h"
-
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <climits>
+
+#include "gisp/backend/cuda/blas.h"
 
 namespace gisp {
 namespace gpu {
@@ -30,9 +30,9 @@ int BlasCreate(Stream stream, void* workspace, size_t workspace_bytes, BlasHandl
   // CUBLAS_DEFAULT_MATH: f32 inputs with CUBLAS_COMPUTE_32F stay true f32 (no TF32). Reduced
   // precision split-K reductions are disallowed for the 16-bit inputs as well.
   if (s == CUBLAS_STATUS_SUCCESS) {
-    s = cublasSetMathMode(h, static_cast<cublasMath_t>(
-                                 CUBLAS_DEFAULT_MATH |
-                                 CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION));
+    s = cublasSetMathMode(
+        h, static_cast<cublasMath_t>(CUBLAS_DEFAULT_MATH |
+                                     CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION));
   }
   if (s != CUBLAS_STATUS_SUCCESS) {
     cublasDestroy(h);
@@ -85,11 +85,10 @@ int RowMajorGemm(BlasHandle handle, ElemType ab_type, const void* a, bool trans_
   const long long stride_c = static_cast<long long>(m) * n;
   // CUBLAS_GEMM_DEFAULT: cuBLAS's own kernel choice, deterministic for a fixed handle
   // configuration (workspace, atomics off, one stream) and GPU.
-  return cublasGemmStridedBatchedEx(handle, op_b, op_a, static_cast<int>(n), static_cast<int>(m),
-                                    static_cast<int>(k), &alpha, b, type, ld_b, stride_b, a, type,
-                                    ld_a, stride_a, &beta, out, CUDA_R_32F, ld_c, stride_c,
-                                    static_cast<int>(batch), CUBLAS_COMPUTE_32F,
-                                    CUBLAS_GEMM_DEFAULT);
+  return cublasGemmStridedBatchedEx(
+      handle, op_b, op_a, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, b,
+      type, ld_b, stride_b, a, type, ld_a, stride_a, &beta, out, CUDA_R_32F, ld_c, stride_c,
+      static_cast<int>(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
 }
 
 }  // namespace gpu

@@ -1,9 +1,8 @@
 // Float conversions, mirroring gisp::ConvertElements (gisp/base/dtype.cc): the value is widened
 // to double, narrowed to f32, and the 16-bit encodings round from that f32. f64 targets receive
 // the wide value directly.
-#include "gisp/backend/cuda/convert.h"
-
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/convert.h"
 
 namespace gisp {
 namespace gpu {

@@ -2,11 +2,10 @@
 // exp(x - max), then thread 0 writes the nll and (optionally) pass 3 writes the gradient. All
 // reads of the row happen before the first write (the block reductions end in a barrier), and in
 // pass 3 each thread rewrites only the elements it reads, so d_logits may alias logits.
-#include "gisp/backend/cuda/cross_entropy.h"
-
 #include <cmath>
 
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/cross_entropy.h"
 
 namespace gisp {
 namespace gpu {

@@ -38,9 +38,9 @@ std::string MemorySummary() {
 absl::Status CudaCheck(int error, absl::string_view verb, TensorList tensors) {
   if (error == 0) return absl::OkStatus();
   gpu::GetLastError();  // clear it, so a later check does not report it again
-  const std::string message = absl::StrCat(verb, " on ", Describe(tensors), ": CUDA error ",
-                                           gpu::ErrorName(error), " (", gpu::ErrorString(error),
-                                           ")");
+  const std::string message =
+      absl::StrCat(verb, " on ", Describe(tensors), ": CUDA error ", gpu::ErrorName(error), " (",
+                   gpu::ErrorString(error), ")");
   if (gpu::IsOutOfMemory(error)) {
     return absl::ResourceExhaustedError(absl::StrCat(message, "; ", MemorySummary()));
   }

@@ -1,7 +1,6 @@
 // Fill, Add and Axpy: grid-stride loops, one element per iteration.
-#include "gisp/backend/cuda/elementwise.h"
-
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/elementwise.h"
 
 namespace gisp {
 namespace gpu {

@@ -6,9 +6,8 @@
 // Every table element is therefore written by exactly one thread, in token order: the result is
 // deterministic and bit-identical to the CPU backend's (which also adds in token order in f32).
 // The vocabulary slices multiply the parallelism beyond the D columns.
-#include "gisp/backend/cuda/embedding.h"
-
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/embedding.h"
 
 namespace gisp {
 namespace gpu {
@@ -65,8 +64,8 @@ int EmbeddingForward(float* out, const void* table, ElemType table_type, const i
   return LaunchStatus();
 }
 
-int EmbeddingBackward(float* d_table, const float* d_out, const int32_t* ids, int64_t n,
-                      int64_t d, Stream stream) {
+int EmbeddingBackward(float* d_table, const float* d_out, const int32_t* ids, int64_t n, int64_t d,
+                      Stream stream) {
   if (n == 0 || d == 0) return 0;
   const dim3 grid(static_cast<unsigned>((d + kThreads - 1) / kThreads), kSlices);
   EmbeddingBackwardKernel<<<grid, kThreads, 0, stream>>>(d_table, d_out, ids, n, d);

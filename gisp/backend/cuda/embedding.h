@@ -14,8 +14,8 @@ namespace gpu {
 int EmbeddingForward(float* out, const void* table, ElemType table_type, const int32_t* ids,
                      int64_t n, int64_t d, Stream stream);
 // d_table: [V, D] += d_out: [N, D] scattered by ids: [N]. Deterministic, no atomics.
-int EmbeddingBackward(float* d_table, const float* d_out, const int32_t* ids, int64_t n,
-                      int64_t d, Stream stream);
+int EmbeddingBackward(float* d_table, const float* d_out, const int32_t* ids, int64_t n, int64_t d,
+                      Stream stream);
 
 }  // namespace gpu
 }  // namespace gisp

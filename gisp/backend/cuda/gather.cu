@@ -1,10 +1,9 @@
 // Gathers and zeroing move raw elements, so one unsigned integer type per element size covers
 // every dtype. Duplicate indices in the zeroing lists only write the same zero twice.
-#include "gisp/backend/cuda/gather.h"
-
 #include <type_traits>
 
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/gather.h"
 
 namespace gisp {
 namespace gpu {
@@ -69,8 +68,8 @@ int BySize(int elem_bytes, Fn fn) {
 
 }  // namespace
 
-int GatherRows(void* out, const void* in, const int32_t* rows, int64_t n, int64_t c,
-               int elem_bytes, Stream stream) {
+int GatherRows(void* out, const void* in, const int32_t* rows, int64_t n, int64_t c, int elem_bytes,
+               Stream stream) {
   const int64_t total = n * c;
   if (total == 0) return 0;
   return BySize(elem_bytes, [&](auto* tag) {
@@ -106,8 +105,7 @@ int ZeroCols(void* t, const int32_t* cols, int64_t r, int64_t n, int64_t c, int 
   if (total == 0) return 0;
   return BySize(elem_bytes, [&](auto* tag) {
     using T = typename std::remove_pointer<decltype(tag)>::type;
-    ZeroColsKernel<<<GridFor(total), kThreads, 0, stream>>>(static_cast<T*>(t), cols, n, c,
-                                                            total);
+    ZeroColsKernel<<<GridFor(total), kThreads, 0, stream>>>(static_cast<T*>(t), cols, n, c, total);
   });
 }
 

@@ -12,8 +12,8 @@ namespace gisp {
 namespace gpu {
 
 // out: [n, C] = in[rows[i], :]; in: [R, C]; rows: [n].
-int GatherRows(void* out, const void* in, const int32_t* rows, int64_t n, int64_t c,
-               int elem_bytes, Stream stream);
+int GatherRows(void* out, const void* in, const int32_t* rows, int64_t n, int64_t c, int elem_bytes,
+               Stream stream);
 // out: [R, n] = in[:, cols[j]]; in: [R, C]; cols: [n].
 int GatherCols(void* out, const void* in, const int32_t* cols, int64_t r, int64_t n, int64_t c,
                int elem_bytes, Stream stream);

@@ -1,10 +1,9 @@
 // RMSNorm forward and backward. One block per row; the row statistics accumulate in double as
 // on the CPU (a 4096-wide row of squares loses ~1e-5 relative in f32). The weight gradient is a
 // two-pass column reduction (column_reduce.cuh): deterministic, no atomics.
-#include "gisp/backend/cuda/rms_norm.h"
-
 #include "gisp/backend/cuda/column_reduce.cuh"
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/rms_norm.h"
 
 namespace gisp {
 namespace gpu {
@@ -78,17 +77,17 @@ int RmsNormForward(float* out, float* inv_rms, const float* x, const float* weig
 }
 
 int RmsNormBackward(float* d_x, float* d_weight, double* scratch, const float* d_out,
-                    const float* x, const float* weight, const float* inv_rms, int64_t n,
-                    int64_t d, Stream stream) {
+                    const float* x, const float* weight, const float* inv_rms, int64_t n, int64_t d,
+                    Stream stream) {
   if (n > 0) {
-    RmsNormBackwardKernel<<<static_cast<unsigned>(n), kThreads, 0, stream>>>(d_x, d_out, x,
-                                                                             weight, inv_rms, d);
+    RmsNormBackwardKernel<<<static_cast<unsigned>(n), kThreads, 0, stream>>>(d_x, d_out, x, weight,
+                                                                             inv_rms, d);
     const int e = LaunchStatus();
     if (e != 0) return e;
   }
   if (d_weight == nullptr) return 0;
-  return ColumnReduce(scratch, n, d, WeightGradTerm{d_out, x, inv_rms, d},
-                      AccumulateF32{d_weight}, stream);
+  return ColumnReduce(scratch, n, d, WeightGradTerm{d_out, x, inv_rms, d}, AccumulateF32{d_weight},
+                      stream);
 }
 
 }  // namespace gpu

@@ -17,8 +17,8 @@ int RmsNormForward(float* out, float* inv_rms, const float* x, const float* weig
 // d_x: [N, D] += dL/dx; d_weight: [D] += dL/dweight unless nullptr; d_out, x: [N, D];
 // weight: [D]; inv_rms: [N]. scratch: ColumnReduceScratchBytes(N, D) bytes when d_weight is set.
 int RmsNormBackward(float* d_x, float* d_weight, double* scratch, const float* d_out,
-                    const float* x, const float* weight, const float* inv_rms, int64_t n,
-                    int64_t d, Stream stream);
+                    const float* x, const float* weight, const float* inv_rms, int64_t n, int64_t d,
+                    Stream stream);
 
 }  // namespace gpu
 }  // namespace gisp

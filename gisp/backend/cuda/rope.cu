@@ -1,9 +1,8 @@
 // Rotary position embedding in place: for i < Dh/2 the pair (x[i], x[i + Dh/2]) is rotated by
 // the angle of position pos_offset + t. One thread per pair; the pairs are disjoint, so the
 // in-place update needs no synchronization.
-#include "gisp/backend/cuda/rope.h"
-
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/rope.h"
 
 namespace gisp {
 namespace gpu {
@@ -30,8 +29,8 @@ __global__ void RopeKernel(float* x, const float* cos, const float* sin, int64_t
 
 }  // namespace
 
-int Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse,
-         int64_t b, int64_t t, int64_t h, int64_t dh, Stream stream) {
+int Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse, int64_t b,
+         int64_t t, int64_t h, int64_t dh, Stream stream) {
   const int64_t half = dh / 2;
   const int64_t pairs = b * t * h * half;
   if (pairs == 0) return 0;

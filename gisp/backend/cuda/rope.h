@@ -11,8 +11,8 @@ namespace gpu {
 
 // In place on x: [B, T, H, Dh], rotate-half convention. cos, sin: [P, Dh/2]; token t sits at
 // position pos_offset + t. inverse applies the transpose rotation (the backward pass).
-int Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse,
-         int64_t b, int64_t t, int64_t h, int64_t dh, Stream stream);
+int Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse, int64_t b,
+         int64_t t, int64_t h, int64_t dh, Stream stream);
 
 }  // namespace gpu
 }  // namespace gisp

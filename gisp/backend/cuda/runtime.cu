@@ -1,10 +1,10 @@
 // Host wrappers over the CUDA runtime; see runtime.h for why they exist.
-#include "gisp/backend/cuda/runtime.h"
-
 #include <cuda_runtime.h>
 
 #include <cstdint>
 #include <cstring>
+
+#include "gisp/backend/cuda/runtime.h"
 
 namespace gisp {
 namespace gpu {
@@ -79,6 +79,13 @@ int PoolIdleBytes(int device, size_t* bytes) {
   if (e != cudaSuccess) return e;
   *bytes = reserved > used ? static_cast<size_t>(reserved - used) : 0;
   return cudaSuccess;
+}
+
+int TrimPool(int device) {
+  cudaMemPool_t pool;
+  cudaError_t e = cudaDeviceGetDefaultMemPool(&pool, device);
+  if (e != cudaSuccess) return e;
+  return cudaMemPoolTrimTo(pool, 0);
 }
 
 int MemsetAsync(void* ptr, int value, size_t bytes, Stream stream) {

@@ -65,6 +65,9 @@ int MemGetInfo(size_t* free_bytes, size_t* total_bytes);
 int KeepPoolMemory(int device);
 // Bytes the default pool of `device` holds that no live allocation uses: free for our purposes.
 int PoolIdleBytes(int device, size_t* bytes);
+// Returns the default pool's idle memory of `device` to the driver (after an out-of-memory
+// error: the idle blocks may be too fragmented for the request that failed).
+int TrimPool(int device);
 int MemsetAsync(void* ptr, int value, size_t bytes, Stream stream);
 
 enum class CopyKind : int { kHostToDevice = 0, kDeviceToHost = 1, kDeviceToDevice = 2 };

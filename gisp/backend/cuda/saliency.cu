@@ -2,10 +2,9 @@
 // elements whose magnitudes span many decades, and ties at the pruning threshold must be decided
 // on exact-ish values. Row sums: one block per row, fixed-order block reduction. Column sums: the
 // two-pass column reduction (column_reduce.cuh). Neither uses atomics, so both are deterministic.
-#include "gisp/backend/cuda/saliency.h"
-
 #include "gisp/backend/cuda/column_reduce.cuh"
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/saliency.h"
 
 namespace gisp {
 namespace gpu {
@@ -49,8 +48,8 @@ int RowSum(double* out, const W* w, const float* g, int64_t r, int64_t c, Stream
 
 }  // namespace
 
-int AbsProdRowSum(double* out, const void* w, ElemType w_type, const float* g, int64_t r,
-                  int64_t c, Stream stream) {
+int AbsProdRowSum(double* out, const void* w, ElemType w_type, const float* g, int64_t r, int64_t c,
+                  Stream stream) {
   if (r == 0) return 0;
   switch (w_type) {
     case ElemType::kF32:

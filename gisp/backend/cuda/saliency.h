@@ -12,8 +12,8 @@ namespace gpu {
 
 // out: f64 [R] = sum_c |w[r, c] * g[r, c]| (overwritten). w: [R, C] in `w_type` (kF32, kBF16,
 // kF16); g: f32 [R, C].
-int AbsProdRowSum(double* out, const void* w, ElemType w_type, const float* g, int64_t r,
-                  int64_t c, Stream stream);
+int AbsProdRowSum(double* out, const void* w, ElemType w_type, const float* g, int64_t r, int64_t c,
+                  Stream stream);
 // out: f64 [C] = sum_r |w[r, c] * g[r, c]| (overwritten). scratch:
 // ColumnReduceScratchBytes(R, C) bytes.
 int AbsProdColSum(double* out, double* scratch, const void* w, ElemType w_type, const float* g,

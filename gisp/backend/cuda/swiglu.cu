@@ -1,8 +1,7 @@
 // SwiGLU: out = silu(gate) * up with silu(g) = g * sigmoid(g). Elementwise; each thread reads
 // all of its inputs before writing, so outputs may alias inputs.
-#include "gisp/backend/cuda/swiglu.h"
-
 #include "gisp/backend/cuda/common.cuh"
+#include "gisp/backend/cuda/swiglu.h"
 
 namespace gisp {
 namespace gpu {
