@@ -19,6 +19,8 @@ const char* BlasStatusString(int status) {
   return cublasGetStatusString(static_cast<cublasStatus_t>(status));
 }
 
+bool BlasIsOutOfMemory(int status) { return status == CUBLAS_STATUS_ALLOC_FAILED; }
+
 int BlasCreate(Stream stream, void* workspace, size_t workspace_bytes, BlasHandle* handle) {
   cublasHandle_t h = nullptr;
   cublasStatus_t s = cublasCreate(&h);

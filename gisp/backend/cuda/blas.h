@@ -17,6 +17,8 @@ namespace gpu {
 using BlasHandle = cublasContext*;
 
 const char* BlasStatusString(int status);
+// True for CUBLAS_STATUS_ALLOC_FAILED (cuBLAS could not get device memory).
+bool BlasIsOutOfMemory(int status);
 
 // Creates a handle bound to `stream` with an explicit workspace (so cuBLAS never allocates
 // behind our back and picks the same kernels every run), atomics disallowed (no split-K

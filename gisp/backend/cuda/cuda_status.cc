@@ -49,6 +49,11 @@ absl::Status CudaCheck(int error, absl::string_view verb, TensorList tensors) {
 
 absl::Status BlasCheck(int status, absl::string_view verb, TensorList tensors) {
   if (status == 0) return absl::OkStatus();
+  if (gpu::BlasIsOutOfMemory(status)) {
+    return absl::ResourceExhaustedError(absl::StrCat(verb, " on ", Describe(tensors),
+                                                     ": cuBLAS could not allocate device memory; ",
+                                                     MemorySummary()));
+  }
   return absl::InternalError(absl::StrCat(verb, " on ", Describe(tensors), ": cuBLAS error ",
                                           status, " (", gpu::BlasStatusString(status), ")"));
 }

@@ -19,7 +19,7 @@ using TensorList = std::initializer_list<const Tensor*>;
 // else, as "<verb> on <tensors>: CUDA error <name> (<description>)".
 absl::Status CudaCheck(int error, absl::string_view verb, TensorList tensors);
 
-// The same for a cublasStatus_t value.
+// The same for a cublasStatus_t value (CUBLAS_STATUS_ALLOC_FAILED is ResourceExhausted).
 absl::Status BlasCheck(int status, absl::string_view verb, TensorList tensors);
 
 // ResourceExhausted for a failed allocation of `requested` bytes, with the free/total memory.

@@ -1,4 +1,4 @@
-// Fill, Add and Axpy: grid-stride loops, one element per iteration.
+// Fill, Add, Axpy and Scale: grid-stride loops, one element per iteration.
 #include "gisp/backend/cuda/common.cuh"
 #include "gisp/backend/cuda/elementwise.h"
 
@@ -25,6 +25,13 @@ __global__ void AxpyKernel(float* y, float alpha, const float* x, int64_t n) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     y[i] += alpha * x[i];
+  }
+}
+
+__global__ void ScaleKernel(float* y, float alpha, int64_t n) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    y[i] *= alpha;
   }
 }
 
@@ -59,6 +66,12 @@ int Add(float* out, const float* a, const float* b, int64_t n, Stream stream) {
 int Axpy(float* y, float alpha, const float* x, int64_t n, Stream stream) {
   if (n == 0) return 0;
   AxpyKernel<<<GridFor(n), kThreads, 0, stream>>>(y, alpha, x, n);
+  return LaunchStatus();
+}
+
+int Scale(float* y, float alpha, int64_t n, Stream stream) {
+  if (n == 0) return 0;
+  ScaleKernel<<<GridFor(n), kThreads, 0, stream>>>(y, alpha, n);
   return LaunchStatus();
 }
 

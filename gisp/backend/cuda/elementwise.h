@@ -16,6 +16,8 @@ int FillPattern(void* out, uint64_t pattern, int elem_bytes, int64_t n, Stream s
 int Add(float* out, const float* a, const float* b, int64_t n, Stream stream);
 // y += alpha * x. All [n].
 int Axpy(float* y, float alpha, const float* x, int64_t n, Stream stream);
+// y *= alpha. [n]. (y + (alpha - 1) * y through Axpy would round alpha - 1 first.)
+int Scale(float* y, float alpha, int64_t n, Stream stream);
 
 }  // namespace gpu
 }  // namespace gisp
