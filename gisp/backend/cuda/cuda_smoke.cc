@@ -162,6 +162,43 @@ void CheckRmsNormAndLoss(Backend& gpu, Backend& ref, std::mt19937* rng) {
   Expect("cross entropy d_logits (in place)", ToHost(gpu, g_logits), r_dl, 1e-5);
 }
 
+// Cases the kernel tests do not reach: beta = 0 over uninitialized (NaN) output memory, an empty
+// contraction with a general beta, and a cross-entropy row as wide as Llama 3's vocabulary.
+void CheckEdgeCases(Backend& gpu, Backend& ref, std::mt19937* rng) {
+  const int64_t m = 19, n = 23, k = 31;
+  const Tensor a = HostRandom({m, k}, rng), b = HostRandom({k, n}, rng);
+  Tensor nan_host = Tensor::Host({m, n}).value();
+  for (int64_t i = 0; i < nan_host.numel(); ++i) nan_host.f32()[i] = NAN;
+  Tensor want = Tensor::Host({m, n}).value();
+  ExpectOk("gemm ref", ref.Gemm(want, a, false, b, false, 1.0f, 0.0f));
+  Tensor got = ToDevice(gpu, nan_host);
+  ExpectOk("gemm beta=0",
+           gpu.Gemm(got, ToDevice(gpu, a), false, ToDevice(gpu, b), false, 1.0f, 0.0f));
+  Expect("gemm beta=0 over NaN memory", ToHost(gpu, got), want, 1e-4);
+
+  const Tensor c0 = HostRandom({m, n}, rng);
+  Tensor scaled = Tensor::Host({m, n}).value();
+  for (int64_t i = 0; i < c0.numel(); ++i) scaled.f32()[i] = 0.3f * c0.f32()[i];
+  Tensor c = ToDevice(gpu, c0);
+  ExpectOk("gemm k=0", gpu.Gemm(c, gpu.Allocate({m, 0}).value(), false,
+                                gpu.Allocate({0, n}).value(), false, 1.0f, 0.3f));
+  Expect("gemm k=0 beta=0.3", ToHost(gpu, c), scaled, 0.0);
+
+  const int64_t rows = 3, vocab = 128256;
+  const Tensor logits = HostRandom({rows, vocab}, rng, 8.0f), weights = HostRandom({rows}, rng);
+  Tensor targets = Tensor::Host({rows}, DType::kI32).value();
+  targets.i32()[0] = 0;
+  targets.i32()[1] = -1;
+  targets.i32()[2] = static_cast<int32_t>(vocab - 1);
+  Tensor r_nll = Tensor::Host({rows}).value(), r_dl = Tensor::Host({rows, vocab}).value();
+  ExpectOk("xent ref", ref.CrossEntropy(r_nll, r_dl, logits, targets, weights));
+  Tensor g_logits = ToDevice(gpu, logits), g_nll = gpu.Allocate({rows}).value();
+  ExpectOk("xent", gpu.CrossEntropy(g_nll, g_logits, g_logits, ToDevice(gpu, targets, DType::kI32),
+                                    ToDevice(gpu, weights)));
+  Expect("cross entropy nll (V = 128256)", ToHost(gpu, g_nll), r_nll, 1e-5);
+  Expect("cross entropy d_logits (V = 128256, in place)", ToHost(gpu, g_logits), r_dl, 1e-5);
+}
+
 int Main() {
   absl::StatusOr<std::unique_ptr<Backend>> created = CreateCudaBackend(0);
   if (!created.ok()) {
@@ -182,6 +219,7 @@ int Main() {
   CheckGemm(gpu, *ref, false, true, DType::kBF16, &rng);
   CheckGemm(gpu, *ref, false, false, DType::kF16, &rng);
   CheckRmsNormAndLoss(gpu, *ref, &rng);
+  CheckEdgeCases(gpu, *ref, &rng);
   ExpectOk("synchronize", gpu.Synchronize());
   std::printf("%s: %d failure(s)\n", g_failures == 0 ? "PASSED" : "FAILED", g_failures);
   return g_failures == 0 ? 0 : 1;
