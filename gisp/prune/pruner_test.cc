@@ -94,6 +94,50 @@ TEST(PrunerTest, ScheduleNestingProtectionAndRecord) {
   EXPECT_EQ(rec.calibration().fingerprint(), data.fingerprint);
 }
 
+// A record edited by hand (or damaged) must be refused with the field named, never reach the
+// slicer: an edited gqa_unit once made materialize read heads out of range.
+TEST(PrunerTest, RecordsThatContradictThemselvesAreRefused) {
+  const LlamaConfig c = Gqa();
+  const CalibrationBatches data = Data(c);
+  Session r = Start(c, &data, Options(4, 0.5));
+  ASSERT_TRUE(r.pruner->Run().ok());
+  const proto::Record good = r.pruner->record();
+  ASSERT_TRUE(ValidateRecord(good, "good").ok());
+  struct Edit {
+    const char* what;  // a word the error must contain
+    void (*apply)(proto::Record*);
+  };
+  const Edit edits[] = {
+      {"layout",
+       [](proto::Record* x) { x->mutable_config()->set_gqa_unit(proto::GQA_UNIT_KV_GROUP); }},
+      {"objective",
+       [](proto::Record* x) {
+         x->mutable_config()->set_objective(static_cast<proto::Objective>(77));
+       }},
+      {"ratio", [](proto::Record* x) { x->mutable_config()->set_ratio(1.5); }},
+      {"ratio", [](proto::Record* x) { x->mutable_config()->set_ratio(std::nan("")); }},
+      {"batch", [](proto::Record* x) { x->mutable_config()->set_batch_size(0); }},
+      {"complete", [](proto::Record* x) { x->mutable_config()->set_steps(9); }},
+      {"protected",
+       [](proto::Record* x) {
+         // A unit of the protected last layer (layer 4) marked pruned at step 0.
+         x->set_pruned_at_step(static_cast<int>(4 * (4 + 24)), 0);
+       }},
+      {"kept", [](proto::Record* x) { x->mutable_steps(1)->set_kept_channels(0, 3); }},
+      {"pruned units", [](proto::Record* x) { x->mutable_steps(2)->set_pruned_units(1); }},
+      {"layout",
+       [](proto::Record* x) { x->mutable_layout()->set_channel_units_per_layer(2000000000); }},
+  };
+  for (const Edit& e : edits) {
+    proto::Record bad = good;
+    e.apply(&bad);
+    const absl::Status s = ValidateRecord(bad, "edited");
+    ASSERT_FALSE(s.ok()) << e.what;
+    EXPECT_NE(s.message().find(e.what), std::string::npos) << s;
+    EXPECT_NE(s.message().find("edited"), std::string::npos) << s;
+  }
+}
+
 TEST(PrunerTest, SparsityMatchesACountOfNonzeroWeights) {
   // Masked (dense) mode keeps zeros in place, so sparsity can be counted directly.
   const LlamaConfig c = Gqa();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
+#include "gisp/prune/pruner.h"
 
 namespace gisp {
 
@@ -71,24 +72,58 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
     return bad(absl::StrCat("format_version ", r.format_version(), " (this gisp reads 1..",
                             kRecordFormatVersion, ")"));
   }
-  const auto& layout = r.layout();
-  if (layout.num_layers() <= 0 || layout.head_units_per_layer() < 0 ||
-      layout.channel_units_per_layer() < 0 ||
-      layout.protected_layer_size() != layout.num_layers()) {
-    return bad("layout fields are inconsistent");
+  if (absl::Status s = ValidatePruneConfig(r.config()); !s.ok()) {
+    return bad(absl::StrCat("config: ", s.message()));
   }
-  const int64_t units = static_cast<int64_t>(layout.num_layers()) *
-                        (layout.head_units_per_layer() + layout.channel_units_per_layer());
+  // The layout must be the one the recorded model and configuration imply: a record whose
+  // gqa_unit or widths were edited would otherwise index the model's heads out of range.
+  const auto& m = r.model();
+  const auto& layout = r.layout();
+  constexpr int64_t kMaxWidth = int64_t{1} << 24;
+  if (m.num_layers() <= 0 || m.num_layers() > 100000 || m.num_heads() <= 0 ||
+      m.num_heads() > kMaxWidth || m.num_kv_heads() <= 0 || m.num_heads() % m.num_kv_heads() != 0 ||
+      m.intermediate_size() < 0 || m.intermediate_size() > kMaxWidth) {
+    return bad(absl::StrCat("model shape layers ", m.num_layers(), ", heads ", m.num_heads(),
+                            ", kv heads ", m.num_kv_heads(), ", intermediate ",
+                            m.intermediate_size(), " is not a valid decoder"));
+  }
+  const bool kv_group =
+      r.config().gqa_unit() == proto::GQA_UNIT_KV_GROUP && m.num_heads() != m.num_kv_heads();
+  const int64_t head_units = kv_group ? m.num_kv_heads() : m.num_heads();
+  const int64_t group = m.num_heads() / m.num_kv_heads();
+  if (layout.num_layers() != m.num_layers() || layout.head_units_per_layer() != head_units ||
+      layout.channel_units_per_layer() != m.intermediate_size() ||
+      layout.protected_layer_size() != layout.num_layers()) {
+    return bad(absl::StrCat(
+        "layout (", layout.num_layers(), " layers, ", layout.head_units_per_layer(), " head and ",
+        layout.channel_units_per_layer(),
+        " channel units per layer) does not match the model and gqa_unit (", m.num_layers(),
+        " layers, ", head_units, " head and ", m.intermediate_size(), " channel units)"));
+  }
+  const int64_t per_layer = head_units + m.intermediate_size();
+  const int64_t units = m.num_layers() * per_layer;
   if (r.pruned_at_step_size() != units) {
     return bad(absl::StrCat("pruned_at_step has ", r.pruned_at_step_size(), " entries for ", units,
                             " units"));
   }
   const int32_t steps = r.steps_size();
-  for (int32_t s : r.pruned_at_step()) {
+  if (steps > r.config().steps()) {
+    return bad(absl::StrCat(steps, " steps recorded for config.steps = ", r.config().steps()));
+  }
+  if (r.complete() && steps != r.config().steps()) {
+    return bad(absl::StrCat("marked complete after ", steps, " of ", r.config().steps(), " steps"));
+  }
+  for (int64_t u = 0; u < units; ++u) {
+    const int32_t s = r.pruned_at_step(static_cast<int>(u));
     if (s < -1 || s >= steps) {
       return bad(absl::StrCat("pruned_at_step entry ", s, " outside [-1, ", steps, ")"));
     }
+    if (s >= 0 && layout.protected_layer(static_cast<int>(u / per_layer))) {
+      return bad(absl::StrCat("unit ", u, " of protected layer ", u / per_layer,
+                              " is recorded as pruned"));
+    }
   }
+  // Every step's summary must follow from pruned_at_step.
   double last = -1;
   for (int32_t i = 0; i < steps; ++i) {
     const auto& st = r.steps(i);
@@ -98,9 +133,35 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
           absl::StrCat("step ", i, " sparsity ", st.sparsity(), " is not in [0, 1] or decreases"));
     }
     last = st.sparsity();
-  }
-  if (r.config().steps() <= 0 || steps > r.config().steps()) {
-    return bad(absl::StrCat(steps, " steps recorded for config.steps = ", r.config().steps()));
+    if (st.kept_heads_size() != m.num_layers() || st.kept_channels_size() != m.num_layers()) {
+      return bad(absl::StrCat("step ", i, " lists kept widths for ", st.kept_heads_size(),
+                              " layers, the model has ", m.num_layers()));
+    }
+    int64_t pruned_units = 0;
+    for (int64_t l = 0; l < m.num_layers(); ++l) {
+      int64_t heads = 0, channels = 0;
+      for (int64_t u = l * per_layer; u < (l + 1) * per_layer; ++u) {
+        const int32_t s = r.pruned_at_step(static_cast<int>(u));
+        const bool pruned = s >= 0 && s <= i;
+        pruned_units += pruned;
+        if (pruned) continue;
+        if (u - l * per_layer < head_units) {
+          heads += kv_group ? group : 1;
+        } else {
+          ++channels;
+        }
+      }
+      if (st.kept_heads(static_cast<int>(l)) != heads ||
+          st.kept_channels(static_cast<int>(l)) != channels) {
+        return bad(absl::StrCat("step ", i, " layer ", l, " records ", st.kept_heads(l),
+                                " heads and ", st.kept_channels(l), " channels kept, its pruned ",
+                                "units leave ", heads, " and ", channels));
+      }
+    }
+    if (st.pruned_units() != pruned_units) {
+      return bad(absl::StrCat("step ", i, " records ", st.pruned_units(), " pruned units, ",
+                              "pruned_at_step gives ", pruned_units));
+    }
   }
   return absl::OkStatus();
 }
