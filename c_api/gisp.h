@@ -337,6 +337,31 @@ GISP_API gisp_status* gisp_model_materialize(const gisp_model* model, const gisp
  * model.safetensors in `dtype`. Atomic per file. */
 GISP_API gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dtype dtype);
 
+/* Deployment formats (append-only). See docs/deploy.md. */
+typedef enum gisp_export_format {
+  GISP_EXPORT_SLICED = 0, /* gisp's exact format (model_type gisp_sliced); gisp loads it */
+  GISP_EXPORT_LLAMA = 1,  /* uniform HF checkpoint of the source family, zero-padded layers */
+  GISP_EXPORT_GGUF = 2,   /* llama.cpp GGUF (`deci` per-layer widths, `llama` when uniform) */
+  GISP_EXPORT_DECILM = 3  /* DeciLM / Nemotron-NAS block_configs (vLLM, TensorRT-LLM) */
+} gisp_export_format;
+
+/* Writes `model` (dense or materialized) as `format` into `dir`, which must not exist or be an
+ * empty directory (FailedPrecondition otherwise). All or nothing: the files are staged in a
+ * hidden sibling directory renamed into place at the end, so on any error nothing is left.
+ * Weights in `dtype` (AUTO: the checkpoint's). HF-style formats get the tokenizer files.
+ * `parameters` (may be NULL) receives the written model's parameter count (zero padding
+ * included), `exact_parameters` (may be NULL) the sliced model's own count.
+ * Unimplemented for a format this build does not write yet. */
+GISP_API gisp_status* gisp_model_export_format(const gisp_model* model, gisp_export_format format,
+                                               const char* dir, gisp_dtype dtype,
+                                               int64_t* parameters, int64_t* exact_parameters);
+
+/* Next-token logits of one sequence of `count` token ids (no special tokens are added), f32,
+ * row-major [count, vocab] into `logits`; `capacity` must be >= count * vocab. Runs on the
+ * model's device; for checking exports against the runtimes that load them. */
+GISP_API gisp_status* gisp_model_logits(gisp_model* model, const int32_t* ids, size_t count,
+                                        float* logits, size_t capacity);
+
 /* Perplexity with the paper's protocol: the text file tokenized once, non-overlapping chunks of
  * `chunk_tokens` (default 128 when 0), at most `max_chunks` chunks (0: all). */
 GISP_API gisp_status* gisp_eval_perplexity(gisp_model* model, const char* text_path,

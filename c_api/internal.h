@@ -101,6 +101,9 @@ gisp_status* Guard(const char* function, Fn&& fn) {
 // The model's tokenizer (loading it on first use); an error names the directory.
 absl::StatusOr<const Tokenizer*> GetTokenizer(gisp_model* model);
 
+// The storage dtype an export writes for `dtype` (AUTO: the checkpoint's).
+absl::StatusOr<DType> StorageDType(const gisp_model* model, gisp_dtype dtype);
+
 // Heap copy of a std::string for the caller (gisp_string_free).
 char* CopyString(const std::string& s);
 

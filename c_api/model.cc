@@ -6,6 +6,7 @@
 #include "c_api/internal.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
+#include "gisp/export/exporter.h"
 #include "gisp/export/slice.h"
 #include "gisp/io/hf_config.h"
 
@@ -30,8 +31,8 @@ absl::Status BuildWorkingModel(gisp_model* m) {
   LlamaModel::Options options;
   const DType stored = m->host_weights.embed.empty() ? DType::kF32 : m->host_weights.embed.dtype();
   if (m->backend->SupportsStorageDType(stored)) options.weight_dtype = stored;
-  GISP_ASSIGN_OR_RETURN(m->model, LlamaModel::Create(m->host_config, m->host_weights,
-                                                     m->backend.get(), options));
+  GISP_ASSIGN_OR_RETURN(
+      m->model, LlamaModel::Create(m->host_config, m->host_weights, m->backend.get(), options));
   return absl::OkStatus();
 }
 
@@ -40,6 +41,21 @@ constexpr const char* kSideFiles[] = {"tokenizer.model", "tokenizer.json", "toke
                                       "special_tokens_map.json", "generation_config.json"};
 
 }  // namespace
+
+absl::StatusOr<DType> StorageDType(const gisp_model* model, gisp_dtype dtype) {
+  switch (dtype) {
+    case GISP_DTYPE_F32:
+      return DType::kF32;
+    case GISP_DTYPE_BF16:
+      return DType::kBF16;
+    case GISP_DTYPE_F16:
+      return DType::kF16;
+    case GISP_DTYPE_AUTO:
+      return model->host_config.torch_dtype;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown dtype ", static_cast<int>(dtype), " (f32 0, bf16 1, f16 2, auto 100)"));
+}
 
 absl::StatusOr<const Tokenizer*> GetTokenizer(gisp_model* model) {
   if (!model->tokenizer_tried) {
@@ -195,24 +211,7 @@ gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dt
           "this model's working copy was pruned in place; export a step of the record with "
           "gisp_model_materialize first");
     }
-    gisp::DType storage;
-    switch (dtype) {
-      case GISP_DTYPE_F32:
-        storage = gisp::DType::kF32;
-        break;
-      case GISP_DTYPE_BF16:
-        storage = gisp::DType::kBF16;
-        break;
-      case GISP_DTYPE_F16:
-        storage = gisp::DType::kF16;
-        break;
-      case GISP_DTYPE_AUTO:
-        storage = model->host_config.torch_dtype;
-        break;
-      default:
-        return absl::InvalidArgumentError(
-            absl::StrCat("gisp_model_export: unknown dtype ", static_cast<int>(dtype)));
-    }
+    GISP_ASSIGN_OR_RETURN(gisp::DType storage, gisp::capi::StorageDType(model, dtype));
     gisp::SlicedModel m{model->host_config, model->host_weights};
     GISP_RETURN_IF_ERROR(gisp::ExportSlicedModel(dir, m, storage));
     for (const char* name : gisp::capi::kSideFiles) {
@@ -221,6 +220,45 @@ gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dt
       GISP_ASSIGN_OR_RETURN(std::string bytes, gisp::ReadFile(src));
       GISP_RETURN_IF_ERROR(gisp::WriteFileAtomic(gisp::JoinPath(dir, name), bytes));
     }
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_model_export_format(const gisp_model* model, gisp_export_format format,
+                                      const char* dir, gisp_dtype dtype, int64_t* parameters,
+                                      int64_t* exact_parameters) {
+  GISP_C_REQUIRE(model);
+  GISP_C_REQUIRE(dir);
+  return Guard(__func__, [&]() -> absl::Status {
+    if (model->pruned_in_place) {
+      return absl::FailedPreconditionError(
+          "this model's working copy was pruned in place; export a step of the record with "
+          "gisp_model_materialize first");
+    }
+    gisp::ExportFormat f;
+    switch (format) {
+      case GISP_EXPORT_SLICED:
+        f = gisp::ExportFormat::kSliced;
+        break;
+      case GISP_EXPORT_LLAMA:
+        f = gisp::ExportFormat::kLlama;
+        break;
+      case GISP_EXPORT_GGUF:
+        f = gisp::ExportFormat::kGguf;
+        break;
+      case GISP_EXPORT_DECILM:
+        f = gisp::ExportFormat::kDecilm;
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("gisp_model_export_format: unknown format ", static_cast<int>(format)));
+    }
+    GISP_ASSIGN_OR_RETURN(gisp::DType storage, gisp::capi::StorageDType(model, dtype));
+    const gisp::SlicedModel m{model->host_config, model->host_weights};
+    GISP_ASSIGN_OR_RETURN(gisp::ExportResult r,
+                          gisp::ExportModel(f, dir, m, storage, model->tokenizer_dir));
+    if (parameters != nullptr) *parameters = r.parameters;
+    if (exact_parameters != nullptr) *exact_parameters = r.exact_parameters;
     return absl::OkStatus();
   });
 }

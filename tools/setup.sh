@@ -16,6 +16,8 @@ if [ "${1:-}" = "--tests" ]; then
   # The PyTorch reference (tools/reference), the fixture generators' self-tests and the tiny
   # model's training checks (tools/train_tiny: its tokenizer and its King James corpus).
   packages+=(python3-torch python3-sentencepiece bible-kjv)
+  # The export consumer tests build llama-cpp-python from source (tools/consumers/setup_venv.sh).
+  packages+=(cmake g++)
 fi
 
 missing=()
@@ -33,4 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq >/dev/null
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--tests" ]; then
+  # The runtimes that load gisp's exports (transformers, gguf, llama-cpp-python), pinned, in the
+  # git-ignored project venv .consumers/venv; quiet when present, never fatal (the consumer
+  # tests then skip and say why).
+  "$(dirname "$0")/consumers/setup_venv.sh"
 fi

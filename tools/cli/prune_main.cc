@@ -24,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "c_api/gisp.h"
+#include "tools/cli/exports.h"
 #include "tools/cli/handles.h"
 #include "tools/cli/paths.h"
 #include "tools/cli/progress_bar.h"
@@ -57,7 +58,11 @@ ABSL_FLAG(bool, compact, true, "shrink the working model after each step (same r
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N");
 ABSL_FLAG(std::string, dtype, "auto",
           "exported weights: auto (the checkpoint's) | f32 | bf16 | f16");
-ABSL_FLAG(bool, export_models, true, "write a sliced HF model directory per target");
+ABSL_FLAG(bool, export_models, true, "write the --export formats for every target");
+ABSL_FLAG(std::string, export, "sliced,llama",
+          "formats written per target into --out/models/sparsity-X/<format>/, comma-separated: "
+          "sliced (gisp's exact format), llama (uniform, every runtime), gguf (llama.cpp), "
+          "decilm (vLLM, TensorRT-LLM)");
 ABSL_FLAG(bool, fresh, false, "ignore a record already in --out and start over");
 
 namespace gisp_cli {
@@ -200,17 +205,12 @@ Status Run(int* exit_code) {
     return Fail(absl::StrCat("--device must be cpu, cuda or cuda:N, got \"", summary.device, "\""));
   }
   gisp_dtype dtype;
-  const std::string dt = absl::GetFlag(FLAGS_dtype);
-  if (dt == "auto") {
-    dtype = GISP_DTYPE_AUTO;
-  } else if (dt == "f32") {
-    dtype = GISP_DTYPE_F32;
-  } else if (dt == "bf16") {
-    dtype = GISP_DTYPE_BF16;
-  } else if (dt == "f16") {
-    dtype = GISP_DTYPE_F16;
-  } else {
-    return Fail(absl::StrCat("--dtype must be auto, f32, bf16 or f16, got \"", dt, "\""));
+  if (std::string e = ParseDtype(absl::GetFlag(FLAGS_dtype), &dtype); !e.empty()) return Fail(e);
+  std::vector<ExportChoice> formats;
+  if (absl::GetFlag(FLAGS_export_models)) {
+    if (std::string e = ParseExportList(absl::GetFlag(FLAGS_export), &formats); !e.empty()) {
+      return Fail(e);
+    }
   }
   const std::string norm = absl::GetFlag(FLAGS_normalization);
   const std::string unit = absl::GetFlag(FLAGS_gqa_unit);
@@ -397,11 +397,11 @@ Status Run(int* exit_code) {
     }
     row.parameters = ModelInt(sub.get(), GISP_MODEL_TOTAL_PARAMETERS);
     CLI_RETURN_IF_ERROR(Evaluate(sub.get(), summary.eval, &row.perplexity, &row.eval_tokens));
-    if (absl::GetFlag(FLAGS_export_models)) {
+    if (!formats.empty()) {
+      // --out belongs to this run (a resumed run rewrites its exports like its reports).
       row.model_dir = Join(summary.out, absl::StrFormat("models/sparsity-%.2f", t));
-      const std::string err = PrepareOutputDir(row.model_dir);
-      if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
-      CLI_RETURN_IF_ERROR(gisp_model_export(sub.get(), row.model_dir.c_str(), dtype));
+      CLI_RETURN_IF_ERROR(
+          ExportAll(sub.get(), row.model_dir, formats, dtype, /*replace=*/true, &row.exports));
     }
     std::fprintf(
         stderr, "target %.2f: step %d, sparsity %.4f, perplexity %s\n", t, row.step, row.sparsity,
@@ -422,7 +422,7 @@ Status Run(int* exit_code) {
   std::printf(
       "%s\nwritten to %s: record.pb, record.json, report.json, report.md, "
       "sparsity_ppl.png%s\n",
-      markdown.c_str(), summary.out.c_str(), absl::GetFlag(FLAGS_export_models) ? ", models/" : "");
+      markdown.c_str(), summary.out.c_str(), formats.empty() ? "" : ", models/");
   return Status();
 }
 

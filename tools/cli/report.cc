@@ -101,7 +101,14 @@ std::string ReportJson(const RunSummary& s) {
     absl::StrAppend(&j, i ? ",\n" : "\n", "    {\"requested_sparsity\": ", Num(t.requested),
                     ", \"step\": ", t.step, ", \"sparsity\": ", Num(t.sparsity),
                     ", \"perplexity\": ", Num(t.perplexity), ", \"parameters\": ", t.parameters,
-                    ", \"model_dir\": ", Quote(t.model_dir), "}");
+                    ", \"model_dir\": ", Quote(t.model_dir), ", \"exports\": [");
+    for (size_t e = 0; e < t.exports.size(); ++e) {
+      const ExportRow& x = t.exports[e];
+      absl::StrAppend(&j, e ? ", " : "", "{\"format\": ", Quote(x.format),
+                      ", \"dir\": ", Quote(x.dir), ", \"parameters\": ", x.parameters,
+                      ", \"exact_parameters\": ", x.exact_parameters, "}");
+    }
+    j += "]}";
   }
   j += s.targets.empty() ? "],\n" : "\n  ],\n";
   j += "  \"steps_detail\": [";
@@ -138,6 +145,21 @@ std::string ReportMarkdown(const RunSummary& s) {
         &m, "| %.0f%% | %d | %.2f%% | %.2fM | %s |\n", 100 * t.requested, t.step, 100 * t.sparsity,
         t.parameters / 1e6,
         std::isfinite(t.perplexity) ? absl::StrFormat("%.2f", t.perplexity) : std::string("-"));
+  }
+  bool exported = false;
+  for (const TargetRow& t : s.targets) exported = exported || !t.exports.empty();
+  if (exported) {
+    m += "\n## Exports\n\n| target | format | parameters | exact (sliced) | padding | directory "
+         "|\n|---:|---|---:|---:|---:|---|\n";
+    for (const TargetRow& t : s.targets) {
+      for (const ExportRow& x : t.exports) {
+        absl::StrAppendFormat(
+            &m, "| %.0f%% | %s | %.4fM | %.4fM | %+.2f%% | `%s` |\n", 100 * t.requested, x.format,
+            x.parameters / 1e6, x.exact_parameters / 1e6,
+            100.0 * (x.parameters - x.exact_parameters) / std::max<double>(1, x.exact_parameters),
+            x.dir);
+      }
+    }
   }
   bool timed = false;
   for (const StepRow& r : s.step_rows) timed = timed || std::isfinite(r.seconds);

@@ -10,6 +10,14 @@
 
 namespace gisp_cli {
 
+// One written export of a target.
+struct ExportRow {
+  std::string format;  // sliced, llama, gguf, decilm
+  std::string dir;
+  int64_t parameters = 0;        // in the written model (zero padding included)
+  int64_t exact_parameters = 0;  // the sliced subnetwork's own count
+};
+
 struct TargetRow {
   double requested = 0;
   int32_t step = -1;
@@ -17,7 +25,8 @@ struct TargetRow {
   double perplexity = NAN;  // NaN: not evaluated
   int64_t eval_tokens = 0;
   int64_t parameters = 0;  // total parameters of the subnetwork
-  std::string model_dir;   // "" when not exported
+  std::string model_dir;   // "" when not exported; else the parent of the format directories
+  std::vector<ExportRow> exports;
 };
 
 struct StepRow {

@@ -23,7 +23,7 @@ import numpy as np
 from ._lib import LOG_FN, PROGRESS_FN, lib
 from .progress import ProgressDisplay
 
-__all__ = ["Error", "CancelledError", "Code", "Device", "DType", "Objective", "Normalization",
+__all__ = ["Error", "CancelledError", "Code", "Device", "DType", "ExportFormat", "Objective", "Normalization",
            "GqaUnit", "Model", "Calibration", "PruneConfig", "Pruner", "Record", "Progress",
            "version", "set_log_callback"]
 
@@ -67,6 +67,13 @@ class DType(enum.IntEnum):
     BF16 = 1
     F16 = 2
     AUTO = 100
+
+
+class ExportFormat(enum.IntEnum):
+    SLICED = 0
+    LLAMA = 1
+    GGUF = 2
+    DECILM = 3
 
 
 class Objective(enum.IntEnum):
@@ -204,6 +211,26 @@ class Model(_Handle):
 
     def export(self, out_dir, dtype=DType.AUTO):
         _check(lib.gisp_model_export(self._handle, _path(out_dir), int(dtype)))
+
+    def export_format(self, out_dir, format="llama", dtype=DType.AUTO):
+        """Writes this model as `format` ("sliced", "llama", "gguf", "decilm", or ExportFormat)
+        into `out_dir`, a new or empty directory; all or nothing. Returns (parameters written,
+        exact parameters of the sliced model)."""
+        fmt = ExportFormat[format.upper()] if isinstance(format, str) else ExportFormat(format)
+        n = ctypes.c_int64()
+        exact = ctypes.c_int64()
+        _check(lib.gisp_model_export_format(self._handle, int(fmt), _path(out_dir), int(dtype),
+                                            ctypes.byref(n), ctypes.byref(exact)))
+        return n.value, exact.value
+
+    def logits(self, ids):
+        """Next-token logits (float32 [len(ids), vocab]) of one token sequence."""
+        ids = np.ascontiguousarray(ids, dtype=np.int32)
+        out = np.empty((len(ids), self.vocab_size), dtype=np.float32)
+        _check(lib.gisp_model_logits(
+            self._handle, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), len(ids),
+            out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), out.size))
+        return out
 
     def perplexity(self, text_path, chunk_tokens=128, max_chunks=0):
         """(perplexity, evaluated tokens) with the paper's protocol."""

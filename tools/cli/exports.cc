@@ -1,0 +1,92 @@
+#include "tools/cli/exports.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tools/cli/paths.h"
+
+namespace gisp_cli {
+
+std::string ParseExportList(const std::string& list, std::vector<ExportChoice>* out) {
+  static const ExportChoice kAll[] = {{"sliced", GISP_EXPORT_SLICED},
+                                      {"llama", GISP_EXPORT_LLAMA},
+                                      {"gguf", GISP_EXPORT_GGUF},
+                                      {"decilm", GISP_EXPORT_DECILM}};
+  out->clear();
+  for (absl::string_view part : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    const ExportChoice* found = nullptr;
+    for (const ExportChoice& c : kAll) {
+      if (part == c.name) found = &c;
+    }
+    if (found == nullptr) {
+      return absl::StrCat("--export: unknown format \"", part,
+                          "\"; choose from sliced, llama, gguf, decilm");
+    }
+    if (found->format == GISP_EXPORT_GGUF || found->format == GISP_EXPORT_DECILM) {
+      return absl::StrCat("--export: the ", found->name,
+                          " format is not written by this release yet (available: sliced, llama)");
+    }
+    bool seen = false;
+    for (const ExportChoice& c : *out) seen = seen || c.format == found->format;
+    if (!seen) out->push_back(*found);
+  }
+  return "";
+}
+
+std::string ParseDtype(const std::string& name, gisp_dtype* out) {
+  if (name == "auto") {
+    *out = GISP_DTYPE_AUTO;
+  } else if (name == "f32") {
+    *out = GISP_DTYPE_F32;
+  } else if (name == "bf16") {
+    *out = GISP_DTYPE_BF16;
+  } else if (name == "f16") {
+    *out = GISP_DTYPE_F16;
+  } else {
+    return absl::StrCat("--dtype must be auto, f32, bf16 or f16, got \"", name, "\"");
+  }
+  return "";
+}
+
+std::string CheckExportDirsFree(const std::string& base, const std::vector<ExportChoice>& formats) {
+  for (const ExportChoice& f : formats) {
+    const std::filesystem::path dir = Join(base, f.name);
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) continue;
+    if (!std::filesystem::is_directory(dir, ec) || !std::filesystem::is_empty(dir, ec)) {
+      return absl::StrCat(dir.string(),
+                          " exists and is not empty; gisp exports only into new or empty "
+                          "directories (choose another --out or remove it)");
+    }
+  }
+  return "";
+}
+
+Status ExportAll(const gisp_model* model, const std::string& base,
+                 const std::vector<ExportChoice>& formats, gisp_dtype dtype, bool replace,
+                 std::vector<ExportRow>* rows) {
+  for (const ExportChoice& f : formats) {
+    ExportRow row;
+    row.format = f.name;
+    row.dir = Join(base, f.name);
+    if (replace) {
+      std::error_code ec;
+      std::filesystem::remove_all(row.dir, ec);
+      if (ec) {
+        return Status(GISP_PERMISSION_DENIED, absl::StrCat("cannot remove the previous export ",
+                                                           row.dir, ": ", ec.message()));
+      }
+    }
+    Status s = gisp_model_export_format(model, f.format, row.dir.c_str(), dtype, &row.parameters,
+                                        &row.exact_parameters);
+    if (!s.ok()) {
+      return Status(s.code(), absl::StrCat("--export ", f.name, ": ", s.message()));
+    }
+    rows->push_back(row);
+  }
+  return Status();
+}
+
+}  // namespace gisp_cli
