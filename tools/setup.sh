@@ -16,6 +16,8 @@ if [ "${1:-}" = "--tests" ]; then
   # The PyTorch reference (tools/reference), the fixture generators' self-tests and the tiny
   # model's training checks (tools/train_tiny: its tokenizer and its King James corpus).
   packages+=(python3-torch python3-sentencepiece bible-kjv)
+  # tools/ci/suite_portable.sh runs gisp on emulated CPUs with and without AVX2.
+  packages+=(qemu-user)
   # The export consumer tests build llama-cpp-python from source (tools/consumers/setup_venv.sh).
   packages+=(cmake g++)
 fi

@@ -16,6 +16,9 @@
 #include "gisp/backend/cpu/ops.h"
 #include "gisp/backend/cpu/simd.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 namespace {
@@ -208,3 +211,5 @@ absl::Status AttentionBackward(float* d_q, float* d_k, float* d_v, const float* 
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

@@ -2,6 +2,9 @@
 // the result does not depend on the thread count.
 #include "gisp/backend/cpu/ops.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -30,3 +33,5 @@ void ColumnSum(float* d_bias, const float* d_y, int64_t n, int64_t c) {
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

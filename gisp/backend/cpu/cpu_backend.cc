@@ -56,9 +56,8 @@ void ConvertCopy(const Tensor& out, const Tensor& src) {
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t begin = b * kBlock;
     const int64_t count = std::min(kBlock, n - begin);
-    ConvertElements(src.dtype(), static_cast<const char*>(src.raw()) + begin * in_size,
-                    out.dtype(), static_cast<char*>(out.raw()) + begin * out_size,
-                    static_cast<size_t>(count));
+    ConvertElements(src.dtype(), static_cast<const char*>(src.raw()) + begin * in_size, out.dtype(),
+                    static_cast<char*>(out.raw()) + begin * out_size, static_cast<size_t>(count));
   }
 }
 

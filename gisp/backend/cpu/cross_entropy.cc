@@ -6,6 +6,9 @@
 #include "gisp/backend/cpu/ops.h"
 #include "gisp/backend/cpu/simd.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -38,3 +41,5 @@ absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits, cons
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

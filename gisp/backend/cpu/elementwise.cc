@@ -3,6 +3,9 @@
 
 #include "gisp/backend/cpu/ops.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -25,3 +28,5 @@ void Axpy(float* y, float alpha, const float* x, int64_t n) {
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

@@ -4,6 +4,9 @@
 
 #include "gisp/backend/cpu/ops.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -34,3 +37,5 @@ void EmbeddingBackward(float* d_table, const float* d_out, const int32_t* ids, i
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

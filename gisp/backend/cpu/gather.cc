@@ -3,6 +3,9 @@
 
 #include "gisp/backend/cpu/ops.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -42,3 +45,5 @@ void ZeroCols(void* t, absl::Span<const int32_t> cols, int64_t r, int64_t c, siz
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

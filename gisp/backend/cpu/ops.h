@@ -12,6 +12,7 @@
 #include "absl/types/span.h"
 #include "gisp/backend/cpu/gemm.h"
 #include "gisp/backend/cpu/scratch.h"
+#include "gisp/base/cpu_features.h"
 
 namespace gisp {
 namespace cpu {

@@ -6,6 +6,9 @@
 #include "gisp/backend/cpu/ops.h"
 #include "gisp/backend/cpu/simd.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -57,3 +60,5 @@ void RmsNormBackward(float* d_x, float* d_weight, const float* d_out, const floa
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

@@ -3,6 +3,9 @@
 // backward pass.
 #include "gisp/backend/cpu/ops.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -31,3 +34,5 @@ void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

@@ -6,6 +6,9 @@
 
 #include "gisp/backend/cpu/ops.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 
@@ -43,3 +46,5 @@ void AbsProdColSum(double* out, const float* w, const float* g, int64_t r, int64
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END

@@ -1,15 +1,22 @@
-// Small vector helpers for the CPU kernels. AVX2+FMA when the build targets it (the default
-// -march=x86-64-v3), scalar code otherwise; both give the same results up to rounding.
+// Small vector helpers for the CPU kernels: AVX2+FMA on x86-64 (compiled for x86-64-v3 between
+// GISP_X86_V3_BEGIN/END; the CPU backend refuses CPUs without it), scalar code elsewhere; both
+// give the same results up to rounding.
 #ifndef GISP_BACKEND_CPU_SIMD_H_
 #define GISP_BACKEND_CPU_SIMD_H_
 
 #include <cmath>
 #include <cstdint>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#include "gisp/base/cpu_features.h"
+
+#if GISP_X86_V3
 #include <immintrin.h>
 #define GISP_HAVE_AVX2 1
+#else
+#define GISP_HAVE_AVX2 0
 #endif
+
+GISP_X86_V3_BEGIN
 
 namespace gisp {
 namespace simd {
@@ -166,5 +173,7 @@ inline double SumSquares(const float* a, int64_t n) {
 
 }  // namespace simd
 }  // namespace gisp
+
+GISP_X86_V3_END
 
 #endif  // GISP_BACKEND_CPU_SIMD_H_

@@ -5,6 +5,9 @@
 #include "gisp/backend/cpu/ops.h"
 #include "gisp/backend/cpu/simd.h"
 
+// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
+GISP_X86_V3_BEGIN
+
 namespace gisp {
 namespace cpu {
 namespace {
@@ -72,3 +75,5 @@ void SwigluBackward(float* d_gate, float* d_up, const float* d_out, const float*
 
 }  // namespace cpu
 }  // namespace gisp
+
+GISP_X86_V3_END
