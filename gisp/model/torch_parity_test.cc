@@ -22,6 +22,7 @@
 #include "gisp/model/llama_model.h"
 #include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
+#include "gisp/testing/fixture_backend_test.h"
 #include "gtest/gtest.h"
 
 namespace gisp {
@@ -39,18 +40,7 @@ std::vector<std::string> Cases() {
   return out;
 }
 
-using Param = std::tuple<std::string, std::string>;  // fixture, backend
-
-class TorchParityTest : public ::testing::TestWithParam<Param> {
- protected:
-  void SetUp() override {
-    auto be = testing::CreateTestBackend(std::get<1>(GetParam()));
-    if (!be.ok()) GTEST_SKIP() << std::get<1>(GetParam()) << " backend unavailable: " << be.status();
-    backend_ = std::move(be).value();
-  }
-  std::string Fixture() const { return std::get<0>(GetParam()); }
-  std::unique_ptr<Backend> backend_;
-};
+class TorchParityTest : public testing::FixtureBackendTest {};
 
 TEST(TorchParityManifest, ListsTheFixtures) { EXPECT_GE(Cases().size(), 6u); }
 
@@ -144,8 +134,7 @@ TEST_P(TorchParityTest, SixteenBitWeightsStayWithinTheStorageFormatsPrecision) {
   const double bound = storage == DType::kBF16 ? 5e-2 : 1e-2;
   const testing::Diff dl = testing::Compare(logits, ref->Get("logits").value());
   EXPECT_LE(dl.rel_inf, bound) << "logits " << dl.ToString();
-  const double want_loss =
-      testing::CopyAs(ref->Get("loss").value(), DType::kF64).data<double>()[0];
+  const double want_loss = testing::CopyAs(ref->Get("loss").value(), DType::kF64).data<double>()[0];
   EXPECT_LE(std::fabs(fwd->loss - want_loss) / std::fabs(want_loss), bound);
   const GradRequest all = GradRequest::All(ckpt->config);
   LlamaGradients grads = (*model)->AllocateGradients(all).value();
@@ -157,16 +146,14 @@ TEST_P(TorchParityTest, SixteenBitWeightsStayWithinTheStorageFormatsPrecision) {
     EXPECT_LE(d.nmse, 1e-2) << name << ": " << d.ToString();
     worst = std::max(worst, d.nmse);
   });
-  std::printf("%s (%s weights): logits rel_inf %.2e, worst gradient NMSE %.2e\n",
-              Fixture().c_str(), DTypeName(storage).data(), dl.rel_inf, worst);
+  std::printf("%s (%s weights): logits rel_inf %.2e, worst gradient NMSE %.2e\n", Fixture().c_str(),
+              DTypeName(storage).data(), dl.rel_inf, worst);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, TorchParityTest,
                          ::testing::Combine(::testing::ValuesIn(Cases()),
                                             ::testing::ValuesIn(testing::TestBackendNames())),
-                         [](const auto& info) {
-                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
-                         });
+                         testing::FixtureBackendName);
 
 }  // namespace
 }  // namespace gisp

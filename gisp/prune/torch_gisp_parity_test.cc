@@ -19,6 +19,7 @@
 #include "gisp/prune/pruner.h"
 #include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
+#include "gisp/testing/fixture_backend_test.h"
 #include "gtest/gtest.h"
 
 namespace gisp {
@@ -31,18 +32,7 @@ double Scalar(const SafetensorsFile& f, const std::string& name) {
 
 // Runs on every backend (testing::TestBackendNames(); unavailable ones are skipped with the
 // reason): a record computed on CUDA in f32 must match the same tolerances as the CPU's.
-using Param = std::tuple<std::string, std::string>;  // fixture, backend
-
-class TorchGispParityTest : public ::testing::TestWithParam<Param> {
- protected:
-  void SetUp() override {
-    auto be = testing::CreateTestBackend(std::get<1>(GetParam()));
-    if (!be.ok()) GTEST_SKIP() << std::get<1>(GetParam()) << " backend unavailable: " << be.status();
-    backend_ = std::move(be).value();
-  }
-  std::string Fixture() const { return std::get<0>(GetParam()); }
-  std::unique_ptr<Backend> backend_;
-};
+class TorchGispParityTest : public testing::FixtureBackendTest {};
 
 TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
   const std::string dir = "testdata/gisp/" + Fixture();
@@ -137,12 +127,12 @@ TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Fixtures, TorchGispParityTest,
-    ::testing::Combine(::testing::Values("gqa_query_head", "mha_paper_norm", "kv_group_protected",
-                                         "margin_mha", "qwen2_bias_query_head"),
-                       ::testing::ValuesIn(testing::TestBackendNames())),
-    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+INSTANTIATE_TEST_SUITE_P(Fixtures, TorchGispParityTest,
+                         ::testing::Combine(::testing::Values("gqa_query_head", "mha_paper_norm",
+                                                              "kv_group_protected", "margin_mha",
+                                                              "qwen2_bias_query_head"),
+                                            ::testing::ValuesIn(testing::TestBackendNames())),
+                         testing::FixtureBackendName);
 
 }  // namespace
 }  // namespace gisp
