@@ -8,6 +8,7 @@
 #include "gisp/base/status.h"
 #include "gisp/model/head.h"
 #include "gisp/model/layer.h"
+#include "gisp/model/memory_estimate.h"
 #include "gisp/model/rope_table.h"
 
 namespace gisp {
@@ -41,9 +42,8 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
     }
     const Shape& shape = expected[name];
     if (!src->device().is_cpu()) {
-      status = absl::InvalidArgumentError(
-          absl::StrCat("weights: tensor ", name, " must be a host tensor, got ",
-                       src->DebugString()));
+      status = absl::InvalidArgumentError(absl::StrCat(
+          "weights: tensor ", name, " must be a host tensor, got ", src->DebugString()));
     } else if (src->shape() != shape) {
       status = absl::InvalidArgumentError(
           absl::StrCat("weights: tensor ", name, " has shape ", ShapeToString(src->shape()),
@@ -51,6 +51,11 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
     }
   });
   GISP_RETURN_IF_ERROR(status);
+  // Refuse a model whose weights cannot fit before allocating any of them.
+  GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend->QueryMemory());
+  GISP_RETURN_IF_ERROR(CheckFits("the model's weights",
+                                 WeightBytes(config, options.weight_dtype, options.compute_dtype),
+                                 memory, backend->device()));
   // Upload (visiting the model's own struct so slots line up). The large matrices take the
   // weight dtype; norms and biases the compute dtype.
   LlamaWeights& dst = model->weights_;
@@ -92,6 +97,16 @@ absl::Status LlamaModel::BuildKvMaps() {
     kv_maps_.push_back(std::move(list));
   }
   return absl::OkStatus();
+}
+
+absl::Status LlamaModel::CheckPassFits(const GradRequest& request, int64_t batch, int64_t seq) {
+  GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend_->QueryMemory());
+  const int64_t need = CalibrationPassBytes(config_, request, batch, seq, LogitsChunkFloats(),
+                                            options_.compute_dtype);
+  // The workspace already holds part of what a pass needs when one ran before.
+  memory.free_bytes += static_cast<int64_t>(workspace_.bytes());
+  return CheckFits(absl::StrCat("a calibration pass over ", batch, " x ", seq, " tokens"), need,
+                   memory, backend_->device());
 }
 
 int64_t LlamaModel::LogitsChunkFloats() {

@@ -98,6 +98,11 @@ class LlamaModel {
   // embeddings lm_head and embed share one tensor.
   absl::StatusOr<LlamaGradients> AllocateGradients(const GradRequest& request);
 
+  // ResourceExhausted, with the estimate and the free memory, when a ForwardBackward over
+  // batch x seq tokens for `request` (gradient buffers included) cannot fit on the device even
+  // with pure per-layer checkpointing (docs/memory.md).
+  absl::Status CheckPassFits(const GradRequest& request, int64_t batch, int64_t seq);
+
   // Frees the activation workspace (it is re-created on the next pass).
   void ReleaseWorkspace() { workspace_.Clear(); }
   size_t workspace_bytes() const { return workspace_.bytes(); }

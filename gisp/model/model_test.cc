@@ -5,6 +5,7 @@
 // torch_parity_test.cc.
 #include <cmath>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "gisp/backend/backend.h"
 #include "gisp/model/llama_model.h"
+#include "gisp/model/memory_estimate.h"
 #include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
 #include "gisp/testing/random_model.h"
@@ -78,7 +80,8 @@ class BackendOracleTest : public ::testing::TestWithParam<OracleParam> {
  protected:
   void SetUp() override {
     auto be = testing::CreateTestBackend(std::get<1>(GetParam()));
-    if (!be.ok()) GTEST_SKIP() << std::get<1>(GetParam()) << " backend unavailable: " << be.status();
+    if (!be.ok())
+      GTEST_SKIP() << std::get<1>(GetParam()) << " backend unavailable: " << be.status();
     backend_ = std::move(be).value();
   }
   std::unique_ptr<Backend> backend_;
@@ -112,14 +115,14 @@ TEST_P(BackendOracleTest, MatchesDoublePrecisionOracle) {
   EXPECT_LE(Compare(logits_fast, logits_ref).rel_inf, 1e-5);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ShapesAndBackends, BackendOracleTest,
-    ::testing::Combine(::testing::Values(&GqaConfig, &PrunedConfig),
-                       ::testing::ValuesIn(testing::TestBackendNames())),
-    [](const auto& info) {
-      return std::string(std::get<0>(info.param) == &GqaConfig ? "gqa" : "pruned") + "_" +
-             std::get<1>(info.param);
-    });
+INSTANTIATE_TEST_SUITE_P(ShapesAndBackends, BackendOracleTest,
+                         ::testing::Combine(::testing::Values(&GqaConfig, &PrunedConfig),
+                                            ::testing::ValuesIn(testing::TestBackendNames())),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) == &GqaConfig ? "gqa"
+                                                                                    : "pruned") +
+                                  "_" + std::get<1>(info.param);
+                         });
 
 TEST_P(ModelTest, FullBackwardMatchesFiniteDifferencesInDouble) {
   const LlamaConfig c = GetParam()();
@@ -224,6 +227,57 @@ TEST_P(ModelTest, SelectedGradientsEqualFullOnesAndAccumulate) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ModelTest, ::testing::Values(&GqaConfig, &PrunedConfig));
+
+// A model whose weights cannot fit is refused before anything is allocated, with the estimate and
+// the free memory. The host "weights" here are views of one small buffer with the huge shapes
+// the config implies: Create must refuse on the shapes, before reading a byte.
+TEST(ModelMemoryTest, ModelLargerThanTheDeviceIsRefusedBeforeAllocating) {
+  LlamaConfig c = SmallConfig(/*vocab=*/128256, /*hidden=*/16384, /*layers=*/126,
+                              /*heads=*/128, /*kv=*/8, /*head_dim=*/128, /*ffn=*/53248);
+  auto backend = CreateCpuBackend().value();
+  const MemoryInfo memory = backend->QueryMemory().value();
+  const int64_t need = WeightBytes(c, DType::kF32, DType::kF32);
+  ASSERT_GT(need, memory.total_bytes) << "a 405B-parameter model in f32 exceeds any test machine";
+  auto small = Tensor::Host({16}).value();
+  std::map<std::string, Shape> shapes;
+  for (const ParameterSpec& spec : ParameterSpecs(c)) shapes[spec.name] = spec.shape;
+  LlamaWeights w;
+  w.layers.resize(static_cast<size_t>(c.num_layers));
+  ForEachParameter(c, &w, [&](const std::string& name, Tensor* t) {
+    *t = Tensor(small.buffer(), 0, shapes[name], DType::kF32);
+  });
+  auto model = LlamaModel::Create(c, w, backend.get());
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kResourceExhausted) << model.status();
+  EXPECT_NE(model.status().message().find("weights"), std::string::npos) << model.status();
+  EXPECT_NE(model.status().message().find("free"), std::string::npos) << model.status();
+}
+
+TEST(ModelMemoryTest, PassEstimateCoversWhatAPassAllocates) {
+  // With pure checkpointing the workspace plus the gradient buffers must stay within the
+  // estimate, and the estimate must not be wildly pessimistic (within 2x).
+  const LlamaConfig c = GqaConfig();
+  auto backend = CreateCpuBackend().value();
+  LlamaModel::Options options;
+  options.keep_activation_bytes = 0;
+  options.logits_chunk_floats = 4 * c.vocab_size;
+  auto model = MakeModel(c, backend.get(), options);
+  const GradRequest request = GradRequest::Layers(c, kParamLinears);
+  LlamaGradients g = model->AllocateGradients(request).value();
+  ASSERT_TRUE(model->ForwardBackward(RandomBatch(c, 2, 9, 1), request, &g).ok());
+  int64_t grads = 0;
+  ForEachParameter(c, &g, [&](const std::string&, Tensor* t) {
+    if (!t->empty()) grads += static_cast<int64_t>(t->bytes());
+  });
+  const int64_t used = grads + static_cast<int64_t>(model->workspace_bytes());
+  const int64_t estimate =
+      CalibrationPassBytes(c, request, 2, 9, options.logits_chunk_floats, DType::kF32);
+  EXPECT_LE(used, estimate * 5 / 4) << "used " << used << ", estimated " << estimate;
+  EXPECT_GE(used * 2, estimate) << "used " << used << ", estimated " << estimate;
+  EXPECT_TRUE(model->CheckPassFits(request, 2, 9).ok());
+  EXPECT_EQ(model->CheckPassFits(request, 1 << 20, 1 << 16).code(),
+            absl::StatusCode::kResourceExhausted);
+}
 
 TEST(ModelInputTest, TokenWeightsScaleTheLoss) {
   const LlamaConfig c = GqaConfig();

@@ -1,5 +1,6 @@
 #include "gisp/prune/pruner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -102,6 +103,21 @@ absl::Status Pruner::Init(const proto::Record* resume) {
         " of ", space_.size(), " units, so at most ", max_ratio, " can be pruned"));
   }
   schedule_ = LinearSchedule(cfg.ratio(), cfg.steps());
+  {
+    // A step must fit on the device: refuse now, with the estimate, rather than after loading
+    // everything and failing inside the first pass.
+    GradRequest request = GradRequest::Layers(dense_, 0);
+    for (int64_t l = 0; l < space_.num_layers; ++l) {
+      if (!space_.protected_layer[l]) request.layers[static_cast<size_t>(l)] = ScoredParams(space_);
+    }
+    int64_t batch = 0, seq = 0;
+    for (const Batch& b : data_->batches) {
+      if (b.tokens.rank() != 2) continue;
+      batch = std::max(batch, b.tokens.dim(0));
+      seq = std::max(seq, b.tokens.dim(1));
+    }
+    GISP_RETURN_IF_ERROR(model_->CheckPassFits(request, batch, seq));
+  }
 
   // Nonzero weights per unit, from the dense model's host weights (the sparsity numerator,
   // method.md 5).
