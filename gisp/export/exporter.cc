@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
+#include "gisp/export/gguf_export.h"
 #include "gisp/export/output_dir.h"
 #include "gisp/export/uniform.h"
 
@@ -77,7 +78,15 @@ absl::StatusOr<ExportResult> ExportModel(ExportFormat format, const std::string&
       }));
       return result;
     }
-    case ExportFormat::kGguf:
+    case ExportFormat::kGguf: {
+      GISP_RETURN_IF_ERROR(WriteDirectoryAtomically(dir, [&](const std::string& staging) {
+        GISP_ASSIGN_OR_RETURN(GgufExportInfo info, ExportGguf(JoinPath(staging, kGgufFileName),
+                                                              model, storage_dtype, tokenizer_dir));
+        result.parameters = info.parameters;
+        return absl::OkStatus();
+      }));
+      return result;
+    }
     case ExportFormat::kDecilm:
       return absl::UnimplementedError(absl::StrCat("the ", ExportFormatName(format),
                                                    " export is not implemented in this release"));

@@ -16,6 +16,9 @@
 
 namespace gisp {
 
+// The file a `gguf` export writes into its directory.
+inline constexpr char kGgufFileName[] = "model.gguf";
+
 enum class ExportFormat { kSliced = 0, kLlama = 1, kGguf = 2, kDecilm = 3 };
 
 // "sliced" / "llama" / "gguf" / "decilm".

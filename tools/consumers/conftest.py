@@ -1,6 +1,7 @@
 """Shared fixtures of the consumer tests: gisp (Python binding over libgisp.so) on the tiny model
 and the record of its default run (tiny_record.pb, see README.md), and the skip rules: a runtime
 that is not installed makes its tests skip with the reason, never pass."""
+import importlib
 import os
 import pathlib
 
@@ -17,7 +18,7 @@ INSTALL_HINT = ("run tools/setup.sh --tests (installs tools/consumers/requiremen
 def require(module):
     """Imports `module` or skips the test with an actionable reason."""
     try:
-        return __import__(module)
+        return importlib.import_module(module)
     except Exception as e:  # ImportError, or a broken install raising anything else
         pytest.skip(f"{module} is not importable ({type(e).__name__}: {e}); {INSTALL_HINT}")
 
