@@ -1,4 +1,6 @@
 // Calibration sources.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "c_api/internal.h"
 #include "gisp/base/status.h"
@@ -7,6 +9,11 @@
 using gisp::capi::Guard;
 
 namespace {
+
+// The longest example calibration takes: gisp's limit, or the model's positions when fewer.
+int64_t MaxExampleTokens(const gisp_model* model) {
+  return std::min<int64_t>(gisp::kMaxExampleTokens, model->host_config.max_position_embeddings);
+}
 
 // The pad id: the tokenizer's EOS when it has one (any valid id works: padding sits after the
 // labelled tokens of a causal model), else 0.
@@ -48,6 +55,7 @@ gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path, int6
     GISP_ASSIGN_OR_RETURN(const gisp::Tokenizer* tok, gisp::capi::GetTokenizer(model));
     gisp::QaOptions options;
     options.limit = limit;
+    options.max_tokens = MaxExampleTokens(model);
     auto data = std::make_unique<gisp_calibration>();
     GISP_ASSIGN_OR_RETURN(data->sequences, gisp::QaPairs(path, *tok, options));
     data->source = "qa-jsonl";
@@ -67,7 +75,8 @@ gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model, const cha
     GISP_ASSIGN_OR_RETURN(std::vector<gisp::MultipleChoiceItem> items,
                           gisp::ReadMultipleChoiceJsonl(path, limit));
     auto data = std::make_unique<gisp_calibration>();
-    GISP_ASSIGN_OR_RETURN(data->sequences, gisp::MultipleChoiceCandidates(items, *tok));
+    GISP_ASSIGN_OR_RETURN(data->sequences,
+                          gisp::MultipleChoiceCandidates(items, *tok, MaxExampleTokens(model)));
     data->source = "multiple-choice-jsonl";
     data->pad_id = PadId(tok);
     *out = data.release();

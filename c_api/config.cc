@@ -35,11 +35,11 @@ gisp_status* gisp_prune_config_create(gisp_prune_config** out) {
 
 void gisp_prune_config_free(gisp_prune_config* config) { delete config; }
 
-gisp_status* gisp_prune_config_set_objective(gisp_prune_config* c, gisp_objective v) {
+gisp_status* gisp_prune_config_set_objective(gisp_prune_config* c, gisp_objective value) {
+  const int v = gisp::capi::EnumBits(value);
   return Set(__func__, c, [&](gisp::proto::PruneConfig* p) -> absl::Status {
     GISP_CHECK_ARG(v >= GISP_OBJECTIVE_LM && v <= GISP_OBJECTIVE_MARGIN,
-                   "objective must be lm (0), answer-only (1) or margin (2), got ",
-                   static_cast<int>(v));
+                   "objective must be lm (0), answer-only (1) or margin (2), got ", v);
     p->set_objective(static_cast<gisp::proto::Objective>(v));
     return absl::OkStatus();
   });
@@ -59,20 +59,21 @@ gisp_status* gisp_prune_config_set_steps(gisp_prune_config* c, int32_t v) {
   });
 }
 
-gisp_status* gisp_prune_config_set_normalization(gisp_prune_config* c, gisp_normalization v) {
+gisp_status* gisp_prune_config_set_normalization(gisp_prune_config* c, gisp_normalization value) {
+  const int v = gisp::capi::EnumBits(value);
   return Set(__func__, c, [&](gisp::proto::PruneConfig* p) -> absl::Status {
     GISP_CHECK_ARG(v >= GISP_NORMALIZATION_REFERENCE && v <= GISP_NORMALIZATION_NONE,
-                   "normalization must be reference (0), paper (1) or none (2), got ",
-                   static_cast<int>(v));
+                   "normalization must be reference (0), paper (1) or none (2), got ", v);
     p->set_normalization(static_cast<gisp::proto::Normalization>(v));
     return absl::OkStatus();
   });
 }
 
-gisp_status* gisp_prune_config_set_gqa_unit(gisp_prune_config* c, gisp_gqa_unit v) {
+gisp_status* gisp_prune_config_set_gqa_unit(gisp_prune_config* c, gisp_gqa_unit value) {
+  const int v = gisp::capi::EnumBits(value);
   return Set(__func__, c, [&](gisp::proto::PruneConfig* p) -> absl::Status {
     GISP_CHECK_ARG(v == GISP_GQA_UNIT_QUERY_HEAD || v == GISP_GQA_UNIT_KV_GROUP,
-                   "GQA unit must be query-head (0) or kv-group (1), got ", static_cast<int>(v));
+                   "GQA unit must be query-head (0) or kv-group (1), got ", v);
     p->set_gqa_unit(static_cast<gisp::proto::GqaUnit>(v));
     return absl::OkStatus();
   });

@@ -3,10 +3,12 @@
 #ifndef GISP_C_API_INTERNAL_H_
 #define GISP_C_API_INTERNAL_H_
 
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -77,6 +79,17 @@ struct gisp_pruner {
 
 namespace gisp {
 namespace capi {
+
+// The integer a C caller passed for an enum parameter. C lets any int through, but in C++ an enum
+// without a fixed underlying type may only hold its enumerators' range: loading one outside it
+// is undefined (UBSan's invalid enum load). Reading the bits with memcpy is defined.
+template <typename E>
+int EnumBits(const E& e) {
+  static_assert(std::is_enum_v<E> && sizeof(E) == sizeof(int), "a C enum parameter");
+  int raw;
+  std::memcpy(&raw, &e, sizeof(raw));
+  return raw;
+}
 
 // NULL for OK, otherwise a new gisp_status carrying the code and message.
 gisp_status* ToC(const absl::Status& status);

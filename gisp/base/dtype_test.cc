@@ -93,5 +93,11 @@ TEST(DTypeTest, SafetensorsNames) {
   EXPECT_NE(bad.status().message().find("F8_E4M3"), std::string::npos);
 }
 
+// Issue 9 (UBSan): empty tensors may have null data; converting zero elements touches nothing.
+TEST(DTypeTest, ConvertingZeroElementsAcceptsNullPointers) {
+  ConvertElements(DType::kF32, nullptr, DType::kF32, nullptr, 0);
+  ConvertElements(DType::kBF16, nullptr, DType::kF32, nullptr, 0);
+}
+
 }  // namespace
 }  // namespace gisp

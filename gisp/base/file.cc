@@ -1,21 +1,28 @@
 #include "gisp/base/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace gisp {
 absl::Status ErrnoError(absl::string_view what, const std::string& path, int err) {
   std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
   if (err == ENOENT) return absl::NotFoundError(message);
   if (err == EACCES || err == EPERM || err == EROFS) return absl::PermissionDeniedError(message);
-  if (err == ENOSPC || err == EDQUOT) return absl::ResourceExhaustedError(message);
+  if (err == ENOSPC || err == EDQUOT) {
+    return absl::ResourceExhaustedError(absl::StrCat(message, " (the disk is full)"));
+  }
   return absl::InternalError(message);
 }
 
@@ -50,7 +57,32 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+void RemoveStaleTemporaries(const std::string& dir, absl::string_view prefix) {
+  DIR* d = ::opendir(dir.empty() ? "." : dir.c_str());
+  if (d == nullptr) return;
+  const pid_t self = ::getpid();
+  std::vector<std::string> stale;
+  while (const dirent* e = ::readdir(d)) {
+    absl::string_view name = e->d_name;
+    if (!absl::ConsumePrefix(&name, prefix)) continue;
+    const size_t end = name.find('.');
+    int64_t pid = 0;
+    if (!absl::SimpleAtoi(name.substr(0, end), &pid) || pid <= 0 || pid == self) continue;
+    // kill(pid, 0) probes existence; EPERM means the process exists under another user.
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    stale.push_back(dir.empty() || dir.back() == '/' ? absl::StrCat(dir, e->d_name)
+                                                     : absl::StrCat(dir, "/", e->d_name));
+  }
+  ::closedir(d);
+  for (const std::string& path : stale) ::unlink(path.c_str());
+}
+
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view contents) {
+  {
+    const size_t slash = path.find_last_of('/');
+    RemoveStaleTemporaries(slash == std::string::npos ? "" : path.substr(0, slash + 1),
+                           absl::StrCat(path.substr(slash + 1), ".tmp."));
+  }
   std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp, errno);

@@ -24,6 +24,12 @@ bool IsDirectory(const std::string& path);
 // Creates `path` and missing parents (like mkdir -p). Errors name the directory that failed.
 absl::Status MakeDirectories(const std::string& path);
 
+// Removes the files "<dir>/<prefix><pid>..." (dir "" is the working directory) left by processes
+// that no longer exist (a killed writer cannot remove its own temporaries). Temporaries of this
+// process and of live processes are kept. Best effort: errors are ignored, since a stale temporary
+// only wastes space.
+void RemoveStaleTemporaries(const std::string& dir, absl::string_view prefix);
+
 // A status for a failed system call on `path`: "<what> <path>: <strerror>", with a code that
 // tells callers what kind of failure it was (not found, permission, disk full, other).
 absl::Status ErrnoError(absl::string_view what, const std::string& path, int err);

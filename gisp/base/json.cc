@@ -197,6 +197,17 @@ void Json::DumpTo(std::string* out, int indent, int depth) const {
   }
 }
 
+std::string Json::Shown() const {
+  if (type_ == Type::kNumber && !is_integer_ && !string_.empty()) {
+    // The literal as parsed (truncated by the parser to 41 characters when longer).
+    if (string_.size() > 40) return absl::StrCat(string_.substr(0, 40), "...");
+    return string_;
+  }
+  std::string s = Dump();
+  if (s.size() > 200) s = absl::StrCat(s.substr(0, 200), "...");
+  return s;
+}
+
 std::string Json::Dump(int indent) const {
   std::string out;
   DumpTo(&out, indent, 0);
@@ -221,6 +232,7 @@ class JsonParser {
 
  private:
   static constexpr int kMaxDepth = 256;
+  static constexpr size_t kMaxLiteralShown = 40;
 
   bool Fail(absl::string_view what) {
     int line = 1;
@@ -290,16 +302,12 @@ class JsonParser {
           return true;
         }
         return Fail("unknown literal");
-      case 'N':  // Python's json writes NaN / Infinity; accept them for robustness.
-        if (Consume("NaN")) {
-          *out = Json::Number(std::nan(""));
-          return true;
-        }
-        return Fail("unknown literal");
+      case 'N':
       case 'I':
-        if (Consume("Infinity")) {
-          *out = Json::Number(HUGE_VAL);
-          return true;
+        // Python's json writes NaN and Infinity, but they are not JSON, and a non-finite
+        // rope_theta or rms_norm_eps would run and silently give wrong results.
+        if (text_.substr(pos_, 3) == "NaN" || text_.substr(pos_, 8) == "Infinity") {
+          return Fail("NaN and Infinity are not JSON numbers");
         }
         return Fail("unknown literal");
       default:
@@ -313,8 +321,8 @@ class JsonParser {
     if (text_[pos_] == '-') {
       ++pos_;
       if (Consume("Infinity")) {
-        *out = Json::Number(-HUGE_VAL);
-        return true;
+        pos_ = start;
+        return Fail("NaN and Infinity are not JSON numbers");
       }
     }
     bool integer = true;
@@ -323,7 +331,12 @@ class JsonParser {
       while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
       return pos_ > begin;
     };
+    const size_t int_start = pos_;
     if (!digits()) return Fail("malformed number");
+    if (text_[int_start] == '0' && pos_ - int_start > 1) {
+      pos_ = int_start;
+      return Fail("number with a leading zero");
+    }
     if (pos_ < text_.size() && text_[pos_] == '.') {
       integer = false;
       ++pos_;
@@ -342,11 +355,53 @@ class JsonParser {
       return true;
     }
     double d = 0;
-    if (!absl::SimpleAtod(literal, &d)) return Fail("malformed number");
+    if (!absl::SimpleAtod(literal, &d) || !std::isfinite(d)) {
+      pos_ = start;
+      return Fail(absl::StrCat("number ", ShortLiteral(literal), " is out of range"));
+    }
     out->type_ = Json::Type::kNumber;
     out->number_ = d;
     out->is_integer_ = false;
+    // Kept so errors show the number as written ("1.92e2", a 30-digit integer), not as
+    // re-formatted (192, 1e+29).
+    out->string_ = std::string(literal.substr(0, kMaxLiteralShown + 1));
     return true;
+  }
+
+  // The first digits of a long literal and its length, so a 400-digit number stays readable.
+  static std::string ShortLiteral(absl::string_view literal) {
+    if (literal.size() <= kMaxLiteralShown) return std::string(literal);
+    return absl::StrCat(literal.substr(0, kMaxLiteralShown), "... (", literal.size(),
+                        " characters)");
+  }
+
+  // Length of the longest valid UTF-8 sequence at the start of `s` (1 to 4), or 0 when it is
+  // not valid UTF-8: overlong forms, surrogates and code points above U+10FFFF are invalid.
+  static size_t Utf8SequenceLength(absl::string_view s) {
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char b0 = byte(0);
+    if (b0 < 0x80) return 1;
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (b0 >= 0xc2 && b0 <= 0xdf) {
+      n = 2;
+    } else if (b0 >= 0xe0 && b0 <= 0xef) {
+      n = 3;
+      if (b0 == 0xe0) lo = 0xa0;  // overlong
+      if (b0 == 0xed) hi = 0x9f;  // UTF-16 surrogates
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      n = 4;
+      if (b0 == 0xf0) lo = 0x90;  // overlong
+      if (b0 == 0xf4) hi = 0x8f;  // above U+10FFFF
+    } else {
+      return 0;
+    }
+    if (s.size() < n) return 0;
+    if (byte(1) < lo || byte(1) > hi) return 0;
+    for (size_t i = 2; i < n; ++i) {
+      if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
+    }
+    return n;
   }
 
   static void AppendUtf8(uint32_t cp, std::string* out) {
@@ -393,11 +448,23 @@ class JsonParser {
       // Fast path: copy the run up to the next quote or backslash.
       size_t run = pos_;
       while (run < text_.size() && text_[run] != '"' && text_[run] != '\\') {
-        if (static_cast<unsigned char>(text_[run]) < 0x20) {
+        const unsigned char c = static_cast<unsigned char>(text_[run]);
+        if (c < 0x20) {
           pos_ = run;
           return Fail("control character inside a string");
         }
-        ++run;
+        if (c < 0x80) {
+          ++run;
+          continue;
+        }
+        // Strings reach file names, tokens and error messages: only valid UTF-8 (as JSON and
+        // Python's json require) gets in.
+        const size_t n = Utf8SequenceLength(text_.substr(run));
+        if (n == 0) {
+          pos_ = run;
+          return Fail(absl::StrFormat("invalid UTF-8 byte 0x%02x inside a string", c));
+        }
+        run += n;
       }
       out->append(text_.data() + pos_, run - pos_);
       pos_ = run;
@@ -435,21 +502,25 @@ class JsonParser {
           out->push_back('\t');
           break;
         case 'u': {
+          const size_t escape = pos_ - 2;
           uint32_t cp = 0;
           if (!ParseHex4(&cp)) return false;
+          // A lone surrogate encodes no character: refused (as serde_json, which HF tokenizers
+          // uses, refuses it) rather than replaced, so no two spellings mean one token.
           if (cp >= 0xd800 && cp < 0xdc00) {  // high surrogate: expect the low half
             uint32_t low = 0;
             if (text_.substr(pos_, 2) == "\\u") {
               pos_ += 2;
               if (!ParseHex4(&low)) return false;
             }
-            if (low >= 0xdc00 && low < 0xe000) {
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-            } else {
-              cp = 0xfffd;  // lone surrogate, as Python's decoder would refuse; keep going
+            if (low < 0xdc00 || low >= 0xe000) {
+              pos_ = escape;
+              return Fail("lone UTF-16 surrogate in a \\u escape");
             }
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
           } else if (cp >= 0xdc00 && cp < 0xe000) {
-            cp = 0xfffd;
+            pos_ = escape;
+            return Fail("lone UTF-16 surrogate in a \\u escape");
           }
           AppendUtf8(cp, out);
           break;
@@ -538,7 +609,7 @@ namespace {
 absl::Status FieldError(absl::string_view source, absl::string_view key, absl::string_view want,
                         const Json& got) {
   return absl::InvalidArgumentError(
-      absl::StrCat(source, ": field \"", key, "\" must be ", want, ", got ", got.Dump()));
+      absl::StrCat(source, ": field \"", key, "\" must be ", want, ", got ", got.Shown()));
 }
 
 }  // namespace

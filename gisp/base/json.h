@@ -60,6 +60,9 @@ class Json {
 
   // Serializes. indent < 0: compact one line; otherwise pretty with that many spaces.
   std::string Dump(int indent = -1) const;
+  // For error messages: a number as it was written in the parsed text ("1.92e2" rather than
+  // 192), anything else compact and cut to about 200 characters.
+  std::string Shown() const;
 
  private:
   void DumpTo(std::string* out, int indent, int depth) const;

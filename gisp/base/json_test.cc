@@ -1,5 +1,6 @@
 #include "gisp/base/json.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace gisp {
@@ -80,6 +81,69 @@ TEST(JsonTest, TypedGettersNameTheField) {
   auto missing = JsonGetInt(*j, "num_hidden_layers", "config.json");
   EXPECT_NE(missing.status().message().find("missing"), std::string::npos);
   EXPECT_EQ(*JsonGetIntOr(*j, "absent", 7, "c"), 7);
+}
+
+// Bad inputs from issue 9: each is refused at its position with what is wrong.
+void ExpectRefused(absl::string_view text, absl::string_view want) {
+  auto j = ParseJson(text, "config.json");
+  ASSERT_FALSE(j.ok()) << "accepted: " << text;
+  EXPECT_EQ(j.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(j.status().message().find(want), std::string::npos) << j.status().message();
+}
+
+TEST(JsonBadInput, LeadingZeros) {
+  ExpectRefused(R"({"n": 01})", "config.json:1:7: invalid JSON: number with a leading zero");
+  ExpectRefused(R"({"n": -007})", "leading zero");
+  ExpectRefused(R"([00.5])", "leading zero");
+  // A single zero, with or without fraction and exponent, is fine.
+  for (const char* ok : {"0", "-0", "0.5", "0e3", "[0, 10, 100]"}) {
+    EXPECT_TRUE(ParseJson(ok, "t").ok()) << ok;
+  }
+}
+
+TEST(JsonBadInput, NaNAndInfinity) {
+  ExpectRefused(R"({"rope_theta": Infinity})", "1:16: invalid JSON: NaN and Infinity");
+  ExpectRefused(R"({"rope_theta": -Infinity})", "1:16: invalid JSON: NaN and Infinity");
+  ExpectRefused(R"({"rms_norm_eps": NaN})", "NaN and Infinity are not JSON numbers");
+  // Overflowing literals would otherwise smuggle an infinity in.
+  ExpectRefused(R"({"rope_theta": 1e999})", "number 1e999 is out of range");
+}
+
+TEST(JsonBadInput, InvalidUtf8) {
+  ExpectRefused("{\"a\": \"x\xff\"}", "1:9: invalid JSON: invalid UTF-8 byte 0xff");
+  ExpectRefused("\"\xc0\xaf\"", "invalid UTF-8 byte 0xc0");          // overlong '/'
+  ExpectRefused("\"\xe0\x80\xaf\"", "invalid UTF-8 byte 0xe0");      // overlong
+  ExpectRefused("\"\xed\xa0\x80\"", "invalid UTF-8 byte 0xed");      // encoded surrogate
+  ExpectRefused("\"\xf4\x90\x80\x80\"", "invalid UTF-8 byte 0xf4");  // above U+10FFFF
+  ExpectRefused("\"\xe2\x82\"", "invalid UTF-8 byte 0xe2");          // truncated
+  auto ok = ParseJson("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", "t");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->string_value(), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+}
+
+TEST(JsonBadInput, LoneSurrogates) {
+  ExpectRefused(R"(["\ud800"])", "1:3: invalid JSON: lone UTF-16 surrogate");
+  ExpectRefused(R"(["\udc00"])", "lone UTF-16 surrogate");
+  ExpectRefused(R"(["\ud800\u0041"])", "lone UTF-16 surrogate");
+  ExpectRefused(R"(["\ud800x"])", "lone UTF-16 surrogate");
+}
+
+TEST(JsonBadInput, HugeAndNonIntegralNumbersAreShownAsWritten) {
+  const std::string digits(400, '7');
+  ExpectRefused(absl::StrCat(R"({"num_hidden_layers": )", digits, "}"),
+                absl::StrCat("number ", digits.substr(0, 40),
+                             "... (400 characters) is out of "
+                             "range"));
+  auto j = ParseJson(R"({"hidden_size": 1.92e2, "n": 123456789012345678901234567890})", "c");
+  ASSERT_TRUE(j.ok()) << j.status();
+  auto v = JsonGetInt(*j, "hidden_size", "config.json");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message(),
+            "config.json: field \"hidden_size\" must be an integer, got 1.92e2");
+  auto n = JsonGetInt(*j, "n", "config.json");
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(),
+            "config.json: field \"n\" must be an integer, got 123456789012345678901234567890");
 }
 
 }  // namespace

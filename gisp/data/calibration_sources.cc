@@ -114,6 +114,7 @@ absl::StatusOr<std::vector<MultipleChoiceItem>> ReadMultipleChoiceJsonl(const st
     if (limit > 0 && static_cast<int64_t>(items.size()) >= limit) return absl::OkStatus();
     const std::string where = absl::StrCat(path, " line ", line);
     MultipleChoiceItem item;
+    item.source = where;
     GISP_ASSIGN_OR_RETURN(item.context, JsonGetString(obj, "context", where));
     const Json* choices = obj.Find("choices");
     if (choices == nullptr || !choices->is_array() || choices->array().size() < 2) {
@@ -144,16 +145,21 @@ absl::StatusOr<std::vector<MultipleChoiceItem>> ReadMultipleChoiceJsonl(const st
 }
 
 absl::StatusOr<std::vector<LabelledSequence>> MultipleChoiceCandidates(
-    const std::vector<MultipleChoiceItem>& items, const Tokenizer& tokenizer) {
+    const std::vector<MultipleChoiceItem>& items, const Tokenizer& tokenizer, int64_t max_tokens) {
   std::vector<LabelledSequence> out;
   for (size_t i = 0; i < items.size(); ++i) {
+    const std::string where =
+        items[i].source.empty() ? absl::StrCat("multiple-choice item ", i) : items[i].source;
     for (size_t c = 0; c < items[i].choices.size(); ++c) {
       auto pair = EncodePair(tokenizer, items[i].context, items[i].choices[c]);
-      if (!pair.ok()) {
-        return Annotate(pair.status(), absl::StrCat("multiple-choice item ", i, " choice ", c));
-      }
+      if (!pair.ok()) return Annotate(pair.status(), absl::StrCat(where, " choice ", c));
       std::vector<int32_t> tokens = pair->context;
       tokens.insert(tokens.end(), pair->continuation.begin(), pair->continuation.end());
+      if (static_cast<int64_t>(tokens.size()) > max_tokens) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": context + choice ", c, " has ", tokens.size(),
+                         " tokens, more than the limit of ", max_tokens));
+      }
       LabelledSequence s = NextTokenSequence(std::move(tokens), pair->context.size());
       s.positive = static_cast<int32_t>(c) == items[i].label;
       out.push_back(std::move(s));

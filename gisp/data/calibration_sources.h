@@ -14,6 +14,11 @@
 
 namespace gisp {
 
+// The longest context + choice (or question + answer) gisp calibrates or evaluates on: one long
+// line of a JSONL file must not size the activations (a 1 MB choice needed 7.7 GB). Callers also
+// cap it at the model's max_position_embeddings.
+inline constexpr int64_t kMaxExampleTokens = 2048;
+
 // Random windows of `window_tokens` tokens, as the paper samples C4: `count` times, draw a
 // document uniformly, tokenize it (with the tokenizer's BOS), redraw if it has no more than
 // window_tokens tokens, then take a window at a uniform start. A `.jsonl` file holds one
@@ -42,7 +47,7 @@ struct QaOptions {
   std::string prefix = "Q: ";
   std::string separator = "\nA: ";
   int64_t limit = 0;
-  int64_t max_tokens = 2048;  // longer examples are an error naming the line
+  int64_t max_tokens = kMaxExampleTokens;  // longer examples are an error naming the line
 };
 absl::StatusOr<std::vector<LabelledSequence>> QaPairs(const std::string& path,
                                                       const Tokenizer& tokenizer,
@@ -53,13 +58,17 @@ struct MultipleChoiceItem {
   std::string context;
   std::vector<std::string> choices;
   int32_t label = 0;
+  std::string source;  // "<file> line <n>" for errors; empty for items built in code
 };
+
 absl::StatusOr<std::vector<MultipleChoiceItem>> ReadMultipleChoiceJsonl(const std::string& path,
                                                                         int64_t limit = 0);
 // Every candidate (context + choice) of every item; loss on the choice's tokens; the correct
-// candidate is positive, the others negative (margin objective).
+// candidate is positive, the others negative (margin objective). A candidate longer than
+// `max_tokens` is an error naming the item.
 absl::StatusOr<std::vector<LabelledSequence>> MultipleChoiceCandidates(
-    const std::vector<MultipleChoiceItem>& items, const Tokenizer& tokenizer);
+    const std::vector<MultipleChoiceItem>& items, const Tokenizer& tokenizer,
+    int64_t max_tokens = kMaxExampleTokens);
 
 }  // namespace gisp
 

@@ -83,9 +83,9 @@ TEST_F(TinyModelTest, HeldOutPerplexityIsFarBelowUnigram) {
 
 TEST_F(TinyModelTest, MultipleChoiceMatchesHandComputation) {
   std::vector<MultipleChoiceItem> items = {
-      {"In the beginning God created the heaven and the", {" earth.", " banana.", " sky."}, 0},
-      {"And God said, Let there be", {" light", " cheese"}, 0},
-      {"The LORD is my", {" shepherd", " spreadsheet", " lamp"}, 0},
+      {"In the beginning God created the heaven and the", {" earth.", " banana.", " sky."}, 0, ""},
+      {"And God said, Let there be", {" light", " cheese"}, 0, ""},
+      {"The LORD is my", {" shepherd", " spreadsheet", " lamp"}, 0, ""},
   };
   auto r = EvaluateMultipleChoice(model_.get(), *tok_, items);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -109,6 +109,26 @@ TEST_F(TinyModelTest, MultipleChoiceMatchesHandComputation) {
   EXPECT_GE(r->acc, 2.0 / 3.0);
   items[0].label = 7;
   EXPECT_FALSE(EvaluateMultipleChoice(model_.get(), *tok_, items).ok());
+}
+
+// Issue 9: a 1 MB choice used to size one batch (7.7 GB); now the item is refused by name.
+TEST_F(TinyModelTest, MultipleChoiceRefusesOverlongCandidates) {
+  std::string long_choice;
+  for (int i = 0; i < 4000; ++i) long_choice += " and the earth";
+  std::vector<MultipleChoiceItem> items = {
+      {"And God said, Let there be", {" light", " cheese"}, 0, ""},
+      {"In the beginning", {" God", long_choice}, 0, "mc.jsonl line 2"},
+  };
+  auto r = EvaluateMultipleChoice(model_.get(), *tok_, items);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string limit =
+      std::to_string(std::min<int64_t>(2048, model_->config().max_position_embeddings));
+  EXPECT_NE(r.status().message().find("mc.jsonl line 2: context + choice 1 has "),
+            std::string::npos)
+      << r.status();
+  EXPECT_NE(r.status().message().find("more than the limit of " + limit), std::string::npos)
+      << r.status();
 }
 
 TEST(DecoderTest, CachedDecodingMatchesFullForward) {

@@ -1,5 +1,7 @@
 #include "gisp/eval/multiple_choice.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "gisp/base/status.h"
 #include "gisp/data/encode_pair.h"
@@ -9,6 +11,9 @@ namespace gisp {
 absl::StatusOr<MultipleChoiceResult> EvaluateMultipleChoice(
     LlamaModel* model, const Tokenizer& tokenizer, const std::vector<MultipleChoiceItem>& items) {
   GISP_CHECK_ARG(!items.empty(), "multiple choice: no items");
+  // One batch per item sizes the logits by its longest candidate: bounded like calibration.
+  const size_t max_tokens = static_cast<size_t>(
+      std::min<int64_t>(kMaxExampleTokens, model->config().max_position_embeddings));
   MultipleChoiceResult result;
   int64_t correct = 0, correct_norm = 0;
   for (size_t q = 0; q < items.size(); ++q) {
@@ -23,8 +28,17 @@ absl::StatusOr<MultipleChoiceResult> EvaluateMultipleChoice(
     size_t len = 0;
     for (const std::string& choice : item.choices) {
       auto pair = EncodePair(tokenizer, item.context, choice);
-      if (!pair.ok()) return Annotate(pair.status(), absl::StrCat("multiple-choice item ", q));
-      len = std::max(len, pair->context.size() + pair->continuation.size());
+      const std::string where =
+          item.source.empty() ? absl::StrCat("multiple-choice item ", q) : item.source;
+      if (!pair.ok()) return Annotate(pair.status(), where);
+      const size_t n = pair->context.size() + pair->continuation.size();
+      if (n > max_tokens) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": context + choice ", pairs.size(), " has ", n,
+                         " tokens, more than the limit of ", max_tokens,
+                         " (2048, or the model's max_position_embeddings when smaller)"));
+      }
+      len = std::max(len, n);
       pairs.push_back(std::move(pair).value());
     }
     const int64_t b = static_cast<int64_t>(pairs.size());

@@ -1,10 +1,12 @@
 #include "gisp/io/checkpoint.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gisp/base/file.h"
 #include "gisp/io/hf_config.h"
 #include "gisp/io/safetensors.h"
@@ -139,6 +141,43 @@ TEST(Checkpoint, ResavingSwitchesLayoutAndRemovesStaleWeights) {
   absl::StatusOr<Checkpoint> single = LoadCheckpoint(dir);
   ASSERT_TRUE(single.ok()) << single.status();
   EXPECT_EQ(single->config.torch_dtype, DType::kF16);
+}
+
+// A process id that belongs to no running process: a child that has exited and been reaped.
+pid_t DeadPid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+// Issue 9: a writer killed during export left hidden temporaries that no rerun removed.
+TEST(Checkpoint, SavingRemovesTemporariesOfKilledWriters) {
+  LlamaConfig config = TinyConfig();
+  const LlamaWeights weights = RandomWeights(config, DType::kF32, 5);
+  const std::string dir = NewTestDir("stale_tmp");
+  const pid_t dead = DeadPid();
+  const pid_t live = ::getppid();  // the test runner, alive while this test runs
+  const std::vector<std::string> stale = {
+      absl::StrCat(".model.safetensors.gisp-tmp.", dead, ".0"),
+      absl::StrCat(".config.json.gisp-tmp.", dead, ".3"),
+  };
+  const std::vector<std::string> kept = {
+      absl::StrCat(".model.safetensors.gisp-tmp.", live, ".0"),  // a concurrent live writer
+      absl::StrCat(".other.bin.gisp-tmp.", dead, ".0"),          // another target
+      "notes.txt",
+  };
+  for (const std::string& name : stale) WriteBytes(JoinPath(dir, name), "partial");
+  for (const std::string& name : kept) WriteBytes(JoinPath(dir, name), "x");
+  ASSERT_TRUE(SaveCheckpoint(dir, config, weights, DType::kF32).ok());
+  for (const std::string& name : stale) EXPECT_FALSE(FileExists(JoinPath(dir, name))) << name;
+  for (const std::string& name : kept) EXPECT_TRUE(FileExists(JoinPath(dir, name))) << name;
+  // WriteFileAtomic's temporaries likewise.
+  const std::string record = JoinPath(dir, "record.pb");
+  WriteBytes(absl::StrCat(record, ".tmp.", dead), "partial");
+  ASSERT_TRUE(WriteFileAtomic(record, "new").ok());
+  EXPECT_FALSE(FileExists(absl::StrCat(record, ".tmp.", dead)));
 }
 
 TEST(Checkpoint, SaveRejectsWrongShapesAndWritesNothing) {

@@ -184,6 +184,38 @@ absl::Status CheckSlidingWindow(const Json& json, const LlamaConfig& config,
   return absl::OkStatus();
 }
 
+// Every size is checked before anything is allocated per layer or per head: a config.json of a
+// few bytes must not make gisp allocate gigabytes (or overflow a product of sizes) before the
+// missing tensors are noticed. The limits are far above any published Llama-family model
+// (Llama 3.1 405B: 126 layers, 128 heads, hidden 16384, intermediate 53248; vocabularies of
+// 256k; 10M-token contexts) and keep every tensor-size product far below 2^63.
+// `check_head_dim`: false before head_dim is derived from hidden_size / num_attention_heads.
+absl::Status CheckSizes(const LlamaConfig& c, absl::string_view source, bool check_head_dim) {
+  struct Field {
+    const char* name;
+    int64_t value;
+    int64_t limit;
+  };
+  const Field fields[] = {
+      {"vocab_size", c.vocab_size, int64_t{1} << 24},
+      {"hidden_size", c.hidden_size, int64_t{1} << 20},
+      {"intermediate_size", c.intermediate_size, int64_t{1} << 22},
+      {"num_hidden_layers", c.num_layers, 4096},
+      {"num_attention_heads", c.num_heads, 4096},
+      {"num_key_value_heads", c.num_kv_heads, 4096},
+      {"head_dim", c.head_dim, 16384},
+      {"max_position_embeddings", c.max_position_embeddings, int64_t{1} << 28},
+  };
+  for (const Field& f : fields) {
+    if (!check_head_dim && absl::string_view(f.name) == "head_dim") continue;
+    if (f.value <= 0 || f.value > f.limit) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": field \"", f.name, "\" must be in [1, ", f.limit, "], got ", f.value));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // `key`: "gisp_per_layer_config", or "per_layer_config" in directories of gisp <= 0.1.
 absl::Status ParsePerLayerConfig(const Json& v, absl::string_view source, absl::string_view key,
                                  LlamaConfig* config) {
@@ -270,6 +302,9 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(const Json& json, absl::string_view
   GISP_ASSIGN_OR_RETURN(c.num_heads, JsonGetInt(json, "num_attention_heads", source));
   GISP_ASSIGN_OR_RETURN(c.num_kv_heads,
                         JsonGetIntOr(json, "num_key_value_heads", c.num_heads, source));
+  GISP_ASSIGN_OR_RETURN(c.max_position_embeddings,
+                        JsonGetIntOr(json, "max_position_embeddings", 2048, source));
+  GISP_RETURN_IF_ERROR(CheckSizes(c, source, /*check_head_dim=*/false));
   GISP_ASSIGN_OR_RETURN(c.head_dim, JsonGetIntOr(json, "head_dim", 0, source));
   if (json.Find("head_dim") == nullptr || json.Find("head_dim")->is_null()) {
     if (c.num_heads > 0 && c.hidden_size % c.num_heads != 0) {
@@ -279,9 +314,8 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(const Json& json, absl::string_view
     }
     c.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
   }
+  GISP_RETURN_IF_ERROR(CheckSizes(c, source, /*check_head_dim=*/true));
   GISP_ASSIGN_OR_RETURN(c.rms_norm_eps, JsonGetNumberOr(json, "rms_norm_eps", 1e-6, source));
-  GISP_ASSIGN_OR_RETURN(c.max_position_embeddings,
-                        JsonGetIntOr(json, "max_position_embeddings", 2048, source));
 
   // transformers 5 folds rope_theta and the scaling into "rope_parameters".
   const Json* rope_parameters = json.Find("rope_parameters");

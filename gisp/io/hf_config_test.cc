@@ -1,6 +1,7 @@
 #include "gisp/io/hf_config.h"
 
 #include <string>
+#include <vector>
 
 #include "gisp/base/file.h"
 #include "gisp/base/json.h"
@@ -139,6 +140,36 @@ TEST(HfConfig, ValidationErrorsNameTheSource) {
   absl::Status negative = ParseStatus(LlamaWith("intermediate_size", "-5"));
   EXPECT_THAT(negative.message(),
               AllOf(HasSubstr(kSource), HasSubstr("\"intermediate_size\""), HasSubstr("-5")));
+}
+
+// Issue 9: sizes are refused before any per-layer state exists (10^6 layers allocated gigabytes;
+// 2^63-1 layers and -1 heads ended as internal errors).
+TEST(HfConfig, OutOfRangeSizesAreRefusedBeforeAllocating) {
+  struct Case {
+    const char* key;
+    const char* value;
+    const char* expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"num_hidden_layers", "1000000",
+            "field \"num_hidden_layers\" must be in [1, 4096], got 1000000"},
+           {"num_hidden_layers", "10000000", "got 10000000"},
+           {"num_hidden_layers", "9223372036854775807", "got 9223372036854775807"},
+           {"num_hidden_layers", "0", "\"num_hidden_layers\" must be in [1, 4096], got 0"},
+           {"num_attention_heads", "-1",
+            "field \"num_attention_heads\" must be in [1, 4096], got -1"},
+           {"num_key_value_heads", "-1", "\"num_key_value_heads\" must be in [1, 4096], got -1"},
+           {"hidden_size", "9223372036854775807", "\"hidden_size\""},
+           {"intermediate_size", "4611686018427387904", "\"intermediate_size\""},
+           {"vocab_size", "2147483648", "\"vocab_size\" must be in [1, 16777216]"},
+           {"head_dim", "-2", "\"head_dim\" must be in [1, 16384], got -2"},
+           {"max_position_embeddings", "9223372036854775807", "\"max_position_embeddings\""},
+       }) {
+    const absl::Status s = ParseStatus(LlamaWith(c.key, c.value));
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.key << "=" << c.value << ": " << s;
+    EXPECT_THAT(s.message(), AllOf(HasSubstr(kSource), HasSubstr(c.expected)))
+        << c.key << "=" << c.value;
+  }
 }
 
 TEST(HfConfig, UnsupportedArchitecture) {

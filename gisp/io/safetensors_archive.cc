@@ -2,6 +2,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -12,9 +13,10 @@
 namespace gisp {
 namespace {
 
-// A shard name must stay inside the model directory.
+// A shard name must stay inside the model directory. A NUL would cut the name short at the
+// system call, so the file opened would not be the one named.
 bool IsSafeRelativePath(absl::string_view name) {
-  if (name.empty() || name[0] == '/') return false;
+  if (name.empty() || name[0] == '/' || name.find('\0') != absl::string_view::npos) return false;
   for (absl::string_view part : absl::StrSplit(name, '/')) {
     if (part == "..") return false;
   }
@@ -38,6 +40,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadWeightMap(
         ": field \"weight_map\" must be an object mapping tensor names to shard files"));
   }
   std::vector<std::pair<std::string, std::string>> out;
+  std::map<absl::string_view, absl::string_view> shard_of;
   for (const auto& [name, file] : map->object()) {
     if (!file.is_string()) {
       return absl::InvalidArgumentError(absl::StrCat(index_path, ": weight_map entry \"", name,
@@ -45,9 +48,17 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadWeightMap(
                                                      file.Dump()));
     }
     if (!IsSafeRelativePath(file.string_value())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          index_path, ": weight_map entry \"", name, "\" names shard \"", file.string_value(),
-          "\", which is not a relative path inside the model directory"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(index_path, ": weight_map entry \"", name, "\" names shard \"",
+                       absl::CEscape(file.string_value()),
+                       "\", which is not a relative path inside the model directory"));
+    }
+    // JSON objects may repeat a key; an index that maps one tensor twice is ambiguous.
+    auto [it, inserted] = shard_of.emplace(name, file.string_value());
+    if (!inserted) {
+      return absl::InvalidArgumentError(absl::StrCat(index_path, ": weight_map lists tensor \"",
+                                                     name, "\" twice (shards \"", it->second,
+                                                     "\" and \"", file.string_value(), "\")"));
     }
     out.emplace_back(name, file.string_value());
   }
@@ -113,21 +124,30 @@ absl::StatusOr<SafetensorsArchive> SafetensorsArchive::Open(const std::string& m
     }
     archive.file_of_[name] = pos;
   }
-  // Tensors a shard holds beyond the index are still loadable (transformers reads whole shards),
-  // but one stored in two shards with no index entry to choose is ambiguous.
+  // Every tensor a shard holds must be in the index: an index that disagrees with its shards
+  // is a broken or tampered upload, and which copy a loader picks would be undefined. A tensor
+  // stored in two shards is reported with both.
   std::set<absl::string_view> listed;
   for (const auto& entry : weight_map) listed.insert(entry.first);
+  std::map<absl::string_view, size_t> unlisted;  // name -> first shard holding it
   for (size_t pos = 0; pos < archive.files_.size(); ++pos) {
     for (const auto& e : archive.files_[pos].entries()) {
-      auto [it, inserted] = archive.file_of_.emplace(e.name, pos);
-      if (inserted || it->second == pos) continue;
-      if (listed.count(e.name) == 0) {
+      if (listed.count(e.name) != 0) continue;
+      auto [it, inserted] = unlisted.emplace(e.name, pos);
+      if (!inserted) {
         return absl::InvalidArgumentError(
             absl::StrCat(index_path, ": tensor \"", e.name, "\" is stored in both ",
                          archive.files_[it->second].path(), " and ", archive.files_[pos].path(),
                          " and weight_map does not say which to use"));
       }
     }
+  }
+  if (!unlisted.empty()) {
+    const auto& [name, pos] = *unlisted.begin();
+    return absl::InvalidArgumentError(
+        absl::StrCat(index_path, ": tensor \"", name, "\" is stored in ",
+                     archive.files_[pos].path(), " but weight_map does not list it (",
+                     unlisted.size(), " such tensors); the index and the shards disagree"));
   }
   return archive;
 }

@@ -116,16 +116,48 @@ TEST(SafetensorsArchive, SingleFileWinsOverIndex) {
   EXPECT_THAT(archive->Names(), ElementsAre("only"));
 }
 
-TEST(SafetensorsArchive, TensorsBeyondTheIndexAreStillFound) {
+// Issue 9: tensors a shard holds beyond the index used to load silently.
+TEST(SafetensorsArchiveBadInput, TensorsMissingFromTheIndexAreRefused) {
   const std::string dir = NewTestDir("extra");
   Tensor a = RandomTensor({2}, DType::kF32, 1);
   Tensor b = RandomTensor({2}, DType::kF32, 2);
   ASSERT_TRUE(WriteSafetensors(JoinPath(dir, "s1.safetensors"), {{"a", a}, {"b", b}}).ok());
   WriteBytes(JoinPath(dir, "model.safetensors.index.json"),
              R"({"weight_map": {"a": "s1.safetensors"}})");
-  absl::StatusOr<SafetensorsArchive> archive = SafetensorsArchive::Open(dir);
-  ASSERT_TRUE(archive.ok()) << archive.status();
-  EXPECT_THAT(archive->Names(), ElementsAre("a", "b"));
+  absl::Status s = SafetensorsArchive::Open(dir).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("model.safetensors.index.json: tensor \"b\" is stored "
+                                           "in "),
+                                 HasSubstr(JoinPath(dir, "s1.safetensors")),
+                                 HasSubstr("weight_map does not list it")));
+}
+
+// Issue 9: a JSON object may repeat a key, so one tensor could be mapped to two shards.
+TEST(SafetensorsArchiveBadInput, TensorListedTwiceInTheIndex) {
+  const std::string dir = NewTestDir("listed_twice");
+  Tensor a = RandomTensor({2}, DType::kF32, 1);
+  ASSERT_TRUE(WriteSafetensors(JoinPath(dir, "s1.safetensors"), {{"a", a}}).ok());
+  ASSERT_TRUE(WriteSafetensors(JoinPath(dir, "s2.safetensors"), {{"a", a}}).ok());
+  WriteBytes(JoinPath(dir, "model.safetensors.index.json"),
+             R"({"weight_map": {"a": "s1.safetensors", "a": "s2.safetensors"}})");
+  absl::Status s = SafetensorsArchive::Open(dir).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("weight_map lists tensor \"a\" twice (shards "
+                                     "\"s1.safetensors\" and \"s2.safetensors\")"));
+}
+
+// Issue 9: "s1.safetensors\u0000../x" opened s1.safetensors while naming something else.
+TEST(SafetensorsArchiveBadInput, ShardNameWithNul) {
+  const std::string dir = NewTestDir("nul");
+  ASSERT_TRUE(
+      WriteSafetensors(JoinPath(dir, "s1.safetensors"), {{"a", RandomTensor({2}, DType::kF32, 1)}})
+          .ok());
+  WriteBytes(JoinPath(dir, "model.safetensors.index.json"),
+             R"({"weight_map": {"a": "s1.safetensors\u0000.evil"}})");
+  absl::Status s = SafetensorsArchive::Open(dir).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("\"s1.safetensors\\000.evil\""),
+                                 HasSubstr("not a relative path inside the model directory")));
 }
 
 TEST(SafetensorsArchive, IndexDecidesBetweenDuplicates) {

@@ -29,6 +29,8 @@ absl::StatusOr<std::unique_ptr<TempFile>> TempFile::Create(const std::string& fi
     return absl::InvalidArgumentError(
         absl::StrCat("output path \"", final_path, "\" names a directory, expected a file"));
   }
+  // Temporaries of this target left by a killed writer would otherwise stay forever.
+  RemoveStaleTemporaries(dir, absl::StrCat(".", base, ".gisp-tmp."));
   std::unique_ptr<TempFile> file(new TempFile());
   file->final_path_ = final_path;
   // Hidden (leading dot) so a loader scanning the directory never mistakes it for an output.

@@ -22,7 +22,8 @@ absl::Status BpeModel::Init(BpeModelSpec spec, const std::string& source) {
     max_id = std::max(max_id, id);
     vocab_[token] = id;
   }
-  id_to_token_.assign(static_cast<size_t>(max_id + 1), std::string());
+  // In size_t: max_id may be INT32_MAX (callers bound ids before a table this large is built).
+  id_to_token_.assign(static_cast<size_t>(int64_t{max_id} + 1), std::string());
   for (const auto& [token, id] : vocab_) id_to_token_[static_cast<size_t>(id)] = token;
   for (int b = 0; b < 256; ++b) byte_ids_[b] = TokenToId(ByteLevelChar(static_cast<uint8_t>(b)));
   merges_.reserve(spec.merges.size());

@@ -62,8 +62,9 @@ absl::Status BpeTokenizer::Init(const std::string& path, const TokenizerConfig& 
   GISP_RETURN_IF_ERROR(model_.Init(std::move(spec.model), path));
 
   // Ids: the model's vocabulary, with added tokens on top (their content wins, as in tokenizers).
-  int32_t size = model_.size();
-  for (const AddedToken& a : added_) size = std::max(size, a.id + 1);
+  // ParseHfTokenizerJson bounds every id by the number of tokens, so size fits int32.
+  int64_t size = model_.size();
+  for (const AddedToken& a : added_) size = std::max<int64_t>(size, int64_t{a.id} + 1);
   id_to_text_.assign(static_cast<size_t>(size), std::string());
   special_.assign(static_cast<size_t>(size), false);
   for (int32_t id = 0; id < model_.size(); ++id) id_to_text_[id] = model_.IdToToken(id);

@@ -265,6 +265,32 @@ absl::Status ParsePostProcessor(const Json& root, const std::string& path, HfTok
   return absl::OkStatus();
 }
 
+// Id tables are dense (one slot per id up to the largest), so a single huge id would allocate
+// gigabytes. Real tokenizers number their tokens 0..n-1 (added tokens continue the vocabulary);
+// ids are allowed up to twice the number of tokens the file defines, plus slack for reserved
+// ranges, which bounds the tables by the file's own size.
+absl::Status CheckIdsAreDense(const std::string& path, HfTokenizerSpec* spec) {
+  const int64_t defined =
+      static_cast<int64_t>(spec->model.vocab.size() + spec->added_tokens.size());
+  const int64_t limit = 2 * defined + 1024;
+  auto check = [&](absl::string_view field, absl::string_view token, int64_t id) {
+    if (id < limit) return absl::OkStatus();
+    return Malformed(path, field,
+                     absl::StrCat("entry \"", token, "\" has id ", id, ", but the file defines ",
+                                  defined, " tokens (ids must be below ", limit, ")"));
+  };
+  for (const auto& [token, id] : spec->model.vocab) {
+    GISP_RETURN_IF_ERROR(check("model.vocab", token, id));
+  }
+  for (const AddedToken& a : spec->added_tokens) {
+    GISP_RETURN_IF_ERROR(check("added_tokens", a.content, a.id));
+  }
+  for (const std::vector<int32_t>* side : {&spec->prefix, &spec->suffix}) {
+    for (int32_t id : *side) GISP_RETURN_IF_ERROR(check("post_processor", "", id));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<HfTokenizerSpec> ParseHfTokenizerJson(const Json& root, const std::string& path) {
@@ -276,6 +302,7 @@ absl::StatusOr<HfTokenizerSpec> ParseHfTokenizerJson(const Json& root, const std
   GISP_RETURN_IF_ERROR(ParsePreTokenizer(root, path, &spec));
   GISP_RETURN_IF_ERROR(ParseDecoder(root, path));
   GISP_RETURN_IF_ERROR(ParsePostProcessor(root, path, &spec));
+  GISP_RETURN_IF_ERROR(CheckIdsAreDense(path, &spec));
   return spec;
 }
 

@@ -309,6 +309,45 @@ TEST(TokenizerErrorTest, UnsupportedSettingsNameTheField) {
   }
 }
 
+// Issue 9: one huge id used to size the dense id tables (10^8 took 3-6 GB; 2^31-1 overflowed).
+TEST(TokenizerErrorTest, HugeIdsAreRefusedBeforeAllocating) {
+  struct Case {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> replace;
+    std::vector<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {"vocab_1e8",
+       {{R"("ab": 2)", R"("ab": 100000000)"}},
+       {"field \"model.vocab\" entry \"ab\" has id 100000000, but the file defines 3 tokens "
+        "(ids must be below 1030)"}},
+      {"vocab_int32_max",
+       {{R"("ab": 2)", R"("ab": 2147483647)"}},
+       {"model.vocab", "\"ab\"", "2147483647"}},
+      {"added_1e8",
+       {{R"("added_tokens": [])",
+         R"("added_tokens": [{"id": 100000000, "content": "<x>", "special": true}])"}},
+       {"field \"added_tokens\" entry \"<x>\" has id 100000000", "defines 4 tokens"}},
+      {"added_int32_max",
+       {{R"("added_tokens": [])",
+         R"("added_tokens": [{"id": 2147483647, "content": "<x>", "special": true}])"}},
+       {"added_tokens", "2147483647"}},
+      {"post_processor_1e8",
+       {{"\"post_processor\": null",
+         R"("post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken":
+             {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "special_tokens": {"<s>": {"id": "<s>", "ids": [100000000], "tokens": ["<s>"]}}})"}},
+       {"post_processor", "100000000"}},
+  };
+  for (const Case& c : cases) {
+    const std::string message = HfError(c.name, MinimalJson(c.replace));
+    EXPECT_THAT(message, HasSubstr("tokenizer.json: field")) << c.name;
+    for (const std::string& want : c.expected) EXPECT_THAT(message, HasSubstr(want)) << c.name;
+  }
+  // Ids just below the limit still load (reserved ranges with gaps are legitimate).
+  EXPECT_EQ(HfError("vocab_gap", MinimalJson({{R"("ab": 2)", R"("ab": 1029)"}})), "");
+}
+
 TEST(TokenizerErrorTest, BadTokenizerConfigNamesTheFile) {
   const std::string dir = NewDir("bad_config");
   Write(dir + "/tokenizer.json", MinimalJson({}));
