@@ -7,7 +7,15 @@
 # (.consumers/install.log) instead of passing.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-dir="$root/.consumers"
+# .consumers is a link to a cache outside the checkout (default ~/.cache/gisp/consumers): the venv
+# (several GB, PyPI's torch is the CUDA build) and the llama.cpp wheel are then built once per
+# machine, not once per clone (CI tests a fresh clone every time).
+cache="${GISP_CONSUMERS_CACHE:-$HOME/.cache/gisp/consumers}"
+if [ ! -e "$root/.consumers" ]; then
+  mkdir -p "$cache" && ln -s "$cache" "$root/.consumers"
+fi
+# The venv is made and used by its real path, so its scripts keep working from any clone.
+dir="$(readlink -f "$root/.consumers")"
 venv="$dir/venv"
 wheels="$dir/wheels"
 reqs="$root/tools/consumers/requirements.txt"
