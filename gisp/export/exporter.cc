@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
+#include "gisp/export/decilm_export.h"
 #include "gisp/export/gguf_export.h"
 #include "gisp/export/output_dir.h"
 #include "gisp/export/uniform.h"
@@ -87,9 +88,15 @@ absl::StatusOr<ExportResult> ExportModel(ExportFormat format, const std::string&
       }));
       return result;
     }
-    case ExportFormat::kDecilm:
-      return absl::UnimplementedError(absl::StrCat("the ", ExportFormatName(format),
-                                                   " export is not implemented in this release"));
+    case ExportFormat::kDecilm: {
+      GISP_ASSIGN_OR_RETURN(DecilmModel decilm, MakeDecilm(model));
+      result.parameters = decilm.parameters;
+      GISP_RETURN_IF_ERROR(WriteDirectoryAtomically(dir, [&](const std::string& staging) {
+        GISP_RETURN_IF_ERROR(WriteDecilm(staging, decilm, storage_dtype));
+        return CopySideFiles(tokenizer_dir, staging);
+      }));
+      return result;
+    }
   }
   return absl::InvalidArgumentError("unknown export format");
 }

@@ -11,6 +11,7 @@
 #include "gisp/base/file.h"
 #include "gisp/base/json.h"
 #include "gisp/base/status.h"
+#include "gisp/io/decilm_config.h"
 #include "gisp/io/hf_config.h"
 #include "gisp/io/safetensors_writer.h"
 
@@ -92,11 +93,25 @@ std::set<std::string> ShardsOfIndex(const std::string& index_path) {
   return shards;
 }
 
+// Tensors a file may leave out because they are never used: zero-size ones, and the norms of
+// DeciLM no-op blocks (a layer without heads has no input_layernorm, one without MLP channels
+// no post_attention_layernorm). They are filled in (norms with ones) so every slot is set.
+bool MayBeAbsent(const LlamaConfig& c, const ParameterSpec& spec) {
+  int64_t numel = 1;
+  for (int64_t d : spec.shape) numel *= d;
+  if (numel == 0) return true;
+  if (spec.layer < 0) return false;
+  const LayerShape& s = c.layers[static_cast<size_t>(spec.layer)];
+  if (absl::StrContains(spec.name, "input_layernorm")) return s.n_heads == 0;
+  if (absl::StrContains(spec.name, "post_attention_layernorm")) return s.intermediate == 0;
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& model_dir) {
   Checkpoint ckpt;
-  GISP_ASSIGN_OR_RETURN(ckpt.config, LoadLlamaConfig(model_dir));
+  GISP_ASSIGN_OR_RETURN(ckpt.config, LoadModelConfig(model_dir));
   const LlamaConfig& config = ckpt.config;
   GISP_ASSIGN_OR_RETURN(SafetensorsArchive archive, SafetensorsArchive::Open(model_dir));
   ckpt.archive = std::make_shared<SafetensorsArchive>(std::move(archive));
@@ -111,6 +126,7 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& model_dir) {
   for (const ParameterSpec& spec : specs) {
     expected.insert(spec.name);
     const SafetensorsEntry* entry = ar.Find(spec.name);
+    if (entry == nullptr && MayBeAbsent(config, spec)) continue;
     if (entry == nullptr) {
       std::string hint;
       if (spec.name == "lm_head.weight") {
@@ -150,8 +166,23 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& model_dir) {
   const DType storage = ar.Find("model.embed_tokens.weight")->dtype;
   ckpt.config.torch_dtype = storage;
   absl::Status status = absl::OkStatus();
+  const std::vector<ParameterSpec> all_specs = ParameterSpecs(config);
+  size_t spec_index = 0;
   ForEachParameter(config, &ckpt.weights, [&](const std::string& name, Tensor* slot) {
+    const ParameterSpec& spec = all_specs[spec_index++];
     if (!status.ok()) return;
+    if (ar.Find(name) == nullptr) {  // allowed by MayBeAbsent above
+      absl::StatusOr<Tensor> filled = Tensor::Host(spec.shape, DType::kF32);
+      if (!filled.ok()) {
+        status = filled.status();
+        return;
+      }
+      if (absl::StrContains(name, "layernorm")) {
+        for (int64_t i = 0; i < filled->numel(); ++i) filled->data<float>()[i] = 1.0f;
+      }
+      status = ConvertInto(*filled, storage, slot);
+      return;
+    }
     absl::StatusOr<Tensor> t = ar.Get(name);
     if (!t.ok()) {
       status = t.status();

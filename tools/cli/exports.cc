@@ -24,11 +24,6 @@ std::string ParseExportList(const std::string& list, std::vector<ExportChoice>* 
       return absl::StrCat("--export: unknown format \"", part,
                           "\"; choose from sliced, llama, gguf, decilm");
     }
-    if (found->format == GISP_EXPORT_DECILM) {
-      return absl::StrCat("--export: the ", found->name,
-                          " format is not written by this release yet (available: sliced, "
-                          "llama, gguf)");
-    }
     bool seen = false;
     for (const ExportChoice& c : *out) seen = seen || c.format == found->format;
     if (!seen) out->push_back(*found);

@@ -1,0 +1,87 @@
+// The DeciLM export maps a pruned model onto block_configs exactly: no-op blocks for layers
+// without heads or channels, H query heads per attention layer with the regrouped KV heads,
+// MLP widths padded to multiples of 256; gisp reads it back with the same logits.
+#include <cstdlib>
+
+#include "gisp/backend/backend.h"
+#include "gisp/base/file.h"
+#include "gisp/export/decilm_export.h"
+#include "gisp/io/checkpoint.h"
+#include "gisp/model/llama_model.h"
+#include "gisp/testing/compare.h"
+#include "gisp/testing/random_model.h"
+#include "gtest/gtest.h"
+
+namespace gisp {
+namespace {
+
+LayerShape Shape(std::vector<int32_t> kv_map, int64_t n_kv, int64_t f) {
+  LayerShape s;
+  s.n_heads = static_cast<int64_t>(kv_map.size());
+  s.n_kv_heads = n_kv;
+  s.kv_map = std::move(kv_map);
+  s.intermediate = f;
+  return s;
+}
+
+TEST(DecilmTest, FfnMultGivesThePaddedWidth) {
+  for (int64_t d : {192, 4096, 8192}) {
+    for (int64_t f : {256, 512, 14336, 28672}) {
+      EXPECT_EQ(DecilmIntermediateSize(DecilmFfnMult(f, d), d), f) << d << " " << f;
+    }
+  }
+}
+
+TEST(DecilmTest, NoOpBlocksRegroupedHeadsAndPaddedMlpReloadExactly) {
+  SlicedModel sliced;
+  sliced.config = testing::SmallConfig(41, 24, 4, 6, 2, 4, 300);
+  sliced.config.layers[0] = Shape({0, 0, 0, 1, 1, 1}, 2, 300);
+  sliced.config.layers[1] = Shape({0, 1, 1, 1}, 2, 7);
+  sliced.config.layers[2] = Shape({}, 2, 11);     // no heads: attention no-op
+  sliced.config.layers[3] = Shape({1, 1}, 2, 0);  // no channels: ffn no-op
+  sliced.weights = testing::RandomWeights(sliced.config, 3);
+  auto decilm = MakeDecilm(sliced);
+  ASSERT_TRUE(decilm.ok()) << decilm.status();
+  const Json* blocks = decilm->config.Find("block_configs");
+  ASSERT_NE(blocks, nullptr);
+  ASSERT_EQ(blocks->array().size(), 4u);
+  EXPECT_TRUE(blocks->array()[2].Find("attention")->Find("no_op")->bool_value());
+  EXPECT_TRUE(blocks->array()[3].Find("ffn")->Find("no_op")->bool_value());
+  EXPECT_EQ(blocks->array()[1].Find("ffn")->Find("intermediate_size")->int_value(), 256);
+  EXPECT_EQ(blocks->array()[0].Find("ffn")->Find("intermediate_size")->int_value(), 512);
+  EXPECT_EQ(decilm->config.Find("num_attention_heads")->int_value(), 6);
+  EXPECT_EQ(decilm->config.Find("model_type")->string_value(), "nemotron-nas");
+
+  const std::string dir = JoinPath(std::getenv("TEST_TMPDIR"), "decilm");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  ASSERT_TRUE(WriteDecilm(dir, *decilm, DType::kF32).ok());
+  auto loaded = LoadCheckpoint(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.layers[2].n_heads, 0);
+  EXPECT_EQ(loaded->config.layers[3].intermediate, 0);
+  EXPECT_EQ(loaded->archive->Find("model.layers.2.self_attn.q_proj.weight"), nullptr);
+  EXPECT_EQ(loaded->archive->Find("model.layers.2.input_layernorm.weight"), nullptr);
+  EXPECT_EQ(loaded->archive->Find("model.layers.3.mlp.up_proj.weight"), nullptr);
+
+  auto cpu = CreateCpuBackend().value();
+  auto small = LlamaModel::Create(sliced.config, sliced.weights, cpu.get()).value();
+  auto back = LlamaModel::Create(loaded->config, loaded->weights, cpu.get()).value();
+  const Batch batch = testing::RandomBatch(sliced.config, 2, 9, 4);
+  Tensor want, got;
+  ASSERT_TRUE(small->Forward(batch, nullptr, &want).ok());
+  ASSERT_TRUE(back->Forward(batch, nullptr, &got).ok());
+  EXPECT_LE(testing::Compare(got, want).rel_inf, 1e-5);
+}
+
+TEST(DecilmTest, AttentionBiasesAreRefused) {
+  SlicedModel sliced;
+  sliced.config = testing::SmallConfig(41, 24, 2, 4, 2, 6, 20);
+  sliced.config.attention_bias = true;
+  sliced.weights = testing::RandomWeights(sliced.config, 3);
+  auto decilm = MakeDecilm(sliced);
+  ASSERT_FALSE(decilm.ok());
+  EXPECT_NE(decilm.status().message().find("biases"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gisp
