@@ -177,6 +177,30 @@ func (m *Model) Export(dir string, dtype DType) error {
 	return check(C.gisp_model_export(m.p, cdir, C.gisp_dtype(dtype)))
 }
 
+// ExportFormat is a deployment format (see docs/deploy.md).
+type ExportFormat int
+
+// Deployment formats.
+const (
+	ExportSliced ExportFormat = 0 // gisp's exact format; gisp loads it
+	ExportLlama  ExportFormat = 1 // uniform HF checkpoint of the source family
+	ExportGGUF   ExportFormat = 2 // llama.cpp
+	ExportDeciLM ExportFormat = 3 // DeciLM / Nemotron-NAS (vLLM, TensorRT-LLM)
+)
+
+// ExportFormat writes the model as `format` into dir, a new or empty directory (all or
+// nothing). It returns the written model's parameter count and the sliced model's own count.
+func (m *Model) ExportFormat(dir string, format ExportFormat, dtype DType) (int64, int64, error) {
+	cdir := C.CString(dir)
+	defer C.free(unsafe.Pointer(cdir))
+	var n, exact C.int64_t
+	if err := check(C.gisp_model_export_format(m.p, C.gisp_export_format(format), cdir,
+		C.gisp_dtype(dtype), &n, &exact)); err != nil {
+		return 0, 0, err
+	}
+	return int64(n), int64(exact), nil
+}
+
 // Perplexity evaluates the paper's protocol: (perplexity, evaluated tokens).
 func (m *Model) Perplexity(textPath string, chunkTokens, maxChunks int64) (float64, int64, error) {
 	cpath := C.CString(textPath)

@@ -158,6 +158,18 @@ func TestRunMaterializeExport(t *testing.T) {
 	if !strings.Contains(cfg, "\"gisp_per_layer_config\"") {
 		t.Fatal("no gisp_per_layer_config")
 	}
+
+	// The uniform export: padded, so at least the exact count; a second export into the same
+	// (now non-empty) directory is refused.
+	uniform := filepath.Join(t.TempDir(), "llama")
+	n, exact, err := small.ExportFormat(uniform, ExportLlama, F32)
+	if err != nil || exact != small.TotalParameters() || n < exact {
+		t.Fatalf("llama export: %v (%d, %d)", err, n, exact)
+	}
+	if _, _, err := small.ExportFormat(uniform, ExportLlama, F32); err == nil ||
+		err.(*Error).Code != FailedPrecondition || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("a non-empty directory was not refused: %v", err)
+	}
 }
 
 func TestContextCancellationAndResume(t *testing.T) {

@@ -89,6 +89,17 @@ def test_run_record_arrays_materialize_and_export(tmp_path):
         with model.materialize(record, 3) as small:
             assert small.total_parameters < before
             small.export(tmp_path / "small")
+            # The uniform export reloads in gisp with the sliced model's logits; a non-empty
+            # directory is refused.
+            n, exact = small.export_format(tmp_path / "uniform", "llama", gisp.DType.F32)
+            assert exact == small.total_parameters and n >= exact
+            with pytest.raises(gisp.Error) as e:
+                small.export_format(tmp_path / "uniform", "llama")
+            assert e.value.code == gisp.Code.FAILED_PRECONDITION and "not empty" in e.value.message
+            ids = np.arange(1, 9) % small.vocab_size
+            with gisp.Model(tmp_path / "uniform") as uniform:
+                a, b = small.logits(ids), uniform.logits(ids)
+                assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max()
         with gisp.Model(tmp_path / "small") as reloaded:
             assert "gisp_per_layer_config" in reloaded.config()
 

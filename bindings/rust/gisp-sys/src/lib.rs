@@ -131,6 +131,7 @@ extern "C" {
 
     pub fn gisp_model_materialize(model: *const gisp_model, record: *const gisp_record, step: i32, out: *mut *mut gisp_model) -> *mut gisp_status;
     pub fn gisp_model_export(model: *const gisp_model, dir: *const c_char, dtype: c_int) -> *mut gisp_status;
+    pub fn gisp_model_export_format(model: *const gisp_model, format: c_int, dir: *const c_char, dtype: c_int, parameters: *mut i64, exact_parameters: *mut i64) -> *mut gisp_status;
     pub fn gisp_eval_perplexity(model: *mut gisp_model, path: *const c_char, chunk: i64, max_chunks: i64, ppl: *mut f64, tokens: *mut i64) -> *mut gisp_status;
     pub fn gisp_eval_multiple_choice(model: *mut gisp_model, path: *const c_char, limit: i64, acc: *mut f64, acc_norm: *mut f64) -> *mut gisp_status;
 }

@@ -146,6 +146,19 @@ pub enum DType {
     Auto = 100,
 }
 
+/// Deployment formats (docs/deploy.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// gisp's exact format; gisp loads it.
+    Sliced = 0,
+    /// Uniform HF checkpoint of the source family (every runtime).
+    Llama = 1,
+    /// llama.cpp.
+    Gguf = 2,
+    /// DeciLM / Nemotron-NAS (vLLM, TensorRT-LLM).
+    DeciLm = 3,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Objective {
     Lm = 0,
@@ -236,6 +249,16 @@ impl Model {
         let dir = cpath(dir.as_ref())?;
         // SAFETY: valid handle and C string.
         check(unsafe { sys::gisp_model_export(self.raw, dir.as_ptr(), dtype as i32) })
+    }
+
+    /// Writes the model as `format` into `dir`, a new or empty directory (all or nothing).
+    /// Returns (parameters written, exact parameters of the sliced model).
+    pub fn export_format(&self, dir: impl AsRef<Path>, format: ExportFormat, dtype: DType) -> Result<(i64, i64)> {
+        let dir = cpath(dir.as_ref())?;
+        let (mut n, mut exact) = (0i64, 0i64);
+        // SAFETY: valid handle, C string and out-pointers.
+        check(unsafe { sys::gisp_model_export_format(self.raw, format as i32, dir.as_ptr(), dtype as i32, &mut n, &mut exact) })?;
+        Ok((n, exact))
     }
 
     /// (perplexity, evaluated tokens) with the paper's protocol (chunks of `chunk_tokens`).

@@ -83,6 +83,13 @@ fn run_materialize_export() {
     small.export(&dir, gisp::DType::Auto).unwrap();
     let reloaded = Model::load(&dir, Device::Cpu).unwrap();
     assert!(reloaded.config_json().unwrap().contains("\"gisp_per_layer_config\""));
+    // The uniform export is padded (at least the exact count); a non-empty directory is refused.
+    let uniform = dir.join("llama");
+    let (n, exact) = small.export_format(&uniform, gisp::ExportFormat::Llama, gisp::DType::F32).unwrap();
+    assert_eq!(exact, small.total_parameters());
+    assert!(n >= exact);
+    let err = small.export_format(&uniform, gisp::ExportFormat::Llama, gisp::DType::F32).unwrap_err();
+    assert!(err.to_string().contains("not empty"), "{}", err);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
