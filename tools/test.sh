@@ -6,6 +6,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh --tests
+# The suites below run gisp processes side by side with Bazel's: passive OpenMP waiting shares the
+# cores instead of spinning on them (no effect on results).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
