@@ -20,6 +20,8 @@ if [ "${1:-}" = "--tests" ]; then
   packages+=(qemu-user)
   # The export consumer tests build llama-cpp-python from source (tools/consumers/setup_venv.sh).
   packages+=(cmake g++)
+  # The libFuzzer targets (tools/fuzz.sh): clang 14 with its libFuzzer/ASan/UBSan runtimes.
+  packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -137,6 +137,9 @@ void AppendNumber(double d, std::string* out) {
     std::string s = absl::StrFormat("%.*g", precision, d);
     double back = 0;
     if (absl::SimpleAtod(s, &back) && back == d) {
+      // Keep a non-integer number non-integer when read back ("-0" would come back as the
+      // integer 0, losing the sign; found by tools/fuzz/json_fuzzer).
+      if (s.find_first_of(".en") == std::string::npos) s.append(".0");
       out->append(s);
       return;
     }

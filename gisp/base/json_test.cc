@@ -63,6 +63,18 @@ TEST(JsonTest, RoundTripsThroughDump) {
   EXPECT_EQ(again->Dump(), text);
 }
 
+// Found by tools/fuzz/json_fuzzer: Dump() must be a fixed point of parse + dump.
+TEST(JsonTest, NegativeZeroAndIntegralDoublesRoundTrip) {
+  for (const char* text : {"-0.0", "[1.92e2,-0.0,1e300]", "192.0"}) {
+    auto j = ParseJson(text, "t");
+    ASSERT_TRUE(j.ok()) << text;
+    auto again = ParseJson(j->Dump(), "dumped");
+    ASSERT_TRUE(again.ok()) << j->Dump();
+    EXPECT_EQ(again->Dump(), j->Dump()) << text;
+  }
+  EXPECT_EQ(ParseJson("-0.0", "t")->Dump(), "-0.0");
+}
+
 TEST(JsonTest, FindUsesIndexForLargeObjects) {
   Json o = Json::MakeObject();
   for (int i = 0; i < 100; ++i) o.Set("k" + std::to_string(i), Json::Int(i));

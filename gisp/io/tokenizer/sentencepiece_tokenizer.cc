@@ -226,7 +226,9 @@ std::string SentencePieceTokenizer::Normalize(absl::string_view text) const {
 absl::StatusOr<std::vector<int32_t>> SentencePieceTokenizer::Encode(absl::string_view text,
                                                                     bool add_special_tokens) const {
   std::vector<int32_t> out;
-  if (add_special_tokens && add_bos_) out.push_back(bos_);
+  // add_bos_ defaults to true; a model without a BOS control piece gets none (as SentencePiece
+  // with bos_id -1), never the id -1 (found by tools/fuzz/sentencepiece_fuzzer).
+  if (add_special_tokens && add_bos_ && bos_ >= 0) out.push_back(bos_);
   const std::string s = Normalize(text);
   if (!chunkable_) {
     std::vector<int32_t> ids;

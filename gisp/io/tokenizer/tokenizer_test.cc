@@ -405,5 +405,24 @@ TEST(TokenizerErrorTest, BadSentencePieceModels) {
               HasSubstr("<0x00>"));
 }
 
+// Found by tools/fuzz/sentencepiece_fuzzer: a model without a BOS piece encoded the id -1.
+TEST(TokenizerErrorTest, SentencePieceWithoutBosAddsNoBos) {
+  const std::string pieces = Piece("<unk>", 2) + Piece("</s>", 3) +
+                             Piece(
+                                 "\xE2\x96\x81"
+                                 "a",
+                                 1) +
+                             Piece("a", 1);
+  const std::string dir = NewDir("sp_no_bos");
+  Write(dir + "/tokenizer.model", pieces + BytesField(2, VarintField(3, 2)));
+  auto tok = Tokenizer::Load(dir);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  EXPECT_EQ((*tok)->bos_id(), -1);
+  auto ids = (*tok)->Encode("a a", true);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  ASSERT_FALSE(ids->empty());
+  for (int32_t id : *ids) EXPECT_TRUE(id >= 0 && id < (*tok)->vocab_size()) << id;
+}
+
 }  // namespace
 }  // namespace gisp
