@@ -75,8 +75,10 @@ def test_gguf_reader_sees_what_gisp_wrote(target, dtype_name, gisp_mod, dense, r
                            f"blk.{i}.attn_v.weight": [d, kv * dh],
                            f"blk.{i}.attn_output.weight": [h * dh, d]})
         if ffn:
-            expect.update({f"blk.{i}.ffn_norm.weight": [d], f"blk.{i}.ffn_gate.weight": [d, ffn],
-                           f"blk.{i}.ffn_up.weight": [d, ffn], f"blk.{i}.ffn_down.weight": [ffn, d]})
+            expect.update({f"blk.{i}.ffn_norm.weight": [d],
+                           f"blk.{i}.ffn_gate.weight": [d, ffn],
+                           f"blk.{i}.ffn_up.weight": [d, ffn],
+                           f"blk.{i}.ffn_down.weight": [ffn, d]})
     assert sorted(tensors) == sorted(expect)
     for name, shape in expect.items():
         assert list(tensors[name].shape) == shape, name

@@ -65,7 +65,8 @@ def test_bpe_gguf_tokenizes_and_computes_like_gisp(fixture, model_type, pre, gis
     with gisp_mod.Model(str(src)) as m:
         out = tmp_path / "gguf"
         m.export_format(str(out), "gguf", gisp_mod.DType.F32)
-        fields = {k: v.contents() for k, v in gguf.GGUFReader(str(out / "model.gguf")).fields.items()}
+        reader = gguf.GGUFReader(str(out / "model.gguf"))
+        fields = {k: v.contents() for k, v in reader.fields.items()}
         assert fields["general.architecture"] == model_type  # uniform: the family's own arch
         assert fields["tokenizer.ggml.model"] == "gpt2"
         assert fields["tokenizer.ggml.pre"] == pre
