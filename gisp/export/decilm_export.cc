@@ -50,23 +50,32 @@ absl::StatusOr<DecilmModel> MakeDecilm(const SlicedModel& sliced) {
                                                    c.model_type,
                                                    " model is exported as llama or gguf"));
   }
-  // H: every attention layer has exactly H query heads. Try each H from the smallest that fits
-  // every layer up to the dense count and keep the one with the fewest attention parameters.
-  int64_t best_h = 0;
-  int64_t best_cost = std::numeric_limits<int64_t>::max();
-  for (int64_t h = 1; h <= std::max<int64_t>(1, c.num_heads); ++h) {
+  // H: every attention layer has exactly H query heads. TensorRT-LLM's engine flow
+  // (tensorrt_llm/models/nemotron_nas) ignores head_dim and sizes heads as hidden_size / H, so
+  // H = hidden_size / head_dim whenever that fits every layer. Otherwise (a source whose
+  // head_dim is not hidden_size / num_attention_heads), try each H up to the dense count and
+  // keep the one with the fewest attention parameters; vLLM and TensorRT-LLM's PyTorch flow
+  // read head_dim.
+  auto attention_cost = [&c](int64_t h) -> int64_t {  // -1 when some layer does not fit
     int64_t cost = 0;
-    bool fits = true;
     for (const LayerShape& s : c.layers) {
       if (s.n_heads == 0) continue;
       const int64_t g = BestGroup(s, h);
-      if (g == 0) {
-        fits = false;
-        break;
-      }
+      if (g == 0) return -1;
       cost += h + h / g;  // query + KV heads, each 2 Dh D parameters
     }
-    if (fits && cost < best_cost) best_h = h, best_cost = cost;
+    return cost;
+  };
+  int64_t best_h = 0;
+  if (c.head_dim > 0 && c.hidden_size % c.head_dim == 0 &&
+      attention_cost(c.hidden_size / c.head_dim) >= 0) {
+    best_h = c.hidden_size / c.head_dim;
+  } else {
+    int64_t best_cost = std::numeric_limits<int64_t>::max();
+    for (int64_t h = 1; h <= std::max<int64_t>(1, c.num_heads); ++h) {
+      const int64_t cost = attention_cost(h);
+      if (cost >= 0 && cost < best_cost) best_h = h, best_cost = cost;
+    }
   }
   if (best_h == 0) return absl::InternalError("decilm: no head count fits");
 
@@ -136,6 +145,9 @@ absl::StatusOr<DecilmModel> MakeDecilm(const SlicedModel& sliced) {
     out.parameters += out.shape.DecoderLayerParameters(l);
   }
   out.parameters += out.shape.TotalParameters() - out.shape.DecoderParameters();
+  // TensorRT-LLM's engine flow loads lm_head.weight even when the embeddings are tied: the
+  // file holds a copy (vLLM skips lm_head.* for tied models, gisp ignores it).
+  if (c.tie_word_embeddings) out.parameters += c.vocab_size * c.hidden_size;
   // No-op blocks have no norms on disk: do not count them.
   for (const LayerShape& s : out.shape.layers) {
     if (s.n_heads == 0) out.parameters -= c.hidden_size;
@@ -162,6 +174,7 @@ absl::Status WriteDecilm(const std::string& dir, const DecilmModel& model, DType
     }
     tensors.emplace_back(name, *t);
   });
+  if (c.tie_word_embeddings) tensors.emplace_back("lm_head.weight", weights.embed);
   Json config = model.config;
   config.Set("torch_dtype", Json::String(std::string(TorchDtypeName(storage_dtype))));
   SafetensorsWriteOptions options;

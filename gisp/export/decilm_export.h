@@ -8,9 +8,13 @@
 //     code size the MLP as find_multiple(int(2 m D / 3), 256), so F is a multiple of 256.
 // gisp maps a pruned model onto that exactly: a layer without query heads (or without MLP
 // channels) is a no-op block; otherwise its heads are regrouped (regroup.h) into H query slots
-// of G per KV head, zero heads filling the rest, with H and the G per layer chosen for the
-// fewest parameters; MLP widths are zero-padded up to the next multiple of 256. Attention
-// biases (Qwen2) are refused: DeciLM's loaders tie them to an o_proj bias gisp does not have.
+// of G per KV head, zero heads filling the rest, with G per layer chosen for the fewest
+// parameters; MLP widths are zero-padded up to the next multiple of 256. H is
+// hidden_size / head_dim (TensorRT-LLM's engine flow derives the head size as hidden_size / H
+// and ignores head_dim); only a source where that does not fit gets the fewest-parameter H.
+// Tied embeddings are also written as lm_head.weight, which TensorRT-LLM's engine flow always
+// loads. Attention biases (Qwen2) are refused: DeciLM's loaders tie them to an o_proj bias
+// gisp does not have.
 #ifndef GISP_EXPORT_DECILM_EXPORT_H_
 #define GISP_EXPORT_DECILM_EXPORT_H_
 

@@ -73,6 +73,47 @@ TEST(DecilmTest, NoOpBlocksRegroupedHeadsAndPaddedMlpReloadExactly) {
   EXPECT_LE(testing::Compare(got, want).rel_inf, 1e-5);
 }
 
+// TensorRT-LLM's engine flow (tensorrt_llm/models/nemotron_nas/config.py) derives the head
+// size as hidden_size / num_attention_heads and always loads lm_head.weight
+// (tensorrt_llm/models/nemotron_nas/convert.py): keep H = hidden_size / head_dim even when
+// fewer query slots would fit, and write tied embeddings as lm_head.weight too.
+TEST(DecilmTest, HeadCountMatchesHiddenOverHeadDimAndTiedHeadIsWritten) {
+  SlicedModel sliced;
+  sliced.config = testing::SmallConfig(41, 24, 3, 6, 2, 4, 300);
+  sliced.config.tie_word_embeddings = true;
+  sliced.config.layers[0] = Shape({0, 1}, 2, 300);  // two heads would fit every layer
+  sliced.config.layers[1] = Shape({1}, 2, 40);
+  sliced.config.layers[2] = Shape({0}, 2, 0);
+  sliced.weights = testing::RandomWeights(sliced.config, 5);
+  auto decilm = MakeDecilm(sliced);
+  ASSERT_TRUE(decilm.ok()) << decilm.status();
+  const int64_t h = decilm->config.Find("num_attention_heads")->int_value();
+  EXPECT_EQ(h, 6);
+  EXPECT_EQ(decilm->config.Find("hidden_size")->int_value() / h,
+            decilm->config.Find("head_dim")->int_value());
+
+  const std::string dir = JoinPath(std::getenv("TEST_TMPDIR"), "decilm_tied");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  ASSERT_TRUE(WriteDecilm(dir, *decilm, DType::kF32).ok());
+  auto loaded = LoadCheckpoint(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const SafetensorsEntry* head = loaded->archive->Find("lm_head.weight");
+  ASSERT_NE(head, nullptr);
+  EXPECT_EQ(head->shape, (std::vector<int64_t>{41, 24}));
+  auto head_tensor = loaded->archive->Get("lm_head.weight");
+  ASSERT_TRUE(head_tensor.ok());
+  EXPECT_EQ(testing::Compare(*head_tensor, sliced.weights.embed).rel_inf, 0.0);
+
+  auto cpu = CreateCpuBackend().value();
+  auto small = LlamaModel::Create(sliced.config, sliced.weights, cpu.get()).value();
+  auto back = LlamaModel::Create(loaded->config, loaded->weights, cpu.get()).value();
+  const Batch batch = testing::RandomBatch(sliced.config, 2, 9, 4);
+  Tensor want, got;
+  ASSERT_TRUE(small->Forward(batch, nullptr, &want).ok());
+  ASSERT_TRUE(back->Forward(batch, nullptr, &got).ok());
+  EXPECT_LE(testing::Compare(got, want).rel_inf, 1e-5);
+}
+
 TEST(DecilmTest, AttentionBiasesAreRefused) {
   SlicedModel sliced;
   sliced.config = testing::SmallConfig(41, 24, 2, 4, 2, 6, 20);
