@@ -144,10 +144,10 @@ absl::Status CudaBackend::DoRope(const Tensor& x, const Tensor& cos, const Tenso
 
 // ---- Attention ------------------------------------------------------------------------------
 
-absl::Status CudaBackend::DoAttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
-                                             const Tensor& k, const Tensor& v,
-                                             const IndexList& kv_map, float scale) {
-  GISP_RETURN_IF_ERROR(Activate("AttentionForward"));
+namespace {
+
+// q: [B, Tq, Hq, Dh]; k: [B, Tk, KV, Dh].
+gpu::AttentionShape AttentionShapeOf(const Tensor& q, const Tensor& k) {
   gpu::AttentionShape s;
   s.b = q.dim(0);
   s.tq = q.dim(1);
@@ -155,6 +155,16 @@ absl::Status CudaBackend::DoAttentionForward(const Tensor& out, const Tensor& ls
   s.dh = q.dim(3);
   s.tk = k.dim(1);
   s.kv = k.dim(2);
+  return s;
+}
+
+}  // namespace
+
+absl::Status CudaBackend::DoAttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
+                                             const Tensor& k, const Tensor& v,
+                                             const IndexList& kv_map, float scale) {
+  GISP_RETURN_IF_ERROR(Activate("AttentionForward"));
+  const gpu::AttentionShape s = AttentionShapeOf(q, k);
   GISP_RETURN_IF_ERROR(CheckAttention("AttentionForward", q, k, false));
   return CudaCheck(gpu::AttentionForward(out.f32(), lse.f32(), q.f32(), k.f32(), v.f32(),
                                          Indices(kv_map), s, scale, stream()),
@@ -167,13 +177,7 @@ absl::Status CudaBackend::DoAttentionBackward(const Tensor& d_q, const Tensor& d
                                               const Tensor& out, const Tensor& lse,
                                               const IndexList& kv_map, float scale) {
   GISP_RETURN_IF_ERROR(Activate("AttentionBackward"));
-  gpu::AttentionShape s;
-  s.b = q.dim(0);
-  s.tq = q.dim(1);
-  s.hq = q.dim(2);
-  s.dh = q.dim(3);
-  s.tk = k.dim(1);
-  s.kv = k.dim(2);
+  const gpu::AttentionShape s = AttentionShapeOf(q, k);
   GISP_RETURN_IF_ERROR(CheckAttention("AttentionBackward", q, k, true));
   void* row_dot = nullptr;
   GISP_ASSIGN_OR_RETURN(row_dot, Scratch(static_cast<size_t>(lse.numel()) * sizeof(float),
