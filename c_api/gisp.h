@@ -13,8 +13,13 @@
  *  - Strings are UTF-8 and NUL-terminated. Strings and buffers returned by gisp are freed with
  *    gisp_string_free() / gisp_buffer_free().
  *  - Thread safety: a handle may be used from any thread, but by one thread at a time, unless a
- *    function says otherwise. Different handles may be used concurrently. A gisp_status is
- *    immutable and may be read from any thread. There is no thread-local "last error".
+ *    function says otherwise. A call on a handle also uses the handles it was given or built
+ *    from (a pruner its model and calibration data; calibration building and evaluation their
+ *    model), so those count as in use too. Handles that share nothing may be used concurrently:
+ *    separate models, each with its own calibration data and pruner, may run on separate threads,
+ *    and a gisp_record or gisp_context may be read by several threads at once. Cancel tokens and
+ *    gisp_status objects may be used from any thread at any time. There is no thread-local
+ *    "last error". c_api/thread_safety_test.c checks this contract (also under TSan).
  *  - Enums and status codes are append-only; values never change meaning.
  */
 #ifndef GISP_C_API_GISP_H_
@@ -32,8 +37,16 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define GISP_API __attribute__((visibility("default")))
+/* On every function that returns a gisp_status*: ignoring one leaks it and loses the error.
+ * Define GISP_ALLOW_UNUSED_STATUS before including this header to turn the warning off. */
+#ifndef GISP_ALLOW_UNUSED_STATUS
+#define GISP_NODISCARD __attribute__((warn_unused_result))
+#else
+#define GISP_NODISCARD
+#endif
 #else
 #define GISP_API
+#define GISP_NODISCARD
 #endif
 
 #ifdef __cplusplus
@@ -57,7 +70,7 @@ typedef enum gisp_code {
   GISP_UNAVAILABLE = 6,         /* e.g. CUDA requested but not built in or no GPU */
   GISP_RESOURCE_EXHAUSTED = 7,  /* out of memory */
   GISP_PERMISSION_DENIED = 8,   /* a file or directory cannot be written */
-  GISP_CANCELLED = 9,           /* the progress callback returned false */
+  GISP_CANCELLED = 9,           /* a cancel token was raised or a callback returned false */
   GISP_INTERNAL = 10,           /* a gisp bug; please report it with the message */
   GISP_DATA_LOSS = 11,
   GISP_UNKNOWN = 12
@@ -102,6 +115,62 @@ typedef void (*gisp_log_fn)(gisp_log_level level, const char* message, void* use
 GISP_API void gisp_set_log_callback(gisp_log_fn fn, gisp_log_level min_level, void* user_data);
 
 /* ---------------------------------------------------------------------------------------------
+ * Cancellation and contexts (for services: see docs/c_api.md, "Embedding gisp in a service")
+ * ------------------------------------------------------------------------------------------- */
+
+/* A flag any thread may raise to stop the gisp calls that watch it. Long calls (loading,
+ * building calibration data, pruner steps and runs, evaluation, materializing, exporting) check
+ * it at least once per calibration batch, evaluation chunk, layer or written tensor, and then
+ * return GISP_CANCELLED with every output either complete or absent: a pruner's record keeps its
+ * completed steps, an export leaves no directory, a load returns no model. */
+typedef struct gisp_cancel_token gisp_cancel_token;
+
+GISP_API GISP_NODISCARD gisp_status* gisp_cancel_token_create(gisp_cancel_token** out);
+/* Frees the caller's reference. Contexts and models that hold the token keep it alive, so this
+ * is safe at any time. Accepts NULL. */
+GISP_API void gisp_cancel_token_free(gisp_cancel_token* token);
+/* Raises the flag. Thread-safe, lock-free and async-signal-safe; may be called repeatedly. */
+GISP_API void gisp_cancel_token_cancel(gisp_cancel_token* token);
+/* Lowers the flag, so the token can serve the next job. Thread-safe. */
+GISP_API void gisp_cancel_token_reset(gisp_cancel_token* token);
+GISP_API bool gisp_cancel_token_is_cancelled(const gisp_cancel_token* token);
+
+/* The resources a host grants gisp: threads, memory, a log sink and a cancel token. A model
+ * takes a copy of a context's settings when it is loaded (gisp_load_options_set_context) or
+ * given one (gisp_model_set_context); every call on that model, on calibration data built from
+ * it and on its pruner then runs under them. Without a context, calls use the process defaults:
+ * OpenMP's thread count, automatic memory sizing, the process-wide log callback, no token. */
+typedef struct gisp_context gisp_context;
+
+GISP_API GISP_NODISCARD gisp_status* gisp_context_create(gisp_context** out);
+/* Accepts NULL. Models keep their own copy, so a context may be freed after use. */
+GISP_API void gisp_context_free(gisp_context* ctx);
+/* Threads gisp's calls may use (OpenMP and oneDNN), n >= 1; 0 restores the default (the
+ * process's OpenMP setting, normally one per core). Results are deterministic for a given thread
+ * count on one machine; a different count may change the last bits (docs/numerics.md). */
+GISP_API GISP_NODISCARD gisp_status* gisp_context_set_num_threads(gisp_context* ctx, int32_t n);
+/* Bytes gisp may use for activations and working buffers beyond the weights and gradient
+ * buffers, bytes >= 0; 0 restores automatic sizing (half the memory free when a pass starts).
+ * A pass that cannot fit even with per-layer recomputation is refused with
+ * GISP_RESOURCE_EXHAUSTED naming the estimate and the budget. Results do not depend on it. */
+GISP_API GISP_NODISCARD gisp_status* gisp_context_set_memory_budget(gisp_context* ctx,
+                                                                    int64_t bytes);
+/* Sends the log messages of calls under this context to `fn` (NULL: the process-wide callback of
+ * gisp_set_log_callback). Messages below `min_level` are dropped. `fn` is called on the thread
+ * making the gisp call; `user_data` must stay valid while a model uses this context. */
+GISP_API GISP_NODISCARD gisp_status* gisp_context_set_log_callback(gisp_context* ctx,
+                                                                   gisp_log_fn fn,
+                                                                   gisp_log_level min_level,
+                                                                   void* user_data);
+/* Calls under this context stop when `token` is raised (NULL: none). The context holds a
+ * reference, so the token outlives the caller's gisp_cancel_token_free. */
+GISP_API GISP_NODISCARD gisp_status* gisp_context_set_cancel_token(gisp_context* ctx,
+                                                                   gisp_cancel_token* token);
+/* The thread count calls under `ctx` use (its setting, or the default when it is 0); for NULL,
+ * the default. Thread-safe. */
+GISP_API int32_t gisp_context_num_threads(const gisp_context* ctx);
+
+/* ---------------------------------------------------------------------------------------------
  * Models
  * ------------------------------------------------------------------------------------------- */
 
@@ -120,10 +189,42 @@ typedef enum gisp_dtype {
  * tokenizer.model or tokenizer.json if present). Weights are memory-mapped; a working copy is
  * placed on `device` (index `device_index` for CUDA). Errors name the file and field.
  * The caller owns `*out` (gisp_model_free). */
-GISP_API gisp_status* gisp_model_load(const char* model_dir, gisp_device device, int device_index,
-                                      gisp_model** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_model_load(const char* model_dir, gisp_device device,
+                                                     int device_index, gisp_model** out);
 /* Frees the model. Accepts NULL. Must not be called while a pruner uses it. */
 GISP_API void gisp_model_free(gisp_model* model);
+
+/* Options for gisp_model_load_with_options. Defaults: CPU, device index 0, working dtype AUTO,
+ * no context, no progress callback. */
+typedef struct gisp_load_options gisp_load_options;
+
+GISP_API GISP_NODISCARD gisp_status* gisp_load_options_create(gisp_load_options** out);
+GISP_API void gisp_load_options_free(gisp_load_options* options);
+GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_device(gisp_load_options* options,
+                                                                  gisp_device device,
+                                                                  int device_index);
+/* The dtype of the working copy's weights: F32, or BF16/F16 on a backend that computes with
+ * 16-bit weights (CUDA; UNIMPLEMENTED elsewhere); AUTO keeps a 16-bit checkpoint 16-bit where
+ * the backend can and uses F32 otherwise. */
+GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_working_dtype(gisp_load_options* options,
+                                                                         gisp_dtype dtype);
+/* The context the model runs under (copied; NULL: none). */
+GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_context(gisp_load_options* options,
+                                                                   const gisp_context* ctx);
+/* Called on the loading thread after each decoder layer is placed on the device, with the
+ * layers done and the total. Return false to cancel the load (GISP_CANCELLED, no model). */
+typedef bool (*gisp_load_progress_fn)(int64_t done, int64_t total, void* user_data);
+GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_progress_callback(
+    gisp_load_options* options, gisp_load_progress_fn fn, void* user_data);
+
+/* gisp_model_load with options (NULL: the defaults). */
+GISP_API GISP_NODISCARD gisp_status* gisp_model_load_with_options(const char* model_dir,
+                                                                  const gisp_load_options* options,
+                                                                  gisp_model** out);
+/* Replaces the context `model` runs under (a copy; NULL: none). Materialized models start with
+ * their source's context. Not while another thread is inside a call on this model. */
+GISP_API GISP_NODISCARD gisp_status* gisp_model_set_context(gisp_model* model,
+                                                            const gisp_context* ctx);
 
 /* Append-only. */
 typedef enum gisp_model_field {
@@ -141,16 +242,20 @@ typedef enum gisp_model_field {
 
 /* Reads one integer property of the model's configuration (dense sizes; parameter counts
  * follow the current, possibly pruned, widths). */
-GISP_API gisp_status* gisp_model_get_int(const gisp_model* model, gisp_model_field field,
-                                         int64_t* out);
+GISP_API GISP_NODISCARD gisp_status* gisp_model_get_int(const gisp_model* model,
+                                                        gisp_model_field field, int64_t* out);
 /* The model's config.json as gisp would write it (when pruned: gisp's sliced format, model_type
  * "gisp_sliced" with gisp_per_layer_config). The caller frees `*json` with gisp_string_free. */
-GISP_API gisp_status* gisp_model_config_json(const gisp_model* model, char** json);
+GISP_API GISP_NODISCARD gisp_status* gisp_model_config_json(const gisp_model* model, char** json);
 
 /* Tokenizes `text` with the model's tokenizer (add_special_tokens: the tokenizer's BOS etc.).
- * `*ids` is allocated by gisp (free with gisp_buffer_free((uint8_t*)ids)); `*count` tokens. */
-GISP_API gisp_status* gisp_model_tokenize(gisp_model* model, const char* text,
-                                          bool add_special_tokens, int32_t** ids, size_t* count);
+ * `*ids` is allocated by gisp (free with gisp_tokens_free); `*count` tokens. */
+GISP_API GISP_NODISCARD gisp_status* gisp_model_tokenize(gisp_model* model, const char* text,
+                                                         bool add_special_tokens, int32_t** ids,
+                                                         size_t* count);
+
+/* Frees token ids returned by gisp_model_tokenize. Accepts NULL. */
+GISP_API void gisp_tokens_free(int32_t* ids);
 
 /* ---------------------------------------------------------------------------------------------
  * Calibration data
@@ -161,26 +266,36 @@ typedef struct gisp_calibration gisp_calibration;
 /* Random windows of `window_tokens` tokens from a text file (one document) or a JSONL file (one
  * document per line in field "text"), `count` of them, drawn with `seed` as the paper samples
  * C4. Loss on every next-token prediction (objective "lm"). */
-GISP_API gisp_status* gisp_calibration_text_windows(gisp_model* model, const char* path,
-                                                    int64_t window_tokens, int64_t count,
-                                                    uint64_t seed, gisp_calibration** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_calibration_text_windows(gisp_model* model,
+                                                                   const char* path,
+                                                                   int64_t window_tokens,
+                                                                   int64_t count, uint64_t seed,
+                                                                   gisp_calibration** out);
 /* {"question": ..., "answer": ...} JSONL rendered as "Q: {question}\nA: {answer}", loss on the
  * answer tokens (objective "answer-only"). `limit` > 0 keeps the first `limit` pairs. */
-GISP_API gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path, int64_t limit,
-                                                gisp_calibration** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path,
+                                                               int64_t limit,
+                                                               gisp_calibration** out);
 /* {"context": ..., "choices": [...], "label": i} JSONL: every candidate, loss on the choice's
  * tokens, correct candidates positive (objective "margin"). */
-GISP_API gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model, const char* path,
-                                                             int64_t limit, gisp_calibration** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model,
+                                                                            const char* path,
+                                                                            int64_t limit,
+                                                                            gisp_calibration** out);
 /* Caller-provided token sequences. `tokens[i]` has `lengths[i]` ids. `label_masks` (NULL: every
  * token after the first) marks with 1 the tokens whose prediction carries loss, so
  * label_masks[i][0] is ignored. `positive` (NULL: all positive) marks correct candidates for the
  * margin objective. Everything is copied. */
-GISP_API gisp_status* gisp_calibration_from_tokens(size_t num_sequences,
-                                                   const int32_t* const* tokens,
-                                                   const size_t* lengths,
-                                                   const uint8_t* const* label_masks,
-                                                   const uint8_t* positive, gisp_calibration** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_calibration_from_tokens(
+    size_t num_sequences, const int32_t* const* tokens, const size_t* lengths,
+    const uint8_t* const* label_masks, const uint8_t* positive, gisp_calibration** out);
+/* gisp_calibration_from_tokens, checked against `model` while the data is built: every id must
+ * be inside the model's vocabulary and every sequence no longer than its
+ * max_position_embeddings; the error names the sequence and the position. The data runs under
+ * the model's context. Prefer this over gisp_calibration_from_tokens. */
+GISP_API GISP_NODISCARD gisp_status* gisp_calibration_from_model_tokens(
+    gisp_model* model, size_t num_sequences, const int32_t* const* tokens, const size_t* lengths,
+    const uint8_t* const* label_masks, const uint8_t* positive, gisp_calibration** out);
 GISP_API size_t gisp_calibration_num_sequences(const gisp_calibration* data);
 /* Frees the calibration set. Accepts NULL. Must not be called while a pruner uses it. */
 GISP_API void gisp_calibration_free(gisp_calibration* data);
@@ -211,28 +326,35 @@ typedef enum gisp_gqa_unit {
 /* A configuration with the defaults: objective lm, ratio 0.7, 112 steps, reference
  * normalization, query-head units, first floor(0.1 L) and the last layer protected, batch size
  * 2, no channel rounding, compaction on. */
-GISP_API gisp_status* gisp_prune_config_create(gisp_prune_config** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_create(gisp_prune_config** out);
 GISP_API void gisp_prune_config_free(gisp_prune_config* config);
 /* Setters validate their argument (InvalidArgument naming the option and the allowed range). */
-GISP_API gisp_status* gisp_prune_config_set_objective(gisp_prune_config* c, gisp_objective v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_objective(gisp_prune_config* c,
+                                                                     gisp_objective v);
 /* rho, in [0, 1): fraction of units pruned after the last step. */
-GISP_API gisp_status* gisp_prune_config_set_ratio(gisp_prune_config* c, double v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_ratio(gisp_prune_config* c, double v);
 /* n >= 1: number of steps (1 = one-shot). */
-GISP_API gisp_status* gisp_prune_config_set_steps(gisp_prune_config* c, int32_t v);
-GISP_API gisp_status* gisp_prune_config_set_normalization(gisp_prune_config* c,
-                                                          gisp_normalization v);
-GISP_API gisp_status* gisp_prune_config_set_gqa_unit(gisp_prune_config* c, gisp_gqa_unit v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_steps(gisp_prune_config* c, int32_t v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_normalization(gisp_prune_config* c,
+                                                                         gisp_normalization v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_gqa_unit(gisp_prune_config* c,
+                                                                    gisp_gqa_unit v);
 /* Round kept MLP channels per layer to a multiple of v (0 = off). */
-GISP_API gisp_status* gisp_prune_config_set_round_channels_to(gisp_prune_config* c, int32_t v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_round_channels_to(gisp_prune_config* c,
+                                                                             int32_t v);
 /* Layers with index < floor(v * L) are protected (default 0.1). */
-GISP_API gisp_status* gisp_prune_config_set_protect_first_fraction(gisp_prune_config* c, double v);
-GISP_API gisp_status* gisp_prune_config_set_protect_last(gisp_prune_config* c, bool v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_protect_first_fraction(
+    gisp_prune_config* c, double v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_protect_last(gisp_prune_config* c,
+                                                                        bool v);
 /* Sequences per gradient batch (default 2). */
-GISP_API gisp_status* gisp_prune_config_set_batch_size(gisp_prune_config* c, int32_t v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_batch_size(gisp_prune_config* c,
+                                                                      int32_t v);
 /* Physically shrink the working model after each step (default true; same results). */
-GISP_API gisp_status* gisp_prune_config_set_compact(gisp_prune_config* c, bool v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_compact(gisp_prune_config* c, bool v);
 /* The configuration as JSON (the record's "config" field). Free with gisp_string_free. */
-GISP_API gisp_status* gisp_prune_config_to_json(const gisp_prune_config* c, char** json);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_to_json(const gisp_prune_config* c,
+                                                               char** json);
 
 /* ---------------------------------------------------------------------------------------------
  * Records (prune once, deploy many)
@@ -241,13 +363,15 @@ GISP_API gisp_status* gisp_prune_config_to_json(const gisp_prune_config* c, char
 typedef struct gisp_record gisp_record;
 
 /* Binary protobuf or JSON (recognized by content). Validated on load. */
-GISP_API gisp_status* gisp_record_load(const char* path, gisp_record** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_load(const char* path, gisp_record** out);
 /* JSON when `path` ends in ".json", binary otherwise. Written atomically. */
-GISP_API gisp_status* gisp_record_save(const gisp_record* record, const char* path);
-GISP_API gisp_status* gisp_record_to_json(const gisp_record* record, char** json);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_save(const gisp_record* record, const char* path);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_to_json(const gisp_record* record, char** json);
 /* Binary protobuf bytes; free `*data` with gisp_buffer_free. */
-GISP_API gisp_status* gisp_record_to_bytes(const gisp_record* record, uint8_t** data, size_t* size);
-GISP_API gisp_status* gisp_record_from_bytes(const uint8_t* data, size_t size, gisp_record** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_to_bytes(const gisp_record* record, uint8_t** data,
+                                                          size_t* size);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_from_bytes(const uint8_t* data, size_t size,
+                                                            gisp_record** out);
 GISP_API void gisp_record_free(gisp_record* record);
 
 GISP_API int32_t gisp_record_num_steps(const gisp_record* record); /* completed steps */
@@ -255,18 +379,18 @@ GISP_API int64_t gisp_record_num_units(const gisp_record* record);
 GISP_API bool gisp_record_complete(const gisp_record* record);
 /* Per unit (record order: per layer, head units then channel units) the step that pruned it,
  * or -1. `capacity` must be >= gisp_record_num_units. */
-GISP_API gisp_status* gisp_record_unit_steps(const gisp_record* record, int32_t* out,
-                                             size_t capacity);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_unit_steps(const gisp_record* record, int32_t* out,
+                                                            size_t capacity);
 /* Per completed step: decoder sparsity after it / calibration loss of its gradient pass.
  * `capacity` must be >= gisp_record_num_steps. */
-GISP_API gisp_status* gisp_record_step_sparsity(const gisp_record* record, double* out,
-                                                size_t capacity);
-GISP_API gisp_status* gisp_record_step_loss(const gisp_record* record, double* out,
-                                            size_t capacity);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_step_sparsity(const gisp_record* record,
+                                                               double* out, size_t capacity);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_step_loss(const gisp_record* record, double* out,
+                                                           size_t capacity);
 /* The completed step whose sparsity is nearest to `target` (OutOfRange if the run did not get
  * there). */
-GISP_API gisp_status* gisp_record_nearest_step(const gisp_record* record, double target,
-                                               int32_t* step);
+GISP_API GISP_NODISCARD gisp_status* gisp_record_nearest_step(const gisp_record* record,
+                                                              double target, int32_t* step);
 
 /* ---------------------------------------------------------------------------------------------
  * Pruner
@@ -287,7 +411,7 @@ GISP_API double gisp_progress_loss(const gisp_progress* p);     /* of the last s
 
 /* Called after every calibration batch, on the thread running gisp_pruner_step/run. Return
  * false to cancel: the call then returns GISP_CANCELLED and the record keeps every completed
- * step (valid, resumable). */
+ * step (valid, resumable). The cancel token of the model's context stops it the same way. */
 typedef bool (*gisp_progress_fn)(const gisp_progress* progress, void* user_data);
 
 /* Creates a pruner that prunes `model` in place (its working copy becomes the subnetwork; the
@@ -296,32 +420,40 @@ typedef bool (*gisp_progress_fn)(const gisp_progress* progress, void* user_data)
  * calibration set and configuration (FailedPrecondition otherwise). `model` and `data` must
  * outlive the pruner. The objective must match the calibration source (e.g. margin needs
  * positive and negative sequences). */
-GISP_API gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
-                                         const gisp_prune_config* config, const gisp_record* resume,
-                                         gisp_pruner** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_pruner_create(gisp_model* model,
+                                                        const gisp_calibration* data,
+                                                        const gisp_prune_config* config,
+                                                        const gisp_record* resume,
+                                                        gisp_pruner** out);
 GISP_API void gisp_pruner_free(gisp_pruner* pruner);
 /* `fn` may be NULL. `user_data` must stay valid while the pruner runs. */
 GISP_API void gisp_pruner_set_progress_callback(gisp_pruner* pruner, gisp_progress_fn fn,
                                                 void* user_data);
 /* After every completed step, write the record to `path` (atomically; JSON if it ends in
  * ".json"). NULL disables. */
-GISP_API gisp_status* gisp_pruner_set_checkpoint_path(gisp_pruner* pruner, const char* path);
+GISP_API GISP_NODISCARD gisp_status* gisp_pruner_set_checkpoint_path(gisp_pruner* pruner,
+                                                                     const char* path);
 /* Runs one step. FailedPrecondition when all steps are done. */
-GISP_API gisp_status* gisp_pruner_step(gisp_pruner* pruner);
+GISP_API GISP_NODISCARD gisp_status* gisp_pruner_step(gisp_pruner* pruner);
 /* Runs the remaining steps and the final calibration loss. */
-GISP_API gisp_status* gisp_pruner_run(gisp_pruner* pruner);
+GISP_API GISP_NODISCARD gisp_status* gisp_pruner_run(gisp_pruner* pruner);
 GISP_API bool gisp_pruner_done(const gisp_pruner* pruner);
 GISP_API int32_t gisp_pruner_next_step(const gisp_pruner* pruner);
 GISP_API int32_t gisp_pruner_total_steps(const gisp_pruner* pruner);
+/* Number of units the pruner ranks (heads or KV groups and MLP channels of every layer,
+ * protected ones included): the capacity gisp_pruner_scores needs. */
+GISP_API int64_t gisp_pruner_num_units(const gisp_pruner* pruner);
 /* A copy of the current record (the caller frees it). */
-GISP_API gisp_status* gisp_pruner_record(const gisp_pruner* pruner, gisp_record** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_pruner_record(const gisp_pruner* pruner,
+                                                        gisp_record** out);
 /* Normalized unit scores of the last completed step (record order; +inf for protected units,
  * 0 for pruned ones). `capacity` must be >= gisp_record_num_units. */
-GISP_API gisp_status* gisp_pruner_scores(const gisp_pruner* pruner, double* out, size_t capacity,
-                                         size_t* count);
+GISP_API GISP_NODISCARD gisp_status* gisp_pruner_scores(const gisp_pruner* pruner, double* out,
+                                                        size_t capacity, size_t* count);
 /* Per completed step of this run: wall seconds of the whole step, the gradient pass, scoring,
  * ranking and compaction, as JSON [{"step":..,"seconds":..,...}]. Free with gisp_string_free. */
-GISP_API gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner, char** json);
+GISP_API GISP_NODISCARD gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner,
+                                                              char** json);
 
 /* ---------------------------------------------------------------------------------------------
  * Deploying: materialize, export, evaluate
@@ -330,12 +462,14 @@ GISP_API gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner, char**
 /* The subnetwork of `record` at completed step `step`, sliced from `model`'s original
  * (memory-mapped) weights with no gradient pass; loaded on the same device. The record must
  * belong to this model (FailedPrecondition otherwise). */
-GISP_API gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* record,
-                                             int32_t step, gisp_model** out);
+GISP_API GISP_NODISCARD gisp_status* gisp_model_materialize(const gisp_model* model,
+                                                            const gisp_record* record, int32_t step,
+                                                            gisp_model** out);
 /* Writes `model` (dense or materialized) as an HF-style directory: config.json (gisp's sliced
  * format with gisp_per_layer_config for pruned layers, see docs/formats.md) and
  * model.safetensors in `dtype`. Atomic per file. */
-GISP_API gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dtype dtype);
+GISP_API GISP_NODISCARD gisp_status* gisp_model_export(const gisp_model* model, const char* dir,
+                                                       gisp_dtype dtype);
 
 /* Deployment formats (append-only). See docs/deploy.md. */
 typedef enum gisp_export_format {
@@ -352,25 +486,30 @@ typedef enum gisp_export_format {
  * `parameters` (may be NULL) receives the written model's parameter count (zero padding
  * included), `exact_parameters` (may be NULL) the sliced model's own count.
  * Unimplemented for a format this build does not write yet. */
-GISP_API gisp_status* gisp_model_export_format(const gisp_model* model, gisp_export_format format,
-                                               const char* dir, gisp_dtype dtype,
-                                               int64_t* parameters, int64_t* exact_parameters);
+GISP_API GISP_NODISCARD gisp_status* gisp_model_export_format(const gisp_model* model,
+                                                              gisp_export_format format,
+                                                              const char* dir, gisp_dtype dtype,
+                                                              int64_t* parameters,
+                                                              int64_t* exact_parameters);
 
 /* Next-token logits of one sequence of `count` token ids (no special tokens are added), f32,
  * row-major [count, vocab] into `logits`; `capacity` must be >= count * vocab. Runs on the
  * model's device; for checking exports against the runtimes that load them. */
-GISP_API gisp_status* gisp_model_logits(gisp_model* model, const int32_t* ids, size_t count,
-                                        float* logits, size_t capacity);
+GISP_API GISP_NODISCARD gisp_status* gisp_model_logits(gisp_model* model, const int32_t* ids,
+                                                       size_t count, float* logits,
+                                                       size_t capacity);
 
 /* Perplexity with the paper's protocol: the text file tokenized once, non-overlapping chunks of
  * `chunk_tokens` (default 128 when 0), at most `max_chunks` chunks (0: all). */
-GISP_API gisp_status* gisp_eval_perplexity(gisp_model* model, const char* text_path,
-                                           int64_t chunk_tokens, int64_t max_chunks,
-                                           double* perplexity, int64_t* tokens);
+GISP_API GISP_NODISCARD gisp_status* gisp_eval_perplexity(gisp_model* model, const char* text_path,
+                                                          int64_t chunk_tokens, int64_t max_chunks,
+                                                          double* perplexity, int64_t* tokens);
 /* Zero-shot multiple-choice accuracy (lm-eval conventions) on {"context","choices","label"}
  * JSONL; `limit` > 0 evaluates the first `limit` items. */
-GISP_API gisp_status* gisp_eval_multiple_choice(gisp_model* model, const char* jsonl_path,
-                                                int64_t limit, double* acc, double* acc_norm);
+GISP_API GISP_NODISCARD gisp_status* gisp_eval_multiple_choice(gisp_model* model,
+                                                               const char* jsonl_path,
+                                                               int64_t limit, double* acc,
+                                                               double* acc_norm);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -22,6 +22,9 @@ if [ "${1:-}" = "--tests" ]; then
   packages+=(cmake g++)
   # The libFuzzer targets (tools/fuzz.sh): clang 14 with its libFuzzer/ASan/UBSan runtimes.
   packages+=(clang libclang-rt-14-dev)
+  # The binding suites check their C declarations against c_api/gisp.h by regenerating them:
+  # bindgen for Rust (it reads the header through libclang) and pycparser for Python.
+  packages+=(bindgen python3-pycparser)
 fi
 
 missing=()
