@@ -12,36 +12,51 @@ A thin, idiomatic layer over the C ABI (libgisp.so):
         with model.materialize(record, record.nearest_step(0.3)) as small:
             small.export("out/llama-30")
 
-Errors raise gisp.Error (with .code and .message), or one of its subclasses per code.
+In a service, give each job a Context (threads, memory budget, log sink, cancel token):
+
+    token = gisp.CancelToken()
+    ctx = gisp.Context(num_threads=4, log="logging", cancel_token=token)
+    model = gisp.Model.load(path, context=ctx, progress=lambda done, total: True)
+    ...                       # another thread may call token.cancel() at any time
+
+Errors raise gisp.Error (with .code and .message), or one of its subclasses per code. Calls
+into the library release the GIL, so separate models may run on separate Python threads.
 """
 import ctypes
 import enum
 import json as _json
+import logging
+import threading
 
 import numpy as np
 
-from ._lib import LOG_FN, PROGRESS_FN, lib
+from . import _ffi
+from ._lib import MISSING, MissingFunctionError, has, lib
 from .progress import ProgressDisplay
 
-__all__ = ["Error", "CancelledError", "Code", "Device", "DType", "ExportFormat", "Objective", "Normalization",
-           "GqaUnit", "Model", "Calibration", "PruneConfig", "Pruner", "Record", "Progress",
-           "version", "set_log_callback"]
+__all__ = ["Error", "CancelledError", "MissingFunctionError", "Code", "Device", "DType",
+           "ExportFormat", "Objective", "Normalization", "GqaUnit", "LogLevel", "ModelField",
+           "CancelToken", "Context", "LoadOptions", "Model", "load_model", "Calibration",
+           "PruneConfig", "Pruner", "Record", "Progress", "version", "abi_version",
+           "code_name", "default_num_threads", "set_log_callback"]
+
+_P = ctypes.POINTER
 
 
 class Code(enum.IntEnum):
-    OK = 0
-    INVALID_ARGUMENT = 1
-    NOT_FOUND = 2
-    FAILED_PRECONDITION = 3
-    OUT_OF_RANGE = 4
-    UNIMPLEMENTED = 5
-    UNAVAILABLE = 6
-    RESOURCE_EXHAUSTED = 7
-    PERMISSION_DENIED = 8
-    CANCELLED = 9
-    INTERNAL = 10
-    DATA_LOSS = 11
-    UNKNOWN = 12
+    OK = _ffi.GISP_OK
+    INVALID_ARGUMENT = _ffi.GISP_INVALID_ARGUMENT
+    NOT_FOUND = _ffi.GISP_NOT_FOUND
+    FAILED_PRECONDITION = _ffi.GISP_FAILED_PRECONDITION
+    OUT_OF_RANGE = _ffi.GISP_OUT_OF_RANGE
+    UNIMPLEMENTED = _ffi.GISP_UNIMPLEMENTED
+    UNAVAILABLE = _ffi.GISP_UNAVAILABLE
+    RESOURCE_EXHAUSTED = _ffi.GISP_RESOURCE_EXHAUSTED
+    PERMISSION_DENIED = _ffi.GISP_PERMISSION_DENIED
+    CANCELLED = _ffi.GISP_CANCELLED
+    INTERNAL = _ffi.GISP_INTERNAL
+    DATA_LOSS = _ffi.GISP_DATA_LOSS
+    UNKNOWN = _ffi.GISP_UNKNOWN
 
 
 class Error(Exception):
@@ -54,57 +69,40 @@ class Error(Exception):
 
 
 class CancelledError(Error):
-    """The run was cancelled from a progress callback; the record keeps the completed steps."""
+    """A run was cancelled (a callback returned False or a CancelToken was raised); a pruner's
+    record keeps the completed steps, a load returns no model."""
 
 
-class Device(enum.IntEnum):
-    CPU = 0
-    CUDA = 1
+def _enum(name, prefix, cname):
+    return enum.IntEnum(name, [(k[len(prefix):], v) for k, v in _ffi.ENUMS[cname].items()])
 
 
-class DType(enum.IntEnum):
-    F32 = 0
-    BF16 = 1
-    F16 = 2
-    AUTO = 100
+Device = _enum("Device", "GISP_DEVICE_", "gisp_device")
+DType = _enum("DType", "GISP_DTYPE_", "gisp_dtype")
+ExportFormat = _enum("ExportFormat", "GISP_EXPORT_", "gisp_export_format")
+Objective = _enum("Objective", "GISP_OBJECTIVE_", "gisp_objective")
+Normalization = _enum("Normalization", "GISP_NORMALIZATION_", "gisp_normalization")
+GqaUnit = _enum("GqaUnit", "GISP_GQA_UNIT_", "gisp_gqa_unit")
+LogLevel = _enum("LogLevel", "GISP_LOG_", "gisp_log_level")
+ModelField = _enum("ModelField", "GISP_MODEL_", "gisp_model_field")
 
-
-class ExportFormat(enum.IntEnum):
-    SLICED = 0
-    LLAMA = 1
-    GGUF = 2
-    DECILM = 3
-
-
-class Objective(enum.IntEnum):
-    LM = 0
-    ANSWER_ONLY = 1
-    MARGIN = 2
-
-
-class Normalization(enum.IntEnum):
-    REFERENCE = 0
-    PAPER = 1
-    NONE = 2
-
-
-class GqaUnit(enum.IntEnum):
-    QUERY_HEAD = 0
-    KV_GROUP = 1
+_PY_LEVELS = {LogLevel.DEBUG: logging.DEBUG, LogLevel.INFO: logging.INFO,
+              LogLevel.WARNING: logging.WARNING, LogLevel.ERROR: logging.ERROR}
 
 
 def _check(status):
     if not status:
         return
     code = lib.gisp_status_code(status)
-    message = lib.gisp_status_message(status).decode("utf-8", "replace")
+    message = (lib.gisp_status_message(status) or b"").decode("utf-8", "replace")
     lib.gisp_status_free(status)
     raise (CancelledError if code == Code.CANCELLED else Error)(code, message)
 
 
 def _take_string(ptr):
+    """Decodes and frees a char* that gisp allocated."""
     try:
-        return ctypes.cast(ptr, ctypes.c_char_p).value.decode("utf-8")
+        return ctypes.string_at(ptr).decode("utf-8")
     finally:
         lib.gisp_string_free(ptr)
 
@@ -118,23 +116,66 @@ def version():
     return lib.gisp_version_string().decode()
 
 
+def abi_version():
+    """GISP_ABI_VERSION of the loaded library (checked against the header's at import)."""
+    return lib.gisp_abi_version()
+
+
+def code_name(code):
+    """The library's stable lower-case name of a Code, e.g. "invalid_argument"."""
+    return lib.gisp_code_name(int(code)).decode()
+
+
+def default_num_threads():
+    """The thread count gisp calls use without a Context (OpenMP's setting)."""
+    return lib.gisp_context_num_threads(None)
+
+
+def _log_trampoline(log):
+    """A gisp_log_fn calling `log`: a callable (level: LogLevel, message: str), a
+    logging.Logger, or "logging" (the "gisp" logger)."""
+    if log == "logging":
+        log = logging.getLogger("gisp")
+    if isinstance(log, logging.Logger):
+        logger = log
+
+        def log(level, message):
+            logger.log(_PY_LEVELS.get(level, logging.ERROR), "%s", message)
+    elif not callable(log):
+        raise TypeError(f"log must be a callable, a logging.Logger or 'logging', not {log!r}")
+
+    def trampoline(level, message, _):
+        try:
+            try:
+                level = LogLevel(level)
+            except ValueError:
+                pass
+            log(level, (message or b"").decode("utf-8", "replace"))
+        except BaseException:  # never unwind through C
+            logging.getLogger("gisp").exception("gisp log callback raised")
+    return _ffi.gisp_log_fn(trampoline)
+
+
 _log_keepalive = None
 
 
-def set_log_callback(fn, min_level=1):
-    """Routes gisp's log messages to fn(level: int, message: str); None disables."""
+def set_log_callback(fn, min_level=LogLevel.INFO):
+    """Routes gisp's process-wide log messages (calls without a Context log sink) to `fn`: a
+    callable fn(level: LogLevel, message: str), a logging.Logger, or "logging"; None discards."""
     global _log_keepalive
     if fn is None:
+        lib.gisp_set_log_callback(_ffi.gisp_log_fn(), int(min_level), None)
         _log_keepalive = None
-        lib.gisp_set_log_callback(LOG_FN(), min_level, None)
         return
-    _log_keepalive = LOG_FN(lambda level, msg, _: fn(level, msg.decode("utf-8", "replace")))
-    lib.gisp_set_log_callback(_log_keepalive, min_level, None)
+    callback = _log_trampoline(fn)
+    lib.gisp_set_log_callback(callback, int(min_level), None)
+    _log_keepalive = callback
 
 
 class _Handle:
     """Owns a C handle; close() (or the context manager, or garbage collection) frees it."""
     _free = None
+    _h = None
 
     def __init__(self, handle):
         self._h = handle
@@ -163,51 +204,261 @@ class _Handle:
             pass
 
 
-class Model(_Handle):
-    """An HF Llama-family model directory, memory-mapped, with a working copy on a device."""
-    _free = lib.gisp_model_free
-    _FIELDS = {"vocab_size": 0, "hidden_size": 1, "num_layers": 2, "num_heads": 3,
-               "num_kv_heads": 4, "head_dim": 5, "intermediate_size": 6, "total_parameters": 7,
-               "decoder_parameters": 8, "max_positions": 9}
+def _handle_or_none(obj):
+    return None if obj is None else obj._handle
 
-    def __init__(self, model_dir, device=Device.CPU, device_index=0, *, _handle=None):
+
+class CancelToken(_Handle):
+    """A flag any thread may raise to stop the gisp calls that watch it (through a Context).
+
+    cancel() is thread-safe and lock-free: call it from another thread, a signal handler or a
+    request handler while a load, calibration build, prune or evaluation runs; that call then
+    raises CancelledError. reset() lowers the flag for the next job. Contexts (and the models
+    that use them) hold their own reference, so closing the token is always safe."""
+    _free = lib.gisp_cancel_token_free
+
+    def __init__(self):
+        h = _P(_ffi.gisp_cancel_token)()
+        _check(lib.gisp_cancel_token_create(ctypes.byref(h)))
+        super().__init__(h)
+
+    def cancel(self):
+        lib.gisp_cancel_token_cancel(self._handle)
+
+    def reset(self):
+        lib.gisp_cancel_token_reset(self._handle)
+
+    @property
+    def cancelled(self):
+        return bool(lib.gisp_cancel_token_is_cancelled(self._handle))
+
+
+class Context(_Handle):
+    """The resources a host grants gisp: threads, a memory budget, a log sink and a cancel token.
+
+    A model copies the context's settings when it is loaded with it or given it
+    (Model.set_context); later changes to the Context affect only models given it afterwards.
+
+    num_threads: threads gisp's calls may use (0: the default, normally one per core).
+    memory_budget: bytes for activations and working buffers (0: automatic).
+    log: a callable (level: LogLevel, message: str), a logging.Logger, or "logging" (the "gisp"
+        logger); messages below log_level are dropped. None: the process-wide callback.
+    cancel_token: a CancelToken that stops calls under this context, or None.
+    """
+    _free = lib.gisp_context_free
+
+    def __init__(self, num_threads=0, memory_budget=0, log=None, log_level=LogLevel.INFO,
+                 cancel_token=None):
+        h = _P(_ffi.gisp_context)()
+        _check(lib.gisp_context_create(ctypes.byref(h)))
+        super().__init__(h)
+        self._memory_budget = 0
+        self._log_callback = None   # the gisp_log_fn C may call; models keep it alive too
+        self._cancel_token = None
+        if num_threads:
+            self.num_threads = num_threads
+        if memory_budget:
+            self.memory_budget = memory_budget
+        if log is not None:
+            self.set_log(log, log_level)
+        if cancel_token is not None:
+            self.cancel_token = cancel_token
+
+    @property
+    def num_threads(self):
+        """The thread count calls under this context use (the default when set to 0)."""
+        return lib.gisp_context_num_threads(self._handle)
+
+    @num_threads.setter
+    def num_threads(self, n):
+        _check(lib.gisp_context_set_num_threads(self._handle, n))
+
+    @property
+    def memory_budget(self):
+        """The budget last set, in bytes (0: automatic sizing)."""
+        return self._memory_budget
+
+    @memory_budget.setter
+    def memory_budget(self, nbytes):
+        _check(lib.gisp_context_set_memory_budget(self._handle, nbytes))
+        self._memory_budget = nbytes
+
+    def set_log(self, log, min_level=LogLevel.INFO):
+        """Sends the log messages of calls under this context to `log` (see the class doc);
+        None restores the process-wide callback."""
+        callback = _ffi.gisp_log_fn() if log is None else _log_trampoline(log)
+        _check(lib.gisp_context_set_log_callback(self._handle, callback, int(min_level), None))
+        self._log_callback = None if log is None else callback
+
+    @property
+    def cancel_token(self):
+        return self._cancel_token
+
+    @cancel_token.setter
+    def cancel_token(self, token):
+        _check(lib.gisp_context_set_cancel_token(self._handle, _handle_or_none(token)))
+        self._cancel_token = token
+
+    def _keepalive(self):
+        """What C may call back into once a model has copied this context."""
+        return self._log_callback
+
+
+def _parse_device(device, device_index):
+    if isinstance(device, str):
+        name, _, index = device.partition(":")
+        device = Device[name.upper()]
+        if index:
+            device_index = int(index)
+    return Device(device), device_index
+
+
+class LoadOptions(_Handle):
+    """Options of Model.load: device ("cpu", "cuda", "cuda:1" or Device), device_index,
+    working_dtype (DType; AUTO keeps 16-bit checkpoints 16-bit where the backend can), context
+    (copied now) and progress, a callable progress(done_layers, total_layers) called on the
+    loading thread after each decoder layer; returning False cancels the load (CancelledError)
+    and an exception it raises propagates from the load."""
+    _free = lib.gisp_load_options_free
+
+    def __init__(self, device=Device.CPU, device_index=0, working_dtype=None, context=None,
+                 progress=None):
+        h = _P(_ffi.gisp_load_options)()
+        _check(lib.gisp_load_options_create(ctypes.byref(h)))
+        super().__init__(h)
+        self._keep = []
+        self._errors = threading.local()
+        self._progress_callback = None
+        device, device_index = _parse_device(device, device_index)
+        if device != Device.CPU or device_index != 0:
+            _check(lib.gisp_load_options_set_device(self._handle, int(device), device_index))
+        if working_dtype is not None:
+            _check(lib.gisp_load_options_set_working_dtype(self._handle, int(DType(working_dtype))))
+        if context is not None:
+            self.set_context(context)
+        if progress is not None:
+            self.set_progress(progress)
+
+    def set_context(self, context):
+        _check(lib.gisp_load_options_set_context(self._handle, _handle_or_none(context)))
+        if context is not None:
+            self._keep.append(context._keepalive())
+
+    def set_progress(self, progress):
+        if progress is None:
+            callback = _ffi.gisp_load_progress_fn()
+        else:
+            errors = self._errors
+
+            def trampoline(done, total, _):
+                try:
+                    return progress(done, total) is not False
+                except BaseException as e:  # never unwind through C
+                    errors.error = e
+                    return False
+            callback = _ffi.gisp_load_progress_fn(trampoline)
+        _check(lib.gisp_load_options_set_progress_callback(self._handle, callback, None))
+        self._progress_callback = callback  # alive as long as these options
+
+    def _load(self, model_dir):
+        h = _P(_ffi.gisp_model)()
+        self._errors.error = None
+        try:
+            _check(lib.gisp_model_load_with_options(_path(model_dir), self._handle,
+                                                    ctypes.byref(h)))
+        except CancelledError:
+            error, self._errors.error = self._errors.error, None
+            if error is not None:
+                raise error
+            raise
+        return h
+
+
+class Model(_Handle):
+    """An HF Llama-family model directory, memory-mapped, with a working copy on a device.
+
+    Model(dir) loads on the CPU with the defaults; the keyword arguments (or an `options`
+    LoadOptions) select the device, working dtype, Context and a load-progress callable."""
+    _free = lib.gisp_model_free
+    _FIELDS = {f.name.lower(): f for f in ModelField}
+
+    def __init__(self, model_dir, device=Device.CPU, device_index=0, *, working_dtype=None,
+                 context=None, progress=None, options=None, _handle=None, _keep=None):
+        self._keep = [] if _keep is None else list(_keep)  # callbacks C may call for this model
         if _handle is None:
-            h = ctypes.c_void_p()
-            _check(lib.gisp_model_load(_path(model_dir), int(device), device_index,
-                                       ctypes.byref(h)))
-            _handle = h
+            if options is not None:
+                if (working_dtype, context, progress) != (None, None, None) or \
+                        _parse_device(device, device_index) != (Device.CPU, 0):
+                    raise TypeError("pass either options or the individual load settings")
+            elif (working_dtype, context, progress) != (None, None, None):
+                options = LoadOptions(device, device_index, working_dtype, context, progress)
+            if options is not None:
+                _handle = options._load(model_dir)
+                self._keep += options._keep
+            else:
+                device, device_index = _parse_device(device, device_index)
+                _handle = _P(_ffi.gisp_model)()
+                _check(lib.gisp_model_load(_path(model_dir), int(device), device_index,
+                                           ctypes.byref(_handle)))
         super().__init__(_handle)
+
+    @classmethod
+    def load(cls, model_dir, options=None, **settings):
+        """Model.load(dir, device=, device_index=, working_dtype=, context=, progress=) or
+        Model.load(dir, LoadOptions(...))."""
+        if options is None:
+            options = LoadOptions(**settings)
+        elif settings:
+            raise TypeError("pass either options or the individual load settings")
+        return cls(model_dir, options=options)
+
+    def set_context(self, context):
+        """Runs later calls on this model (and calibration data and pruners built from it) under
+        a copy of `context`; None: the process defaults. Not while another thread uses it."""
+        _check(lib.gisp_model_set_context(self._handle, _handle_or_none(context)))
+        if context is not None:
+            self._keep.append(context._keepalive())
 
     def __getattr__(self, name):
         if name in Model._FIELDS:
-            v = ctypes.c_int64()
-            _check(lib.gisp_model_get_int(self._handle, Model._FIELDS[name], ctypes.byref(v)))
-            return v.value
+            return self.get_int(Model._FIELDS[name])
         raise AttributeError(name)
+
+    def get_int(self, field):
+        """One integer property (ModelField or its lower-case name)."""
+        if isinstance(field, str):
+            field = Model._FIELDS[field]
+        v = ctypes.c_int64()
+        _check(lib.gisp_model_get_int(self._handle, int(field), ctypes.byref(v)))
+        return v.value
 
     def config(self):
         """The model's config.json (with gisp_per_layer_config when pruned) as a dict."""
-        p = ctypes.c_void_p()
+        p = _P(ctypes.c_char)()
         _check(lib.gisp_model_config_json(self._handle, ctypes.byref(p)))
         return _json.loads(_take_string(p))
 
     def tokenize(self, text, add_special_tokens=True):
-        ids = ctypes.c_void_p()
+        """numpy int32 token ids of `text`."""
+        ids = _P(ctypes.c_int32)()
         n = ctypes.c_size_t()
         _check(lib.gisp_model_tokenize(self._handle, text.encode("utf-8"), add_special_tokens,
                                        ctypes.byref(ids), ctypes.byref(n)))
         try:
-            return np.ctypeslib.as_array(ctypes.cast(ids, ctypes.POINTER(ctypes.c_int32)),
-                                         shape=(n.value,)).copy() if n.value else \
+            return np.ctypeslib.as_array(ids, shape=(n.value,)).copy() if n.value else \
                 np.zeros(0, np.int32)
         finally:
-            lib.gisp_buffer_free(ids)
+            if has("gisp_tokens_free"):
+                lib.gisp_tokens_free(ids)
+            else:  # libraries older than gisp_tokens_free documented gisp_buffer_free
+                lib.gisp_buffer_free(ctypes.cast(ids, _P(ctypes.c_uint8)))
 
     def materialize(self, record, step):
-        """The subnetwork of `record` at `step`, sliced from this (original) model."""
-        h = ctypes.c_void_p()
+        """The subnetwork of `record` at `step`, sliced from this (original) model; it starts
+        with this model's context."""
+        h = _P(_ffi.gisp_model)()
         _check(lib.gisp_model_materialize(self._handle, record._handle, step, ctypes.byref(h)))
-        return Model(None, _handle=h)
+        return Model(None, _handle=h, _keep=self._keep)
 
     def export(self, out_dir, dtype=DType.AUTO):
         _check(lib.gisp_model_export(self._handle, _path(out_dir), int(dtype)))
@@ -228,8 +479,8 @@ class Model(_Handle):
         ids = np.ascontiguousarray(ids, dtype=np.int32)
         out = np.empty((len(ids), self.vocab_size), dtype=np.float32)
         _check(lib.gisp_model_logits(
-            self._handle, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), len(ids),
-            out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), out.size))
+            self._handle, ids.ctypes.data_as(_P(ctypes.c_int32)), len(ids),
+            out.ctypes.data_as(_P(ctypes.c_float)), out.size))
         return out
 
     def perplexity(self, text_path, chunk_tokens=128, max_chunks=0):
@@ -249,54 +500,84 @@ class Model(_Handle):
         return acc.value, acc_norm.value
 
 
+def load_model(model_dir, options=None, **settings):
+    """Model.load: loads `model_dir` with a LoadOptions or the same keyword settings."""
+    return Model.load(model_dir, options, **settings)
+
+
 class Calibration(_Handle):
     """Calibration sequences; build with one of the class methods."""
     _free = lib.gisp_calibration_free
 
+    def __init__(self, handle, keep=()):
+        super().__init__(handle)
+        self._keep = keep  # data built from a model runs under the model's context
+
     @classmethod
     def text_windows(cls, model, path, window_tokens=256, count=128, seed=0):
-        h = ctypes.c_void_p()
+        h = _P(_ffi.gisp_calibration)()
         _check(lib.gisp_calibration_text_windows(model._handle, _path(path), window_tokens, count,
                                                  seed, ctypes.byref(h)))
-        return cls(h)
+        return cls(h, model._keep)
 
     @classmethod
     def qa_jsonl(cls, model, path, limit=0):
-        h = ctypes.c_void_p()
+        h = _P(_ffi.gisp_calibration)()
         _check(lib.gisp_calibration_qa_jsonl(model._handle, _path(path), limit, ctypes.byref(h)))
-        return cls(h)
+        return cls(h, model._keep)
 
     @classmethod
     def multiple_choice_jsonl(cls, model, path, limit=0):
-        h = ctypes.c_void_p()
+        h = _P(_ffi.gisp_calibration)()
         _check(lib.gisp_calibration_multiple_choice_jsonl(model._handle, _path(path), limit,
                                                           ctypes.byref(h)))
-        return cls(h)
+        return cls(h, model._keep)
+
+    @staticmethod
+    def _token_args(sequences, label_masks, positive):
+        arrays = [np.ascontiguousarray(s, dtype=np.int32) for s in sequences]
+        n = len(arrays)
+        keep = list(arrays)
+        ptrs = (_P(ctypes.c_int32) * n)(*[a.ctypes.data_as(_P(ctypes.c_int32)) for a in arrays])
+        lengths = (ctypes.c_size_t * n)(*[len(a) for a in arrays])
+        masks_arg = None
+        if label_masks is not None:
+            masks = [np.ascontiguousarray(m, dtype=np.uint8) for m in label_masks]
+            if len(masks) != n or any(len(m) != len(a) for m, a in zip(masks, arrays)):
+                raise ValueError("label_masks must have the shape of the sequences")
+            keep += masks
+            masks_arg = (_P(ctypes.c_uint8) * n)(
+                *[m.ctypes.data_as(_P(ctypes.c_uint8)) for m in masks])
+        pos_arg = None
+        if positive is not None:
+            pos = np.ascontiguousarray(positive, dtype=np.uint8)
+            if len(pos) != n:
+                raise ValueError("positive needs one flag per sequence")
+            keep.append(pos)
+            pos_arg = pos.ctypes.data_as(_P(ctypes.c_uint8))
+        return (n, ptrs, lengths, masks_arg, pos_arg), keep
 
     @classmethod
     def from_tokens(cls, sequences, label_masks=None, positive=None):
         """`sequences`: iterables of token ids; `label_masks`: same shapes, 1 where a token's
-        prediction carries loss (None: all after the first); `positive`: margin labels."""
-        arrays = [np.ascontiguousarray(s, dtype=np.int32) for s in sequences]
-        n = len(arrays)
-        ptrs = (ctypes.POINTER(ctypes.c_int32) * n)(
-            *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)) for a in arrays])
-        lengths = (ctypes.c_size_t * n)(*[len(a) for a in arrays])
-        masks_arg, keep = None, []
-        if label_masks is not None:
-            masks = [np.ascontiguousarray(m, dtype=np.uint8) for m in label_masks]
-            keep += masks
-            masks_arg = (ctypes.POINTER(ctypes.c_uint8) * n)(
-                *[m.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)) for m in masks])
-        pos_arg = None
-        if positive is not None:
-            pos = np.ascontiguousarray(positive, dtype=np.uint8)
-            keep.append(pos)
-            pos_arg = pos.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
-        h = ctypes.c_void_p()
-        _check(lib.gisp_calibration_from_tokens(n, ptrs, lengths, masks_arg, pos_arg,
-                                                ctypes.byref(h)))
+        prediction carries loss (None: all after the first); `positive`: margin labels.
+        Prefer from_model_tokens, which checks the ids against a model."""
+        args, keep = cls._token_args(sequences, label_masks, positive)
+        h = _P(_ffi.gisp_calibration)()
+        _check(lib.gisp_calibration_from_tokens(*args, ctypes.byref(h)))
+        del keep  # gisp copied everything
         return cls(h)
+
+    @classmethod
+    def from_model_tokens(cls, model, sequences, label_masks=None, positive=None):
+        """from_tokens checked against `model`: every id inside its vocabulary and every
+        sequence within its max positions (INVALID_ARGUMENT naming the sequence and position);
+        the data runs under the model's context."""
+        args, keep = cls._token_args(sequences, label_masks, positive)
+        h = _P(_ffi.gisp_calibration)()
+        _check(lib.gisp_calibration_from_model_tokens(model._handle, *args, ctypes.byref(h)))
+        del keep
+        return cls(h, model._keep)
 
     def __len__(self):
         return lib.gisp_calibration_num_sequences(self._handle)
@@ -319,7 +600,7 @@ class PruneConfig(_Handle):
     }
 
     def __init__(self, **options):
-        h = ctypes.c_void_p()
+        h = _P(_ffi.gisp_prune_config)()
         _check(lib.gisp_prune_config_create(ctypes.byref(h)))
         super().__init__(h)
         for name, value in options.items():
@@ -335,7 +616,7 @@ class PruneConfig(_Handle):
         return self
 
     def to_dict(self):
-        p = ctypes.c_void_p()
+        p = _P(ctypes.c_char)()
         _check(lib.gisp_prune_config_to_json(self._handle, ctypes.byref(p)))
         return _json.loads(_take_string(p))
 
@@ -346,21 +627,23 @@ class Record(_Handle):
 
     @classmethod
     def load(cls, path):
-        h = ctypes.c_void_p()
+        h = _P(_ffi.gisp_record)()
         _check(lib.gisp_record_load(_path(path), ctypes.byref(h)))
         return cls(h)
 
     @classmethod
     def from_bytes(cls, data):
-        h = ctypes.c_void_p()
-        _check(lib.gisp_record_from_bytes(bytes(data), len(data), ctypes.byref(h)))
+        data = bytes(data)
+        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        h = _P(_ffi.gisp_record)()
+        _check(lib.gisp_record_from_bytes(buf, len(data), ctypes.byref(h)))
         return cls(h)
 
     def save(self, path):
         _check(lib.gisp_record_save(self._handle, _path(path)))
 
     def to_bytes(self):
-        p = ctypes.c_void_p()
+        p = _P(ctypes.c_uint8)()
         n = ctypes.c_size_t()
         _check(lib.gisp_record_to_bytes(self._handle, ctypes.byref(p), ctypes.byref(n)))
         try:
@@ -369,7 +652,7 @@ class Record(_Handle):
             lib.gisp_buffer_free(p)
 
     def to_json(self):
-        p = ctypes.c_void_p()
+        p = _P(ctypes.c_char)()
         _check(lib.gisp_record_to_json(self._handle, ctypes.byref(p)))
         return _take_string(p)
 
@@ -388,21 +671,20 @@ class Record(_Handle):
     def unit_steps(self):
         """numpy int32 [units]: the step that pruned each unit, -1 if never."""
         out = np.empty(self.num_units, dtype=np.int32)
-        _check(lib.gisp_record_unit_steps(self._handle,
-                                          out.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+        _check(lib.gisp_record_unit_steps(self._handle, out.ctypes.data_as(_P(ctypes.c_int32)),
                                           out.size))
         return out
 
     def step_sparsity(self):
         out = np.empty(self.num_steps, dtype=np.float64)
         _check(lib.gisp_record_step_sparsity(
-            self._handle, out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), out.size))
+            self._handle, out.ctypes.data_as(_P(ctypes.c_double)), out.size))
         return out
 
     def step_loss(self):
         out = np.empty(self.num_steps, dtype=np.float64)
         _check(lib.gisp_record_step_loss(
-            self._handle, out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), out.size))
+            self._handle, out.ctypes.data_as(_P(ctypes.c_double)), out.size))
         return out
 
     def nearest_step(self, target_sparsity):
@@ -428,26 +710,32 @@ class Progress:
 
 
 class Pruner(_Handle):
-    """Prunes `model` in place with GISP; `resume` continues an earlier record."""
+    """Prunes `model` in place with GISP; `resume` continues an earlier record. The run obeys the
+    cancel token of the model's Context (CancelledError; the record keeps completed steps)."""
     _free = lib.gisp_pruner_free
 
     def __init__(self, model, data, config, resume=None, checkpoint=None):
-        h = ctypes.c_void_p()
+        h = _P(_ffi.gisp_pruner)()
         _check(lib.gisp_pruner_create(model._handle, data._handle, config._handle,
-                                      resume._handle if resume is not None else None,
-                                      ctypes.byref(h)))
+                                      _handle_or_none(resume), ctypes.byref(h)))
         super().__init__(h)
         self._keep = (model, data)  # the C pruner borrows both
         self._callback = None
         self._error = None
         if checkpoint is not None:
-            _check(lib.gisp_pruner_set_checkpoint_path(self._handle, _path(checkpoint)))
+            self.set_checkpoint_path(checkpoint)
+
+    def set_checkpoint_path(self, path):
+        """Writes the record to `path` after every completed step (None disables)."""
+        _check(lib.gisp_pruner_set_checkpoint_path(self._handle,
+                                                   None if path is None else _path(path)))
 
     def _install(self, progress):
         """progress: None, True (a display for terminals and notebooks) or a callable taking a
         Progress and returning False to cancel."""
+        fn = None
         if progress is None:
-            self._callback = PROGRESS_FN()
+            self._callback = _ffi.gisp_progress_fn()
         else:
             fn = ProgressDisplay() if progress is True else progress
 
@@ -457,7 +745,7 @@ class Pruner(_Handle):
                 except BaseException as e:  # never unwind through C
                     self._error = e
                     return False
-            self._callback = PROGRESS_FN(trampoline)
+            self._callback = _ffi.gisp_progress_fn(trampoline)
         lib.gisp_pruner_set_progress_callback(self._handle, self._callback, None)
         return fn if progress is True else None
 
@@ -468,7 +756,8 @@ class Pruner(_Handle):
             _check(fn(self._handle))
         except CancelledError:
             if self._error is not None:
-                raise self._error
+                error, self._error = self._error, None
+                raise error
             raise
         finally:
             if display is not None:
@@ -492,22 +781,30 @@ class Pruner(_Handle):
     def total_steps(self):
         return lib.gisp_pruner_total_steps(self._handle)
 
+    @property
+    def num_units(self):
+        """Units the pruner ranks (heads or KV groups and MLP channels, protected included)."""
+        return lib.gisp_pruner_num_units(self._handle)
+
     def record(self):
-        h = ctypes.c_void_p()
+        h = _P(_ffi.gisp_record)()
         _check(lib.gisp_pruner_record(self._handle, ctypes.byref(h)))
         return Record(h)
 
     def scores(self):
         """numpy float64 [units]: normalized scores of the last step (inf: protected)."""
-        n = lib.gisp_record_num_units(self.record()._handle)
+        if has("gisp_pruner_num_units"):
+            n = self.num_units
+        else:  # an older library: the record has as many units
+            with self.record() as r:
+                n = r.num_units
         out = np.empty(n, dtype=np.float64)
         count = ctypes.c_size_t()
-        _check(lib.gisp_pruner_scores(self._handle,
-                                      out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), n,
+        _check(lib.gisp_pruner_scores(self._handle, out.ctypes.data_as(_P(ctypes.c_double)), n,
                                       ctypes.byref(count)))
         return out[:count.value]
 
     def timings(self):
-        p = ctypes.c_void_p()
+        p = _P(ctypes.c_char)()
         _check(lib.gisp_pruner_timings_json(self._handle, ctypes.byref(p)))
         return _json.loads(_take_string(p))
