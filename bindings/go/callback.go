@@ -1,6 +1,7 @@
 package gisp
 
-// The progress trampoline lives alone: a file with //export may only declare C functions.
+// The C-callable trampolines live alone: a file with //export may only declare C functions.
+// Each receives a cgo.Handle as its user data (passed through C as an integer).
 
 /*
 #include <stdint.h>
@@ -15,8 +16,7 @@ import (
 
 //export gispGoProgress
 func gispGoProgress(p *C.gisp_progress, user unsafe.Pointer) C.bool {
-	h := cgo.Handle(*(*C.uintptr_t)(user))
-	st := h.Value().(*callbackState)
+	st := cgo.Handle(uintptr(user)).Value().(*callbackState)
 	if st.progress != nil {
 		st.progress(Progress{
 			Step: int(C.gisp_progress_step(p)), Steps: int(C.gisp_progress_steps(p)),
@@ -29,3 +29,15 @@ func gispGoProgress(p *C.gisp_progress, user unsafe.Pointer) C.bool {
 	return C.bool(st.ctx.Err() == nil)
 }
 
+//export gispGoLog
+func gispGoLog(level C.gisp_log_level, message *C.char, user unsafe.Pointer) {
+	fn := cgo.Handle(uintptr(user)).Value().(LogFunc)
+	fn(LogLevel(level), C.GoString(message))
+}
+
+//export gispGoLoadProgress
+func gispGoLoadProgress(done, total C.int64_t, user unsafe.Pointer) C.bool {
+	st := cgo.Handle(uintptr(user)).Value().(*loadProgress)
+	keep := st.fn(int64(done), int64(total))
+	return C.bool(keep && st.ctx.Err() == nil)
+}

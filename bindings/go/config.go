@@ -32,7 +32,9 @@ type PruneConfig struct{ p *C.gisp_prune_config }
 type Option func(*C.gisp_prune_config) *C.gisp_status
 
 func WithObjective(v Objective) Option {
-	return func(c *C.gisp_prune_config) *C.gisp_status { return C.gisp_prune_config_set_objective(c, C.gisp_objective(v)) }
+	return func(c *C.gisp_prune_config) *C.gisp_status {
+		return C.gisp_prune_config_set_objective(c, C.gisp_objective(v))
+	}
 }
 func Ratio(v float64) Option {
 	return func(c *C.gisp_prune_config) *C.gisp_status { return C.gisp_prune_config_set_ratio(c, C.double(v)) }
@@ -46,7 +48,9 @@ func WithNormalization(v Normalization) Option {
 	}
 }
 func WithGQAUnit(v GQAUnit) Option {
-	return func(c *C.gisp_prune_config) *C.gisp_status { return C.gisp_prune_config_set_gqa_unit(c, C.gisp_gqa_unit(v)) }
+	return func(c *C.gisp_prune_config) *C.gisp_status {
+		return C.gisp_prune_config_set_gqa_unit(c, C.gisp_gqa_unit(v))
+	}
 }
 func RoundChannelsTo(v int) Option {
 	return func(c *C.gisp_prune_config) *C.gisp_status {
@@ -62,7 +66,9 @@ func ProtectLast(v bool) Option {
 	return func(c *C.gisp_prune_config) *C.gisp_status { return C.gisp_prune_config_set_protect_last(c, C.bool(v)) }
 }
 func BatchSize(v int) Option {
-	return func(c *C.gisp_prune_config) *C.gisp_status { return C.gisp_prune_config_set_batch_size(c, C.int32_t(v)) }
+	return func(c *C.gisp_prune_config) *C.gisp_status {
+		return C.gisp_prune_config_set_batch_size(c, C.int32_t(v))
+	}
 }
 func Compact(v bool) Option {
 	return func(c *C.gisp_prune_config) *C.gisp_status { return C.gisp_prune_config_set_compact(c, C.bool(v)) }
@@ -90,7 +96,9 @@ func NewPruneConfig(options ...Option) (*PruneConfig, error) {
 // Set applies more options.
 func (c *PruneConfig) Set(options ...Option) error {
 	for _, o := range options {
-		if err := check(o(c.p)); err != nil {
+		err := check(o(c.p))
+		runtime.KeepAlive(c)
+		if err != nil {
 			return err
 		}
 	}
@@ -100,12 +108,15 @@ func (c *PruneConfig) Set(options ...Option) error {
 // JSON is the configuration as the record stores it.
 func (c *PruneConfig) JSON() (string, error) {
 	var s *C.char
-	if err := check(C.gisp_prune_config_to_json(c.p, &s)); err != nil {
+	err := check(C.gisp_prune_config_to_json(c.p, &s))
+	runtime.KeepAlive(c)
+	if err != nil {
 		return "", err
 	}
 	return takeString(s), nil
 }
 
+// Close frees the configuration. Safe to call more than once.
 func (c *PruneConfig) Close() {
 	if c.p != nil {
 		C.gisp_prune_config_free(c.p)

@@ -35,6 +35,17 @@ func smallConfig(t *testing.T) *PruneConfig {
 	return c
 }
 
+// mustInt(t)(m.VocabSize()) is the value, failing the test on an error.
+func mustInt(t *testing.T) func(int64, error) int64 {
+	return func(v int64, err error) int64 {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
 func fixture(t *testing.T) string {
 	return filepath.Join(root(t), "testdata/llama/llama3_gqa_headdim_f32")
 }
@@ -67,7 +78,7 @@ func TestRecordIsByteIdenticalToTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	data, err := TextWindows(m, filepath.Join(tiny, "calib.txt"), 64, 8, 0)
+	data, err := TextWindows(context.Background(), m, filepath.Join(tiny, "calib.txt"), 64, 8, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +111,7 @@ func run(t *testing.T, resume *Record, ctx context.Context, progress func(Progre
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := FromTokens(tokenData(m.VocabSize()), nil, nil)
+	data, err := FromTokens(tokenData(mustInt(t)(m.VocabSize())), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +128,8 @@ func TestRunMaterializeExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	before := m.TotalParameters()
-	data, err := FromTokens(tokenData(m.VocabSize()), nil, nil)
+	before := mustInt(t)(m.TotalParameters())
+	data, err := FromTokens(tokenData(mustInt(t)(m.VocabSize())), nil, nil)
 	if err != nil || data.Len() != 4 {
 		t.Fatal(err)
 	}
@@ -142,12 +153,12 @@ func TestRunMaterializeExport(t *testing.T) {
 	if _, err := RecordFromBytes(b[:len(b)/2]); err == nil {
 		t.Fatal("truncated record accepted")
 	}
-	small, err := m.Materialize(r, 3)
-	if err != nil || small.TotalParameters() >= before {
+	small, err := m.Materialize(context.Background(), r, 3)
+	if err != nil || mustInt(t)(small.TotalParameters()) >= before {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := small.Export(dir, Auto); err != nil {
+	if err := small.Export(context.Background(), dir, Auto); err != nil {
 		t.Fatal(err)
 	}
 	back, err := LoadModel(dir, CPU)
@@ -162,11 +173,11 @@ func TestRunMaterializeExport(t *testing.T) {
 	// The uniform export: padded, so at least the exact count; a second export into the same
 	// (now non-empty) directory is refused.
 	uniform := filepath.Join(t.TempDir(), "llama")
-	n, exact, err := small.ExportFormat(uniform, ExportLlama, F32)
-	if err != nil || exact != small.TotalParameters() || n < exact {
+	n, exact, err := small.ExportFormat(context.Background(), uniform, ExportLlama, F32)
+	if err != nil || exact != mustInt(t)(small.TotalParameters()) || n < exact {
 		t.Fatalf("llama export: %v (%d, %d)", err, n, exact)
 	}
-	if _, _, err := small.ExportFormat(uniform, ExportLlama, F32); err == nil ||
+	if _, _, err := small.ExportFormat(context.Background(), uniform, ExportLlama, F32); err == nil ||
 		err.(*Error).Code != FailedPrecondition || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("a non-empty directory was not refused: %v", err)
 	}

@@ -36,7 +36,7 @@ func run(modelDir, calib, out string, ratio float64, steps int, target float64) 
 		return err
 	}
 	defer model.Close()
-	data, err := gisp.TextWindows(model, calib, 128, 32, 0)
+	data, err := gisp.TextWindows(ctx, model, calib, 128, 32, 0)
 	if err != nil {
 		return err
 	}
@@ -67,14 +67,18 @@ func run(modelDir, calib, out string, ratio float64, steps int, target float64) 
 	if err != nil {
 		return err
 	}
-	small, err := model.Materialize(record, step)
+	small, err := model.Materialize(ctx, record, step)
 	if err != nil {
 		return err
 	}
 	defer small.Close()
-	if err := small.Export(out, gisp.Auto); err != nil {
+	if err := small.Export(ctx, out, gisp.Auto); err != nil {
 		return err
 	}
-	fmt.Printf("step %d: %d parameters written to %s\n", step, small.TotalParameters(), out)
+	params, err := small.TotalParameters()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("step %d: %d parameters written to %s\n", step, params, out)
 	return nil
 }
