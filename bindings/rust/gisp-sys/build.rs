@@ -14,7 +14,10 @@ fn main() {
         }
     };
     let dir = dir.canonicalize().unwrap_or(dir);
-    println!("cargo:rerun-if-changed={}", dir.join("libgisp.so").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("libgisp.so").display()
+    );
     println!("cargo:rustc-link-search=native={}", dir.display());
     println!("cargo:rustc-link-lib=dylib=gisp");
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());

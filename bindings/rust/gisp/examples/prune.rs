@@ -10,12 +10,21 @@ fn run(args: &[String]) -> gisp::Result<()> {
     let target: f64 = args.get(6).map_or(0.3, |s| s.parse().unwrap_or(0.3));
     let mut model = Model::load(model_dir, Device::Cpu)?;
     let data = Calibration::text_windows(&mut model, calib, 128, 32, 0)?;
-    let config = PruneConfig::new()?.ratio(ratio)?.steps(steps)?.batch_size(8)?;
+    let config = PruneConfig::new()?
+        .ratio(ratio)?
+        .steps(steps)?
+        .batch_size(8)?;
     let record = {
         let mut pruner = Pruner::new(&mut model, &data, &config, None)?;
         pruner.run_with(|p| {
             if p.batch == p.batches {
-                eprintln!("step {}/{}  sparsity {:.1}%  loss {:.4}", p.step + 1, p.steps, 100.0 * p.sparsity, p.loss);
+                eprintln!(
+                    "step {}/{}  sparsity {:.1}%  loss {:.4}",
+                    p.step + 1,
+                    p.steps,
+                    100.0 * p.sparsity,
+                    p.loss
+                );
             }
             true
         })?;
@@ -24,7 +33,10 @@ fn run(args: &[String]) -> gisp::Result<()> {
     let step = record.nearest_step(target)?;
     let small = model.materialize(&record, step)?;
     small.export(out, DType::Auto)?;
-    println!("step {step}: {} parameters written to {out}", small.total_parameters());
+    println!(
+        "step {step}: {} parameters written to {out}",
+        small.total_parameters()
+    );
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use gisp::{Calibration, Code, Device, Model, PruneConfig, Pruner, Record};
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn fixture() -> PathBuf {
@@ -13,12 +16,26 @@ fn fixture() -> PathBuf {
 }
 
 fn token_data(vocab: i64) -> Vec<Vec<i32>> {
-    (0..4).map(|i| (0..12).map(|t| ((i * 37 + t * 11) % vocab) as i32).collect()).collect()
+    (0..4)
+        .map(|i| {
+            (0..12)
+                .map(|t| ((i * 37 + t * 11) % vocab) as i32)
+                .collect()
+        })
+        .collect()
 }
 
 fn small_config() -> PruneConfig {
-    PruneConfig::new().unwrap().steps(4).unwrap().ratio(0.3).unwrap()
-        .protect_first_fraction(0.0).unwrap().protect_last(false).unwrap()
+    PruneConfig::new()
+        .unwrap()
+        .steps(4)
+        .unwrap()
+        .ratio(0.3)
+        .unwrap()
+        .protect_first_fraction(0.0)
+        .unwrap()
+        .protect_last(false)
+        .unwrap()
 }
 
 #[test]
@@ -29,9 +46,15 @@ fn version_and_abi() {
 
 #[test]
 fn bad_path_and_bad_option() {
-    let err = Model::load("/nonexistent/model", Device::Cpu).err().unwrap();
+    let err = Model::load("/nonexistent/model", Device::Cpu)
+        .err()
+        .unwrap();
     assert_eq!(err.code, Code::NotFound);
-    assert!(err.message.contains("/nonexistent/model"), "{}", err.message);
+    assert!(
+        err.message.contains("/nonexistent/model"),
+        "{}",
+        err.message
+    );
     let err = PruneConfig::new().unwrap().ratio(1.5).err().unwrap();
     assert_eq!(err.code, Code::InvalidArgument);
     assert!(err.message.contains("ratio"));
@@ -47,7 +70,14 @@ fn record_is_byte_identical_to_the_cli() {
     let tiny = root().join("testdata/tiny");
     let mut model = Model::load(tiny.join("model"), Device::Cpu).unwrap();
     let data = Calibration::text_windows(&mut model, tiny.join("calib.txt"), 64, 8, 0).unwrap();
-    let config = PruneConfig::new().unwrap().ratio(0.5).unwrap().steps(3).unwrap().batch_size(4).unwrap();
+    let config = PruneConfig::new()
+        .unwrap()
+        .ratio(0.5)
+        .unwrap()
+        .steps(3)
+        .unwrap()
+        .batch_size(4)
+        .unwrap();
     let mut pruner = Pruner::new(&mut model, &data, &config, None).unwrap();
     pruner.run().unwrap();
     let ours = pruner.record().unwrap().to_bytes().unwrap();
@@ -65,9 +95,18 @@ fn run_materialize_export() {
     let record = {
         let mut pruner = Pruner::new(&mut model, &data, &small_config(), None).unwrap();
         let mut calls = 0;
-        pruner.run_with(|p| { calls += 1; assert!(p.batch <= p.batches); true }).unwrap();
+        pruner
+            .run_with(|p| {
+                calls += 1;
+                assert!(p.batch <= p.batches);
+                true
+            })
+            .unwrap();
         assert!(calls > 0 && pruner.done());
-        assert_eq!(pruner.scores().unwrap().len() as i64, pruner.record().unwrap().num_units());
+        assert_eq!(
+            pruner.scores().unwrap().len() as i64,
+            pruner.record().unwrap().num_units()
+        );
         pruner.record().unwrap()
     };
     assert!(record.complete());
@@ -82,13 +121,20 @@ fn run_materialize_export() {
     assert!(small.total_parameters() < before);
     small.export(&dir, gisp::DType::Auto).unwrap();
     let reloaded = Model::load(&dir, Device::Cpu).unwrap();
-    assert!(reloaded.config_json().unwrap().contains("\"gisp_per_layer_config\""));
+    assert!(reloaded
+        .config_json()
+        .unwrap()
+        .contains("\"gisp_per_layer_config\""));
     // The uniform export is padded (at least the exact count); a non-empty directory is refused.
     let uniform = dir.join("llama");
-    let (n, exact) = small.export_format(&uniform, gisp::ExportFormat::Llama, gisp::DType::F32).unwrap();
+    let (n, exact) = small
+        .export_format(&uniform, gisp::ExportFormat::Llama, gisp::DType::F32)
+        .unwrap();
     assert_eq!(exact, small.total_parameters());
     assert!(n >= exact);
-    let err = small.export_format(&uniform, gisp::ExportFormat::Llama, gisp::DType::F32).unwrap_err();
+    let err = small
+        .export_format(&uniform, gisp::ExportFormat::Llama, gisp::DType::F32)
+        .unwrap_err();
     assert!(err.to_string().contains("not empty"), "{}", err);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -127,6 +173,9 @@ fn a_panicking_callback_cancels_instead_of_unwinding_through_c() {
     let mut model = Model::load(fixture(), Device::Cpu).unwrap();
     let data = Calibration::from_tokens(&token_data(model.vocab_size()), None, None).unwrap();
     let mut pruner = Pruner::new(&mut model, &data, &small_config(), None).unwrap();
-    let err = pruner.run_with(|_| panic!("callback failure")).err().unwrap();
+    let err = pruner
+        .run_with(|_| panic!("callback failure"))
+        .err()
+        .unwrap();
     assert_eq!(err.code, Code::Cancelled);
 }
