@@ -223,13 +223,13 @@ static void test_text_and_eval(void) {
   size_t n = 0;
   ok(gisp_model_tokenize(m, "In the beginning", true, &ids, &n), "tokenize");
   CHECK(n >= 2);
-  gisp_buffer_free((uint8_t*)ids);
+  gisp_tokens_free(ids);
   gisp_calibration* data = NULL;
   ok(gisp_calibration_text_windows(m, "testdata/tiny/calib.txt", 64, 8, 0, &data), "windows");
   CHECK(gisp_calibration_num_sequences(data) == 8);
   gisp_calibration* too_long = NULL;
   fails(gisp_calibration_text_windows(m, "testdata/tiny/calib.txt", 100000000, 2, 0, &too_long),
-        GISP_INVALID_ARGUMENT, "too short", "windows longer than the text");
+        GISP_INVALID_ARGUMENT, "max_position_embeddings", "windows longer than the positions");
   double ppl = 0;
   int64_t tokens = 0;
   ok(gisp_eval_perplexity(m, "testdata/tiny/eval.txt", 128, 8, &ppl, &tokens), "perplexity");

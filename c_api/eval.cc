@@ -17,7 +17,7 @@ gisp_status* gisp_eval_perplexity(gisp_model* model, const char* text_path, int6
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(text_path);
   GISP_C_REQUIRE(perplexity);
-  return Guard(__func__, [&]() -> absl::Status {
+  return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
     GISP_ASSIGN_OR_RETURN(const gisp::Tokenizer* tok, gisp::capi::GetTokenizer(model));
     gisp::PerplexityOptions options;
     if (chunk_tokens > 0) options.chunk_len = chunk_tokens;
@@ -36,7 +36,7 @@ gisp_status* gisp_eval_multiple_choice(gisp_model* model, const char* jsonl_path
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(jsonl_path);
   GISP_C_REQUIRE(acc);
-  return Guard(__func__, [&]() -> absl::Status {
+  return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
     GISP_ASSIGN_OR_RETURN(const gisp::Tokenizer* tok, gisp::capi::GetTokenizer(model));
     GISP_ASSIGN_OR_RETURN(std::vector<gisp::MultipleChoiceItem> items,
                           gisp::ReadMultipleChoiceJsonl(jsonl_path, limit));
@@ -53,7 +53,7 @@ gisp_status* gisp_model_logits(gisp_model* model, const int32_t* ids, size_t cou
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(ids);
   GISP_C_REQUIRE(logits);
-  return Guard(__func__, [&]() -> absl::Status {
+  return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
     const int64_t vocab = model->host_config.vocab_size;
     const int64_t t = static_cast<int64_t>(count);
     if (count == 0) return absl::InvalidArgumentError("gisp_model_logits: no tokens");

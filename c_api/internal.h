@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -14,12 +15,51 @@
 #include "absl/status/status.h"
 #include "c_api/gisp.h"
 #include "gisp/backend/backend.h"
+#include "gisp/base/call_context.h"
 #include "gisp/data/sequences.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/io/tokenizer/tokenizer.h"
 #include "gisp/model/llama_model.h"
 #include "gisp/proto/gisp.pb.h"
 #include "gisp/prune/pruner.h"
+
+namespace gisp {
+namespace capi {
+
+// What a gisp_context grants, as copied into the models that run under it.
+struct ContextSettings {
+  int32_t num_threads = 0;    // 0: OpenMP's default
+  int64_t memory_budget = 0;  // 0: automatic
+  gisp_log_fn log_fn = nullptr;
+  gisp_log_level log_level = GISP_LOG_INFO;
+  void* log_user_data = nullptr;
+  std::shared_ptr<CancelFlag> cancel;  // shared with the gisp_cancel_token
+};
+
+// The core's view of `settings` for one call; `progress` (may be empty) receives check points.
+CallContext MakeCallContext(
+    const ContextSettings& settings,
+    std::function<bool(absl::string_view, int64_t, int64_t)> progress = nullptr);
+
+}  // namespace capi
+}  // namespace gisp
+
+struct gisp_cancel_token {
+  std::shared_ptr<gisp::CancelFlag> flag;
+};
+
+struct gisp_context {
+  gisp::capi::ContextSettings settings;
+};
+
+struct gisp_load_options {
+  gisp_device device = GISP_DEVICE_CPU;
+  int device_index = 0;
+  gisp_dtype working_dtype = GISP_DTYPE_AUTO;
+  gisp::capi::ContextSettings context;
+  gisp_load_progress_fn progress_fn = nullptr;
+  void* progress_user_data = nullptr;
+};
 
 struct gisp_status {
   gisp_code code;
@@ -37,10 +77,13 @@ struct gisp_model {
   gisp::LlamaWeights host_weights;
   std::shared_ptr<void> keep_alive;  // the mapped archive
   bool original = true;              // loaded from disk (dense) rather than materialized
+  gisp_dtype working_dtype = GISP_DTYPE_AUTO;
+  gisp::capi::ContextSettings context;  // every call on the model runs under it
   std::unique_ptr<gisp::Backend> backend;
   std::unique_ptr<gisp::LlamaModel> model;  // the working copy on the device
   bool pruned_in_place = false;             // a pruner changed the working copy
-  // Tokenizer, loaded on first use.
+  // Tokenizer, loaded on first use (under the mutex: tokenizing only reads the model).
+  std::mutex tokenizer_mu;
   bool tokenizer_tried = false;
   absl::Status tokenizer_status;
   std::unique_ptr<gisp::Tokenizer> tokenizer;
@@ -109,6 +152,17 @@ gisp_status* Guard(const char* function, Fn&& fn) {
   } catch (...) {
     return Error(GISP_INTERNAL, std::string(function) + ": unknown exception");
   }
+}
+
+// Guard, with the call running under `settings` (threads, memory budget, log sink, cancel
+// token): every long call on a model goes through this.
+template <typename Fn>
+gisp_status* GuardIn(const ContextSettings& settings, const char* function, Fn&& fn) {
+  return Guard(function, [&]() -> absl::Status {
+    const CallContext call = MakeCallContext(settings);
+    ScopedCallContext scope(&call);
+    return fn();
+  });
 }
 
 // The model's tokenizer (loading it on first use); an error names the directory.

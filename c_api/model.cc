@@ -1,14 +1,19 @@
 // Models: load, query, tokenize, materialize a record's subnetwork, export.
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "c_api/internal.h"
+#include "gisp/base/cpu_features.h"
 #include "gisp/base/file.h"
+#include "gisp/base/log.h"
 #include "gisp/base/status.h"
 #include "gisp/export/exporter.h"
 #include "gisp/export/slice.h"
 #include "gisp/io/hf_config.h"
+#include "gisp/prune/record.h"
 
 namespace gisp {
 namespace capi {
@@ -24,15 +29,47 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(gisp_device device, int ind
   return absl::InvalidArgumentError(absl::StrCat("unknown device ", static_cast<int>(device)));
 }
 
-// Builds the working copy of `m`'s host weights on its device. A bf16/f16 checkpoint stays
-// bf16/f16 on a device that can keep weights that way (CUDA); others compute from f32 copies.
+// Builds the working copy of `m`'s host weights on its device, in the model's working dtype:
+// AUTO keeps a bf16/f16 checkpoint bf16/f16 on a device that can (CUDA) and uses f32 copies
+// elsewhere; an explicit 16-bit dtype the backend cannot keep is refused.
 absl::Status BuildWorkingModel(gisp_model* m) {
+  const auto t0 = std::chrono::steady_clock::now();
   GISP_ASSIGN_OR_RETURN(m->backend, MakeBackend(m->device, m->device_index));
   LlamaModel::Options options;
   const DType stored = m->host_weights.embed.empty() ? DType::kF32 : m->host_weights.embed.dtype();
-  if (m->backend->SupportsStorageDType(stored)) options.weight_dtype = stored;
+  switch (m->working_dtype) {
+    case GISP_DTYPE_AUTO:
+      if (m->backend->SupportsStorageDType(stored)) options.weight_dtype = stored;
+      break;
+    case GISP_DTYPE_F32:
+      break;
+    case GISP_DTYPE_BF16:
+    case GISP_DTYPE_F16: {
+      const DType want = m->working_dtype == GISP_DTYPE_BF16 ? DType::kBF16 : DType::kF16;
+      if (!m->backend->SupportsStorageDType(want)) {
+        return absl::UnimplementedError(absl::StrCat("working dtype ", DTypeName(want), ": the ",
+                                                     m->backend->name(),
+                                                     " backend keeps weights in f32 only"));
+      }
+      options.weight_dtype = want;
+      break;
+    }
+  }
   GISP_ASSIGN_OR_RETURN(
       m->model, LlamaModel::Create(m->host_config, m->host_weights, m->backend.get(), options));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Log(LogLevel::kInfo,
+      absl::StrFormat("gisp %s: %s on %s; backend %s; weights %s; %d layers, %.2fM parameters, "
+                      "placed in %.2f s",
+                      GispVersion(), m->original ? "loaded" : "materialized", m->dir,
+                      m->backend->name(), DTypeName(options.weight_dtype),
+                      m->host_config.num_layers,
+                      static_cast<double>(m->host_config.TotalParameters()) / 1e6, seconds));
+  if (m->device == GISP_DEVICE_CPU) {
+    Log(LogLevel::kInfo,
+        absl::StrCat("CPU: ", CpuFeatureSummary(), "; kernels compiled for x86-64-v3 (AVX2, FMA)"));
+  }
   return absl::OkStatus();
 }
 
@@ -58,6 +95,7 @@ absl::StatusOr<DType> StorageDType(const gisp_model* model, gisp_dtype dtype) {
 }
 
 absl::StatusOr<const Tokenizer*> GetTokenizer(gisp_model* model) {
+  std::lock_guard<std::mutex> lock(model->tokenizer_mu);
   if (!model->tokenizer_tried) {
     model->tokenizer_tried = true;
     auto tok = Tokenizer::Load(model->tokenizer_dir);
@@ -80,14 +118,35 @@ extern "C" {
 
 gisp_status* gisp_model_load(const char* model_dir, gisp_device device, int device_index,
                              gisp_model** out) {
+  gisp_load_options options;
+  options.device = device;
+  options.device_index = device_index;
+  return gisp_model_load_with_options(model_dir, &options, out);
+}
+
+gisp_status* gisp_model_load_with_options(const char* model_dir, const gisp_load_options* options,
+                                          gisp_model** out) {
   GISP_C_REQUIRE(model_dir);
   GISP_C_REQUIRE(out);
+  const gisp_load_options defaults;
+  const gisp_load_options& o = options == nullptr ? defaults : *options;
   return Guard(__func__, [&]() -> absl::Status {
+    std::function<bool(absl::string_view, int64_t, int64_t)> progress;
+    if (o.progress_fn != nullptr) {
+      progress = [&o](absl::string_view stage, int64_t done, int64_t total) {
+        return stage != "load" || o.progress_fn(done, total, o.progress_user_data);
+      };
+    }
+    const gisp::CallContext call = gisp::capi::MakeCallContext(o.context, std::move(progress));
+    gisp::ScopedCallContext scope(&call);
+    GISP_RETURN_IF_ERROR(gisp::CheckCancelled("load"));
     auto m = std::make_unique<gisp_model>();
     m->dir = model_dir;
     m->tokenizer_dir = model_dir;
-    m->device = device;
-    m->device_index = device_index;
+    m->device = o.device;
+    m->device_index = o.device_index;
+    m->working_dtype = o.working_dtype;
+    m->context = o.context;
     GISP_ASSIGN_OR_RETURN(gisp::Checkpoint ckpt, gisp::LoadCheckpoint(model_dir));
     m->host_config = ckpt.config;
     m->host_weights = ckpt.weights;
@@ -95,6 +154,14 @@ gisp_status* gisp_model_load(const char* model_dir, gisp_device device, int devi
     m->original = ckpt.config.IsDense();
     GISP_RETURN_IF_ERROR(gisp::capi::BuildWorkingModel(m.get()));
     *out = m.release();
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_model_set_context(gisp_model* model, const gisp_context* ctx) {
+  GISP_C_REQUIRE(model);
+  return Guard(__func__, [&]() -> absl::Status {
+    model->context = ctx == nullptr ? gisp::capi::ContextSettings() : ctx->settings;
     return absl::OkStatus();
   });
 }
@@ -173,12 +240,14 @@ gisp_status* gisp_model_tokenize(gisp_model* model, const char* text, bool add_s
   });
 }
 
+void gisp_tokens_free(int32_t* ids) { std::free(ids); }
+
 gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* record,
                                     int32_t step, gisp_model** out) {
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(record);
   GISP_C_REQUIRE(out);
-  return Guard(__func__, [&]() -> absl::Status {
+  return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
     if (!model->original) {
       return absl::FailedPreconditionError(
           "gisp_model_materialize needs the original dense model as loaded from disk, not a "
@@ -192,6 +261,8 @@ gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* 
     m->tokenizer_dir = model->tokenizer_dir;
     m->device = model->device;
     m->device_index = model->device_index;
+    m->working_dtype = model->working_dtype;
+    m->context = model->context;
     m->host_config = std::move(sliced.config);
     m->host_weights = std::move(sliced.weights);
     m->keep_alive = model->keep_alive;
@@ -205,7 +276,7 @@ gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* 
 gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dtype dtype) {
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(dir);
-  return Guard(__func__, [&]() -> absl::Status {
+  return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
     if (model->pruned_in_place) {
       return absl::FailedPreconditionError(
           "this model's working copy was pruned in place; export a step of the record with "
@@ -229,7 +300,7 @@ gisp_status* gisp_model_export_format(const gisp_model* model, gisp_export_forma
                                       int64_t* exact_parameters) {
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(dir);
-  return Guard(__func__, [&]() -> absl::Status {
+  return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
     if (model->pruned_in_place) {
       return absl::FailedPreconditionError(
           "this model's working copy was pruned in place; export a step of the record with "

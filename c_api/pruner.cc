@@ -59,7 +59,7 @@ gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
   GISP_C_REQUIRE(data);
   GISP_C_REQUIRE(config);
   GISP_C_REQUIRE(out);
-  return Guard(__func__, [&]() -> absl::Status {
+  return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
     if (model->pruned_in_place || !model->original) {
       return absl::FailedPreconditionError(
           "gisp_pruner_create needs a dense model loaded with gisp_model_load that no other "
@@ -115,12 +115,14 @@ gisp_status* gisp_pruner_set_checkpoint_path(gisp_pruner* pruner, const char* pa
 
 gisp_status* gisp_pruner_step(gisp_pruner* pruner) {
   GISP_C_REQUIRE(pruner);
-  return Guard(__func__, [&]() { return pruner->pruner->Step(); });
+  return gisp::capi::GuardIn(pruner->model->context, __func__,
+                             [&]() { return pruner->pruner->Step(); });
 }
 
 gisp_status* gisp_pruner_run(gisp_pruner* pruner) {
   GISP_C_REQUIRE(pruner);
-  return Guard(__func__, [&]() { return pruner->pruner->Run(); });
+  return gisp::capi::GuardIn(pruner->model->context, __func__,
+                             [&]() { return pruner->pruner->Run(); });
 }
 
 bool gisp_pruner_done(const gisp_pruner* pruner) {
@@ -133,6 +135,10 @@ int32_t gisp_pruner_next_step(const gisp_pruner* pruner) {
 
 int32_t gisp_pruner_total_steps(const gisp_pruner* pruner) {
   return pruner == nullptr ? 0 : pruner->pruner->total_steps();
+}
+
+int64_t gisp_pruner_num_units(const gisp_pruner* pruner) {
+  return pruner == nullptr ? 0 : pruner->pruner->num_units();
 }
 
 gisp_status* gisp_pruner_record(const gisp_pruner* pruner, gisp_record** out) {

@@ -1,5 +1,7 @@
 #include "gisp/base/log.h"
 
+#include "gisp/base/call_context.h"
+
 #include <memory>
 #include <mutex>
 
@@ -24,6 +26,12 @@ void SetLogSink(LogSink sink) {
 }
 
 void Log(LogLevel level, absl::string_view message) {
+  // A call made under a context with its own sink logs there (a service routes each job's
+  // messages to that job); everything else goes to the process-wide sink.
+  if (const CallContext* c = CurrentCallContext(); c != nullptr && c->sink) {
+    if (static_cast<int>(level) >= static_cast<int>(c->min_level)) c->sink(level, message);
+    return;
+  }
   std::shared_ptr<LogSink> sink;
   {
     std::lock_guard<std::mutex> lock(SinkMutex());

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/file.h"
 #include "gisp/base/random.h"
 #include "gisp/base/status.h"
@@ -35,6 +36,8 @@ absl::StatusOr<std::vector<LabelledSequence>> TextWindowsFromDocuments(
           source, ": calibration data too short: windows of ", options.window_tokens,
           " tokens need documents longer than that, the longest seen has ", longest, " tokens"));
     }
+    GISP_RETURN_IF_ERROR(ReportProgress("building calibration windows",
+                                        static_cast<int64_t>(out.size()), options.count));
     const uint64_t d = rng.Uniform(documents.size());
     auto it = cache.find(d);
     if (it == cache.end()) {
@@ -83,6 +86,7 @@ absl::StatusOr<std::vector<LabelledSequence>> QaPairs(const std::string& path,
       return absl::OkStatus();
     }
     const std::string where = absl::StrCat(path, " line ", line);
+    GISP_RETURN_IF_ERROR(CheckCancelled(where));
     GISP_ASSIGN_OR_RETURN(std::string q, JsonGetString(obj, options.question_field, where));
     GISP_ASSIGN_OR_RETURN(std::string a, JsonGetString(obj, options.answer_field, where));
     if (a.empty()) {
@@ -148,6 +152,9 @@ absl::StatusOr<std::vector<LabelledSequence>> MultipleChoiceCandidates(
     const std::vector<MultipleChoiceItem>& items, const Tokenizer& tokenizer, int64_t max_tokens) {
   std::vector<LabelledSequence> out;
   for (size_t i = 0; i < items.size(); ++i) {
+    GISP_RETURN_IF_ERROR(ReportProgress("building multiple-choice candidates",
+                                        static_cast<int64_t>(i),
+                                        static_cast<int64_t>(items.size())));
     const std::string where =
         items[i].source.empty() ? absl::StrCat("multiple-choice item ", i) : items[i].source;
     for (size_t c = 0; c < items[i].choices.size(); ++c) {

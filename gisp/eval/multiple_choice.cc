@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/status.h"
 #include "gisp/data/encode_pair.h"
 
@@ -17,6 +18,8 @@ absl::StatusOr<MultipleChoiceResult> EvaluateMultipleChoice(
   MultipleChoiceResult result;
   int64_t correct = 0, correct_norm = 0;
   for (size_t q = 0; q < items.size(); ++q) {
+    GISP_RETURN_IF_ERROR(ReportProgress("multiple-choice evaluation", static_cast<int64_t>(q),
+                                        static_cast<int64_t>(items.size())));
     const MultipleChoiceItem& item = items[q];
     GISP_CHECK_ARG(!item.choices.empty(), "multiple choice: item ", q, " has no choices");
     GISP_CHECK_ARG(item.label >= 0 && item.label < static_cast<int32_t>(item.choices.size()),

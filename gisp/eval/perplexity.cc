@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
 
@@ -25,6 +26,7 @@ absl::StatusOr<PerplexityResult> EvaluatePerplexity(LlamaModel* model,
   PerplexityResult result;
   double nll = 0;
   for (int64_t c0 = 0; c0 < chunks; c0 += options.batch_size) {
+    GISP_RETURN_IF_ERROR(ReportProgress("perplexity evaluation", c0, chunks));
     const int64_t b = std::min(options.batch_size, chunks - c0);
     Batch batch;
     GISP_ASSIGN_OR_RETURN(batch.tokens, Tensor::Host({b, len}, DType::kI32));

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/dtype.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
@@ -123,6 +124,7 @@ absl::Status GgufWriter::Write(const std::string& path) const {
   out.resize(data_start + offset, '\0');
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const TensorEntry& e = tensors_[i];
+    GISP_RETURN_IF_ERROR(CheckCancelled("writing " + e.name));
     const DType to = StorageOf(e.type);
     if (e.tensor.dtype() != DType::kF32 && e.tensor.dtype() != DType::kBF16 &&
         e.tensor.dtype() != DType::kF16) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/status.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/prune/fingerprint.h"
@@ -67,6 +68,7 @@ absl::StatusOr<SlicedModel> SliceModel(const LlamaConfig& dense, const LlamaWeig
   out.config = dense;
   out.weights = dense_weights;
   for (int64_t l = 0; l < dense.num_layers; ++l) {
+    GISP_RETURN_IF_ERROR(ReportProgress("materialize", l, dense.num_layers));
     LayerWeights& w = out.weights.layers[static_cast<size_t>(l)];
     const std::vector<int32_t> q =
         ExpandPositions(AllIds(dense.num_heads), kept.heads[l], dense.head_dim);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/file.h"
 #include "gisp/base/json.h"
 #include "gisp/base/status.h"
@@ -109,6 +110,7 @@ absl::Status WriteFile(TempFile* file, std::vector<Planned> tensors,
 
   std::vector<char> scratch;
   for (const Planned& p : tensors) {
+    GISP_RETURN_IF_ERROR(CheckCancelled("writing " + *p.name));
     const Tensor& t = *p.tensor;
     if (p.dtype == t.dtype()) {
       GISP_RETURN_IF_ERROR(file->Write(t.raw(), p.bytes));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/status.h"
 #include "gisp/model/head.h"
 #include "gisp/model/layer.h"
@@ -74,10 +75,21 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
   });
   size_t i = 0;
   ForEachParameter(config, &source, [&](const std::string&, Tensor* t) { slots[i++].src = t; });
-  for (const Slot& slot : slots) {
+  // Progress and cancellation per decoder layer. Slots run embed, the layers' tensors in order,
+  // the final norm and (untied) lm_head, so layer l's last tensor is slot (l + 1) * per_layer.
+  const size_t tail = config.tie_word_embeddings ? 1 : 2;
+  const size_t per_layer = config.num_layers > 0
+                               ? (slots.size() - 1 - tail) / static_cast<size_t>(config.num_layers)
+                               : 0;
+  for (size_t s = 0; s < slots.size(); ++s) {
+    const Slot& slot = slots[s];
     const DType dtype = slot.matrix ? options.weight_dtype : options.compute_dtype;
     GISP_ASSIGN_OR_RETURN(*slot.out, backend->Allocate(slot.src->shape(), dtype));
     GISP_RETURN_IF_ERROR(backend->Upload(*slot.out, *slot.src));
+    if (per_layer > 0 && s >= 1 && s + tail < slots.size() && s % per_layer == 0) {
+      GISP_RETURN_IF_ERROR(
+          ReportProgress("load", static_cast<int64_t>(s / per_layer), config.num_layers));
+    }
   }
   if (config.tie_word_embeddings) dst.lm_head = dst.embed;
   model->host_weights_ = source;
@@ -103,6 +115,14 @@ absl::Status LlamaModel::CheckPassFits(const GradRequest& request, int64_t batch
   GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend_->QueryMemory());
   const int64_t need = CalibrationPassBytes(config_, request, batch, seq, LogitsChunkFloats(),
                                             options_.compute_dtype);
+  const CallContext* call = CurrentCallContext();
+  if (call != nullptr && call->memory_budget > 0 && need > call->memory_budget) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "a calibration pass over ", batch, " x ", seq, " tokens needs ", need,
+        " bytes beyond the weights even with per-layer recomputation (docs/memory.md); the "
+        "context's memory budget is ",
+        call->memory_budget, " bytes"));
+  }
   // The workspace already holds part of what a pass needs when one ran before.
   memory.free_bytes += static_cast<int64_t>(workspace_.bytes());
   return CheckFits(absl::StrCat("a calibration pass over ", batch, " x ", seq, " tokens"), need,
@@ -275,6 +295,14 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
     if (budget < 0) {
       GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend_->QueryMemory());
       budget = memory.free_bytes / 2;
+      // A host's budget covers everything beyond the weights: what the pass needs anyway comes
+      // first, kept activations get the rest.
+      const CallContext* call = CurrentCallContext();
+      if (call != nullptr && call->memory_budget > 0) {
+        const int64_t need = CalibrationPassBytes(config_, *request, b, t, LogitsChunkFloats(),
+                                                  options_.compute_dtype);
+        budget = std::min(budget, std::max<int64_t>(0, call->memory_budget - need));
+      }
     }
     for (int64_t l = num_layers - 1; l >= low; --l) {
       const int64_t bytes = LayerActivationBytes(config_, l, n, b);

@@ -5,6 +5,9 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gisp/base/call_context.h"
+#include "gisp/base/log.h"
 #include "gisp/base/status.h"
 #include "gisp/prune/fingerprint.h"
 #include "gisp/prune/ranking.h"
@@ -321,6 +324,13 @@ absl::Status Pruner::Step() {
   times.total = Since(t0);
   elapsed_ += times.total;
   times_.push_back(times);
+  Log(LogLevel::kInfo,
+      absl::StrFormat("step %d/%d: sparsity %.4f, %d units pruned, calibration loss %.6f, "
+                      "%.2f s (gradient %.2f, scoring %.3f, ranking %.3f, compaction %.3f), "
+                      "%d threads",
+                      k + 1, total_steps(), st->sparsity(), pruned_count, pass->loss, times.total,
+                      times.gradient, times.scoring, times.ranking, times.compaction,
+                      CurrentThreadCount()));
   if (options_.checkpoint) GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
   return absl::OkStatus();
 }
@@ -328,6 +338,7 @@ absl::Status Pruner::Step() {
 absl::Status Pruner::FinalLoss() {
   std::vector<double> means;
   for (const Batch& batch : data_->batches) {
+    GISP_RETURN_IF_ERROR(CheckCancelled("the final calibration loss"));
     GISP_ASSIGN_OR_RETURN(LossResult r, model_->Forward(batch));
     means.push_back(r.labelled > 0 ? r.nll_sum / static_cast<double>(r.labelled) : 0.0);
   }

@@ -75,6 +75,8 @@ class Pruner {
   int32_t total_steps() const { return static_cast<int32_t>(schedule_.size()); }
   const proto::Record& record() const { return record_; }
   const UnitSpace& units() const { return space_; }
+  // Units ranked (record order), protected ones included.
+  int64_t num_units() const { return static_cast<int64_t>(pruned_at_step_.size()); }
   // Scores of the last completed step: raw sums of |W * Gbar| and normalized values.
   const std::vector<double>& last_raw_scores() const { return last_raw_; }
   const std::vector<double>& last_scores() const { return last_scores_; }

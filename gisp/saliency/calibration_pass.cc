@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/call_context.h"
 #include "gisp/base/status.h"
 
 namespace gisp {
@@ -21,6 +22,7 @@ absl::StatusOr<CalibrationPassResult> RunCalibrationPass(LlamaModel* model,
   CalibrationPassResult result;
   const int64_t total = static_cast<int64_t>(data.batches.size());
   for (int64_t b = 0; b < total; ++b) {
+    GISP_RETURN_IF_ERROR(CheckCancelled("the calibration pass"));
     GISP_ASSIGN_OR_RETURN(LossResult r, model->ForwardBackward(data.batches[b], request, grads));
     const double mean = r.labelled > 0 ? r.nll_sum / static_cast<double>(r.labelled) : 0.0;
     if (!std::isfinite(mean)) {

@@ -1,5 +1,7 @@
 #include "gisp/backend/cpu/gemm.h"
 
+#include <omp.h>
+
 #include <oneapi/dnnl/dnnl.hpp>
 #include <tuple>
 
@@ -11,18 +13,21 @@ namespace gisp {
 
 namespace {
 
+// A primitive is tied to the OpenMP thread count it was created under (oneDNN partitions its
+// work then), and a host may change the count between calls (gisp_context_set_num_threads).
 struct Key {
   int64_t batch, m, n, k;
   bool trans_a, trans_b;
   float alpha, beta;
+  int threads;
   bool operator==(const Key& o) const {
-    return std::tie(batch, m, n, k, trans_a, trans_b, alpha, beta) ==
-           std::tie(o.batch, o.m, o.n, o.k, o.trans_a, o.trans_b, o.alpha, o.beta);
+    return std::tie(batch, m, n, k, trans_a, trans_b, alpha, beta, threads) ==
+           std::tie(o.batch, o.m, o.n, o.k, o.trans_a, o.trans_b, o.alpha, o.beta, o.threads);
   }
   template <typename H>
   friend H AbslHashValue(H h, const Key& key) {
     return H::combine(std::move(h), key.batch, key.m, key.n, key.k, key.trans_a, key.trans_b,
-                      key.alpha, key.beta);
+                      key.alpha, key.beta, key.threads);
   }
 };
 
@@ -52,7 +57,7 @@ absl::Status OneDnnGemm::Run(float* c, const float* a, bool trans_a, const float
     for (int64_t i = 0; i < batch * m * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
     return absl::OkStatus();
   }
-  const Key key{batch, m, n, k, trans_a, trans_b, alpha, beta};
+  const Key key{batch, m, n, k, trans_a, trans_b, alpha, beta, omp_get_max_threads()};
   auto it = impl_->cache.find(key);
   try {
     if (it == impl_->cache.end()) {
