@@ -366,10 +366,10 @@ class LoadOptions(_Handle):
         try:
             _check(lib.gisp_model_load_with_options(_path(model_dir), self._handle,
                                                     ctypes.byref(h)))
-        except CancelledError:
+        except Error as e:
             error, self._errors.error = self._errors.error, None
-            if error is not None:
-                raise error
+            if error is not None:  # the progress callable raised: that is the cause
+                raise error from e
             raise
         return h
 

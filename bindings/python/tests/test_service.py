@@ -243,10 +243,15 @@ def test_memory_budget_reaches_the_run():
     ctx = gisp.Context(memory_budget=1)
     with gisp.Model.load(FIXTURE, context=ctx) as model:
         data = gisp.Calibration.from_model_tokens(model, token_data(model.vocab_size))
-        with gisp.Pruner(model, data, small_config()) as pruner:
-            with pytest.raises(gisp.Error) as e:
+        with pytest.raises(gisp.Error) as e:  # refused when the pruner sizes its pass, or later
+            with gisp.Pruner(model, data, small_config()) as pruner:
                 pruner.step()
     assert e.value.code == gisp.Code.RESOURCE_EXHAUSTED and "budget" in e.value.message
+    ctx.memory_budget = 0  # automatic sizing again; the model keeps its copy of budget 1
+    with gisp.Model.load(FIXTURE, context=ctx) as model:
+        data = gisp.Calibration.from_model_tokens(model, token_data(model.vocab_size))
+        with gisp.Pruner(model, data, small_config()) as pruner:
+            pruner.step()
 
 
 @needs(*SERVICE)
