@@ -320,7 +320,12 @@ fn model_tokens_are_checked_against_the_model() {
     assert_eq!(err.code, Code::InvalidArgument);
 
     let config = PruneConfig::new().unwrap().steps(1).unwrap();
-    let pruner = Pruner::new(&mut model, &data, &config, None).unwrap();
-    assert_eq!(pruner.num_units(), pruner.record().unwrap().num_units());
-    assert!(pruner.num_units() > 0);
+    let per_layer = model.num_heads() + model.intermediate_size();
+    let units = model.num_layers() * per_layer;
+    let mut pruner = Pruner::new(&mut model, &data, &config, None).unwrap();
+    // Known before the first step (the record has no units until then).
+    assert_eq!(pruner.num_units(), units);
+    pruner.step().unwrap();
+    assert_eq!(pruner.record().unwrap().num_units(), units);
+    assert_eq!(pruner.scores().unwrap().len() as i64, units);
 }
