@@ -271,8 +271,8 @@ unsafe extern "C" fn context_log_trampoline(
         return;
     }
     // SAFETY: `user` points into a LogSink kept alive by every Rust owner of a C object using it.
-    let f: &Box<LogFn> = unsafe { &*(user as *const Box<LogFn>) };
-    log_message(f.as_ref(), level, message);
+    let f: &LogFn = unsafe { &**(user as *const Box<LogFn>) };
+    log_message(f, level, message);
 }
 
 static GLOBAL_LOG: RwLock<Option<Box<LogFn>>> = RwLock::new(None);
@@ -1434,5 +1434,72 @@ impl Drop for Pruner<'_> {
     fn drop(&mut self) {
         // SAFETY: we own the handle.
         unsafe { sys::gisp_pruner_free(self.raw) }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Debug
+// ------------------------------------------------------------------------------------------------
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("threads", &self.threads())
+            .field("log_callback", &self.log.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("num_layers", &self.num_layers())
+            .field("total_parameters", &self.total_parameters())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Calibration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Calibration")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for PruneConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_json() {
+            Ok(json) => write!(f, "PruneConfig({json})"),
+            Err(_) => f.write_str("PruneConfig(..)"),
+        }
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("num_steps", &self.num_steps())
+            .field("num_units", &self.num_units())
+            .field("complete", &self.complete())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Pruner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pruner")
+            .field("next_step", &self.next_step())
+            .field("total_steps", &self.total_steps())
+            .field("num_units", &self.num_units())
+            .finish()
     }
 }

@@ -125,8 +125,7 @@ fn cancel_a_running_prune_from_another_thread() {
             }
             true // never cancel from here: the token must do it
         })
-        .err()
-        .expect("the run was not cancelled");
+        .expect_err("the run was not cancelled");
     canceller.join().unwrap();
     assert!(asked, "the run never reached step 1 batch 1");
     assert_eq!(err.code, Code::Cancelled, "{err}");
@@ -180,9 +179,8 @@ fn load_progress_is_reported_and_can_cancel() {
             done < 2
         })
         .unwrap();
-    let err = Model::load_with_options(&model_dir, &options)
-        .err()
-        .expect("the load was not cancelled");
+    let err =
+        Model::load_with_options(&model_dir, &options).expect_err("the load was not cancelled");
     assert_eq!(err.code, Code::Cancelled, "{err}");
     assert_eq!(count.load(Ordering::SeqCst), 2);
 
@@ -260,8 +258,7 @@ fn set_context_replaces_the_models_settings() {
     model.set_context(Some(&ctx)).unwrap();
     drop(ctx);
     let err = Calibration::text_windows(&mut model, &calib, 64, 4, 0)
-        .err()
-        .expect("calibration under a raised token was not cancelled");
+        .expect_err("calibration under a raised token was not cancelled");
     assert_eq!(err.code, Code::Cancelled);
     model.set_context(None).unwrap();
     assert_eq!(
@@ -281,8 +278,7 @@ fn memory_budget_too_small_is_refused() {
     let config = PruneConfig::new().unwrap().steps(1).unwrap();
     let err = Pruner::new(&mut model, &data, &config, None)
         .and_then(|mut p| p.run())
-        .err()
-        .expect("a 1-byte budget was accepted");
+        .expect_err("a 1-byte budget was accepted");
     assert_eq!(err.code, Code::ResourceExhausted, "{err}");
 }
 
