@@ -31,7 +31,7 @@ import threading
 import numpy as np
 
 from . import _ffi
-from ._lib import MISSING, MissingFunctionError, has, lib
+from ._lib import MissingFunctionError, has, lib
 from .progress import ProgressDisplay
 
 __all__ = ["Error", "CancelledError", "MissingFunctionError", "Code", "Device", "DType",

@@ -31,7 +31,9 @@ def _gen_module():
 
 
 def _require_generator():
-    if importlib.util.find_spec("pycparser") is None:
+    try:
+        import pycparser  # noqa: F401
+    except ImportError:
         pytest.skip(f"pycparser is not installed for {sys.executable}: run the tests with "
                     "/usr/bin/python3 after `apt-get install python3-pycparser` (tools/setup.sh "
                     "--tests does), or `pip install pycparser`")
