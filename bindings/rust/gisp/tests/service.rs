@@ -194,6 +194,20 @@ fn load_progress_is_reported_and_can_cancel() {
         .unwrap();
     assert_eq!(err.code, Code::Cancelled);
 
+    // The CPU backend keeps f32 weights: a 16-bit working copy is refused, F32 and Auto load.
+    let options = LoadOptions::new()
+        .unwrap()
+        .device(gisp::Device::Cpu)
+        .unwrap()
+        .working_dtype(gisp::DType::BF16)
+        .unwrap();
+    let err = Model::load_with_options(&model_dir, &options).unwrap_err();
+    assert_eq!(err.code, Code::Unimplemented, "{err}");
+    for dtype in [gisp::DType::F32, gisp::DType::Auto] {
+        let options = LoadOptions::new().unwrap().working_dtype(dtype).unwrap();
+        Model::load_with_options(&model_dir, &options).unwrap();
+    }
+
     // A raised token in the context cancels the load too.
     let token = CancelToken::new().unwrap();
     token.cancel();
