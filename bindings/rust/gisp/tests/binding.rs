@@ -179,3 +179,62 @@ fn a_panicking_callback_cancels_instead_of_unwinding_through_c() {
         .unwrap();
     assert_eq!(err.code, Code::Cancelled);
 }
+
+#[test]
+fn logits_multiple_choice_timings_and_checkpoints() {
+    let tiny = root().join("testdata/tiny");
+    let mut model = Model::load(tiny.join("model"), Device::Cpu).unwrap();
+    let vocab = model.vocab_size() as usize;
+    let ids = model
+        .tokenize("In the beginning God created", true)
+        .unwrap();
+    let logits = model.logits(&ids).unwrap();
+    assert_eq!(logits.len(), ids.len() * vocab);
+    assert!(logits.iter().all(|x| x.is_finite()));
+    assert!(model.logits(&[vocab as i32]).is_err());
+
+    let dir = std::env::temp_dir().join(format!("gisp-rust-mc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jsonl = dir.join("mc.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"context": "In the beginning God", "choices": [" created the heaven", " zq xv"], "label": 0}"#,
+            "\n",
+            r#"{"context": "And God said, Let there be", "choices": [" qx zv", " light"], "label": 1}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let (acc, acc_norm) = model.multiple_choice_accuracy(&jsonl, 0).unwrap();
+    assert!((0.0..=1.0).contains(&acc) && (0.0..=1.0).contains(&acc_norm));
+    let err = model
+        .multiple_choice_accuracy(dir.join("missing.jsonl"), 0)
+        .unwrap_err();
+    assert_eq!(err.code, Code::NotFound);
+
+    let data = Calibration::text_windows(&mut model, tiny.join("calib.txt"), 64, 4, 0).unwrap();
+    let config = PruneConfig::new().unwrap().steps(2).unwrap();
+    let checkpoint = dir.join("checkpoint.json");
+    let mut pruner = Pruner::new(&mut model, &data, &config, None).unwrap();
+    pruner.set_checkpoint(&checkpoint).unwrap();
+    let mut calls = 0;
+    pruner
+        .step_with(|p| {
+            calls += 1;
+            p.step == 0
+        })
+        .unwrap();
+    assert!(calls > 0);
+    assert_eq!(Record::load(&checkpoint).unwrap().num_steps(), 1);
+    std::fs::remove_file(&checkpoint).unwrap();
+    pruner.clear_checkpoint().unwrap();
+    pruner.step().unwrap();
+    assert!(!checkpoint.exists());
+    let timings = pruner.timings_json().unwrap();
+    assert!(
+        timings.starts_with('[') && timings.contains("\"step\""),
+        "{timings}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
