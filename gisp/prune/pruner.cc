@@ -193,6 +193,9 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   layout->set_channel_units_per_layer(static_cast<int32_t>(space_.channels));
   for (bool p : space_.protected_layer) layout->add_protected_layer(p);
   pruned_at_step_.assign(static_cast<size_t>(space_.size()), -1);
+  // The record is valid from the start: one stopped before its first step completes (a cancel,
+  // a failure) still loads and resumes.
+  record_.mutable_pruned_at_step()->Assign(pruned_at_step_.begin(), pruned_at_step_.end());
   kept_ = ComputeKept(space_, dense_, std::vector<bool>(pruned_at_step_.size(), false));
 
   if (resume == nullptr) return absl::OkStatus();
