@@ -156,20 +156,20 @@ def _log_trampoline(log):
     return _ffi.gisp_log_fn(trampoline)
 
 
-_log_keepalive = None
+# Every process-wide callback ever installed: another thread may still be inside one when it is
+# replaced, so none is released.
+_log_keepalive = []
 
 
 def set_log_callback(fn, min_level=LogLevel.INFO):
     """Routes gisp's process-wide log messages (calls without a Context log sink) to `fn`: a
     callable fn(level: LogLevel, message: str), a logging.Logger, or "logging"; None discards."""
-    global _log_keepalive
     if fn is None:
         lib.gisp_set_log_callback(_ffi.gisp_log_fn(), int(min_level), None)
-        _log_keepalive = None
         return
     callback = _log_trampoline(fn)
+    _log_keepalive.append(callback)
     lib.gisp_set_log_callback(callback, int(min_level), None)
-    _log_keepalive = callback
 
 
 class _Handle:

@@ -285,7 +285,7 @@ def test_two_models_on_two_threads_equal_sequential_runs():
                                 protect_last=False, batch_size=2)
     jobs = [FIXTURE, MHA]
     sequential = [prune_bytes(p, gisp.Context(num_threads=1), config) for p in jobs]
-    results, errors, threads_seen = [None, None], [], set()
+    results, errors, callback_threads = [None, None], [], [set(), set()]
 
     def worker(i):
         try:
@@ -293,7 +293,8 @@ def test_two_models_on_two_threads_equal_sequential_runs():
             with gisp.Model.load(jobs[i], context=ctx) as model:
                 data = calib(model)
                 with gisp.Pruner(model, data, config()) as pruner:
-                    pruner.run(progress=lambda p: threads_seen.add(threading.get_ident()))
+                    pruner.run(progress=lambda p: callback_threads[i].add(
+                        threading.current_thread()))
                     results[i] = pruner.record().to_bytes()
         except BaseException as e:
             errors.append(e)
@@ -304,7 +305,8 @@ def test_two_models_on_two_threads_equal_sequential_runs():
     for t in threads:
         t.join(WAIT * 5)
     assert not any(t.is_alive() for t in threads) and errors == []
-    assert len(threads_seen) == 2  # each run called back on its own thread
+    # Each run called back on the thread that started it.
+    assert callback_threads == [{threads[0]}, {threads[1]}]
     assert results == sequential
 
 
