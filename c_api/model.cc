@@ -60,7 +60,7 @@ absl::Status BuildWorkingModel(gisp_model* m) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Log(LogLevel::kInfo,
-      absl::StrFormat("gisp %s: %s on %s; backend %s; weights %s; %d layers, %.2fM parameters, "
+      absl::StrFormat("gisp %s: %s %s; backend %s; weights %s; %d layers, %.2fM parameters, "
                       "placed in %.2f s",
                       GispVersion(), m->original ? "loaded" : "materialized", m->dir,
                       m->backend->name(), DTypeName(options.weight_dtype),

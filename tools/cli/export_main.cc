@@ -25,6 +25,7 @@
 #include "c_api/gisp.h"
 #include "tools/cli/exports.h"
 #include "tools/cli/handles.h"
+#include "tools/cli/openmp_env.h"
 #include "tools/cli/paths.h"
 
 ABSL_FLAG(std::string, model, "", "the original (dense) HF model directory the record was run on");
@@ -151,6 +152,7 @@ Status Run() {
 }  // namespace gisp_cli
 
 int main(int argc, char** argv) {
+  gisp_cli::UseSharedCoreOpenMpDefaults(argv);
   absl::SetProgramUsageMessage(
       "exports a gisp run's subnetworks from the original model and the record.\n\n"
       "  bazel run //tools:export -- --model DIR --record RUN/record.pb --targets 0.3,0.5 \\\n"

@@ -22,6 +22,9 @@ using PruneConfig =
     std::unique_ptr<gisp_prune_config, Deleter<gisp_prune_config, gisp_prune_config_free>>;
 using Record = std::unique_ptr<gisp_record, Deleter<gisp_record, gisp_record_free>>;
 using Pruner = std::unique_ptr<gisp_pruner, Deleter<gisp_pruner, gisp_pruner_free>>;
+using Context = std::unique_ptr<gisp_context, Deleter<gisp_context, gisp_context_free>>;
+using LoadOptions =
+    std::unique_ptr<gisp_load_options, Deleter<gisp_load_options, gisp_load_options_free>>;
 
 // Owns a gisp_status*; ok() when it is NULL.
 class Status {

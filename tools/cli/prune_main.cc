@@ -26,6 +26,7 @@
 #include "c_api/gisp.h"
 #include "tools/cli/exports.h"
 #include "tools/cli/handles.h"
+#include "tools/cli/openmp_env.h"
 #include "tools/cli/paths.h"
 #include "tools/cli/progress_bar.h"
 #include "tools/cli/report.h"
@@ -64,6 +65,11 @@ ABSL_FLAG(std::string, export, "sliced,llama",
           "sliced (gisp's exact format), llama (uniform, every runtime), gguf (llama.cpp), "
           "decilm (vLLM, TensorRT-LLM)");
 ABSL_FLAG(bool, fresh, false, "ignore a record already in --out and start over");
+ABSL_FLAG(int32_t, threads, 0,
+          "threads gisp may use (0: OpenMP's default, one per core or OMP_NUM_THREADS); results "
+          "are deterministic for a given count");
+ABSL_FLAG(bool, verbose, false,
+          "also print gisp's info log: backend, CPU and a summary of every step");
 
 namespace gisp_cli {
 namespace {
@@ -250,8 +256,18 @@ Status Run(int* exit_code) {
   std::fprintf(stderr, "gisp %s: loading %s\n", gisp_version_string(), summary.model.c_str());
   Model model;
   {
+    const int32_t threads = absl::GetFlag(FLAGS_threads);
+    gisp_context* raw_context = nullptr;
+    CLI_RETURN_IF_ERROR(gisp_context_create(&raw_context));
+    Context context(raw_context);
+    if (threads != 0) CLI_RETURN_IF_ERROR(gisp_context_set_num_threads(context.get(), threads));
+    gisp_load_options* raw_options = nullptr;
+    CLI_RETURN_IF_ERROR(gisp_load_options_create(&raw_options));
+    LoadOptions options(raw_options);
+    CLI_RETURN_IF_ERROR(gisp_load_options_set_device(options.get(), device, device_index));
+    CLI_RETURN_IF_ERROR(gisp_load_options_set_context(options.get(), context.get()));
     gisp_model* raw = nullptr;
-    CLI_RETURN_IF_ERROR(gisp_model_load(summary.model.c_str(), device, device_index, &raw));
+    CLI_RETURN_IF_ERROR(gisp_model_load_with_options(summary.model.c_str(), options.get(), &raw));
     model.reset(raw);
   }
   summary.dense_parameters = ModelInt(model.get(), GISP_MODEL_TOTAL_PARAMETERS);
@@ -430,6 +446,7 @@ Status Run(int* exit_code) {
 }  // namespace gisp_cli
 
 int main(int argc, char** argv) {
+  gisp_cli::UseSharedCoreOpenMpDefaults(argv);
   absl::SetProgramUsageMessage(
       "prunes a Llama-family model with GISP (global iterative structured pruning).\n\n"
       "  bazel run //tools:prune                   # the embedded tiny model\n"
@@ -437,7 +454,8 @@ int main(int argc, char** argv) {
       "      --steps 112 --targets 0.2,0.3,0.4,0.5 --eval FILE --out DIR\n\n"
       "Rerunning with the same --out resumes an interrupted run.");
   absl::ParseCommandLine(argc, argv);
-  gisp_set_log_callback(&gisp_cli::OnLog, GISP_LOG_INFO, nullptr);
+  gisp_set_log_callback(&gisp_cli::OnLog,
+                        absl::GetFlag(FLAGS_verbose) ? GISP_LOG_INFO : GISP_LOG_WARNING, nullptr);
   if (gisp_abi_version() != GISP_ABI_VERSION) {
     std::fprintf(stderr, "error: libgisp ABI %u, this program was built for %u\n",
                  gisp_abi_version(), GISP_ABI_VERSION);
