@@ -36,7 +36,29 @@ def _candidates():
     yield "libgisp.so.1"
 
 
+def _openmp_loaded():
+    try:
+        with open("/proc/self/maps") as maps:
+            return "libgomp" in maps.read()
+    except OSError:
+        return True  # cannot tell: leave OpenMP alone
+
+
+def _shared_core_openmp_defaults():
+    """A short OpenMP spin when the user chose no wait policy.
+
+    libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, when it is loaded (with libgisp, unless
+    something loaded it earlier). Its default spin lets idle threads burn the time slices that the
+    working ones need when the machine's cores are shared; 10k iterations keeps the quiet speed and
+    most of the speed under load (docs/benchmarks.md, "Sharing the cores"). The user's setting wins.
+    """
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ or _openmp_loaded():
+        return
+    os.environ["GOMP_SPINCOUNT"] = "10000"
+
+
 def _load():
+    _shared_core_openmp_defaults()
     errors = []
     for path in _candidates():
         try:
