@@ -1,4 +1,6 @@
 // Models: load, query, tokenize, materialize a record's subnetwork, export.
+#include <sched.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -69,6 +71,16 @@ absl::Status BuildWorkingModel(gisp_model* m) {
   if (m->device == GISP_DEVICE_CPU) {
     Log(LogLevel::kInfo,
         absl::StrCat("CPU: ", CpuFeatureSummary(), "; kernels compiled for x86-64-v3 (AVX2, FMA)"));
+    // More threads than cores makes OpenMP's barriers wait on descheduled threads.
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 &&
+        CurrentThreadCount() > CPU_COUNT(&allowed)) {
+      Log(LogLevel::kWarning,
+          absl::StrCat("gisp will run ", CurrentThreadCount(), " threads but this process may use ",
+                       CPU_COUNT(&allowed),
+                       " cores: threads will wait for each other; set the context's thread count "
+                       "(gisp_context_set_num_threads) to at most the cores"));
+    }
   }
   return absl::OkStatus();
 }

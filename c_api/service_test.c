@@ -149,14 +149,15 @@ typedef struct {
   int messages;
   int saw_backend;
   int saw_step;
+  int warnings_about_threads;
 } log_state;
 
 static void on_log(gisp_log_level level, const char* message, void* user) {
   log_state* st = (log_state*)user;
-  (void)level;
   ++st->messages;
   if (strstr(message, "backend cpu") != NULL) st->saw_backend = 1;
   if (strstr(message, "step 1/2") != NULL && strstr(message, "sparsity") != NULL) st->saw_step = 1;
+  if (level == GISP_LOG_WARNING && strstr(message, "cores") != NULL) ++st->warnings_about_threads;
 }
 
 static gisp_calibration* windows(gisp_model* m, int64_t count) {
@@ -174,7 +175,7 @@ static gisp_prune_config* config(int32_t steps, double ratio) {
 }
 
 static void test_logging_and_budget(void) {
-  log_state global = {0, 0, 0}, mine = {0, 0, 0};
+  log_state global = {0, 0, 0, 0}, mine = {0, 0, 0, 0};
   gisp_set_log_callback(on_log, GISP_LOG_INFO, &global);
   gisp_context* ctx = NULL;
   ok(gisp_context_create(&ctx), "context");
@@ -219,6 +220,18 @@ static void test_logging_and_budget(void) {
 
   gisp_prune_config_free(c);
   gisp_calibration_free(data);
+  gisp_model_free(m);
+
+  /* More threads than cores: a warning through the context's sink, at WARNING. */
+  log_state warned = {0, 0, 0, 0};
+  ok(gisp_context_set_memory_budget(ctx, 0), "budget auto");
+  ok(gisp_context_set_log_callback(ctx, on_log, GISP_LOG_WARNING, &warned), "ctx warnings");
+  ok(gisp_context_set_num_threads(ctx, (int32_t)sysconf(_SC_NPROCESSORS_ONLN) + 1), "threads");
+  ok(gisp_load_options_set_context(o, ctx), "set context");
+  m = NULL;
+  ok(gisp_model_load_with_options(kTiny, o, &m), "load oversubscribed");
+  CHECK(warned.warnings_about_threads == 1);
+  CHECK(warned.saw_backend == 0); /* info messages are below the level */
   gisp_model_free(m);
   gisp_load_options_free(o);
   gisp_context_free(ctx);
