@@ -12,11 +12,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$export_bin" --model "$model" --record "$record" --targets 0.3 --export sliced,llama,gguf,decilm \
   --dtype f32 --out "$out" >"$TEST_TMPDIR/ok.log" 2>&1 || { cat "$TEST_TMPDIR/ok.log"; fail "export"; }
 for f in sliced/config.json llama/config.json llama/model.safetensors gguf/model.gguf \
-         decilm/config.json decilm/tokenizer.model; do
+         decilm/config.json decilm/configuration_decilm.py decilm/tokenizer.model; do
   [ -s "$out/sparsity-0.30/$f" ] || fail "missing $f"
 done
 grep -q '"gisp_sliced"' "$out/sparsity-0.30/sliced/config.json" || fail "sliced model_type"
 grep -q '"DeciLMForCausalLM"' "$out/sparsity-0.30/decilm/config.json" || fail "decilm arch"
+grep -q '"AutoConfig": "configuration_decilm.DeciLMConfig"' "$out/sparsity-0.30/decilm/config.json" \
+  || fail "decilm auto_map"
 grep -q "llama, 3541440 parameters (exact 2816448)" "$TEST_TMPDIR/ok.log" || fail "counts"
 
 # expect_error <exit code> <message part> <args...>: fails as told and leaves nothing new.

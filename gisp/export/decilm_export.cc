@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
+#include "gisp/export/configuration_decilm_py.h"
 #include "gisp/export/padded_layer.h"
 #include "gisp/export/regroup.h"
 #include "gisp/io/hf_config.h"
@@ -28,6 +29,8 @@ int64_t BestGroup(const LayerShape& s, int64_t h) {
 }
 
 }  // namespace
+
+absl::string_view DecilmConfigurationSource() { return kDecilmConfigurationPy; }
 
 int64_t DecilmIntermediateSize(double ffn_mult, int64_t hidden) {
   return RoundUp(static_cast<int64_t>(2 * ffn_mult * hidden / 3), kFfnMultiple);
@@ -135,6 +138,9 @@ absl::StatusOr<DecilmModel> MakeDecilm(const SlicedModel& sliced) {
   Json j = LlamaConfigToJson(top);
   j.Set("architectures", Json::MakeArray({Json::String("DeciLMForCausalLM")}));
   j.Set("model_type", Json::String("nemotron-nas"));
+  // transformers has no nemotron-nas config: AutoConfig (with trust_remote_code=True) loads the
+  // class from configuration_decilm.py, which WriteDecilm puts next to config.json.
+  j.Set("auto_map", Json::MakeObject({{"AutoConfig", Json::String(kDecilmAutoConfigClass)}}));
   j.Set("num_attention_heads", Json::Int(best_h));
   j.Set("num_key_value_heads", Json());  // per layer: H / n_heads_in_group
   j.Set("intermediate_size", Json());    // per layer: block_configs[l].ffn
@@ -182,6 +188,8 @@ absl::Status WriteDecilm(const std::string& dir, const DecilmModel& model, DType
   options.dtype = storage_dtype;
   StagedFiles staged;
   GISP_RETURN_IF_ERROR(StageSafetensorsSharded(&staged, dir, tensors, options).status());
+  GISP_RETURN_IF_ERROR(staged.AddContents(JoinPath(dir, kDecilmConfigurationFileName),
+                                          DecilmConfigurationSource()));
   GISP_RETURN_IF_ERROR(staged.AddContents(JoinPath(dir, "config.json"), config.Dump(2) + "\n"));
   return staged.Commit();
 }

@@ -15,11 +15,20 @@
 // Tied embeddings are also written as lm_head.weight, which TensorRT-LLM's engine flow always
 // loads. Attention biases (Qwen2) are refused: DeciLM's loaders tie them to an o_proj bias
 // gisp does not have.
+//
+// transformers has no "nemotron-nas" config type, and vLLM and TensorRT-LLM read config.json
+// through transformers.AutoConfig and then read block_configs[i].attention.no_op etc. as
+// attributes. So the directory also holds gisp's own configuration_decilm.py (the source file
+// gisp/export/configuration_decilm.py, compiled in), a PretrainedConfig subclass that turns
+// block_configs into objects, and config.json names it in "auto_map"; loaders need
+// trust_remote_code=True to run it.
 #ifndef GISP_EXPORT_DECILM_EXPORT_H_
 #define GISP_EXPORT_DECILM_EXPORT_H_
 
 #include <cstdint>
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "gisp/base/json.h"
@@ -37,7 +46,13 @@ struct DecilmModel {
 // Plans and pads `sliced` (see above). InvalidArgument when the model cannot be expressed.
 absl::StatusOr<DecilmModel> MakeDecilm(const SlicedModel& sliced);
 
-// Writes config.json and model.safetensors (weights in `storage_dtype`) into `dir`.
+// The Python configuration written next to config.json, and config.json's auto_map entry for it.
+inline constexpr char kDecilmConfigurationFileName[] = "configuration_decilm.py";
+inline constexpr char kDecilmAutoConfigClass[] = "configuration_decilm.DeciLMConfig";
+absl::string_view DecilmConfigurationSource();
+
+// Writes config.json, configuration_decilm.py and model.safetensors (weights in
+// `storage_dtype`) into `dir`, all of them or none.
 absl::Status WriteDecilm(const std::string& dir, const DecilmModel& model, DType storage_dtype);
 
 // The multiple of 256 DeciLM's loaders derive from ffn_mult (vLLM's

@@ -2,9 +2,13 @@
 // without heads or channels, H query heads per attention layer with the regrouped KV heads,
 // MLP widths padded to multiples of 256; gisp reads it back with the same logits.
 #include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
 
 #include "gisp/backend/backend.h"
 #include "gisp/base/file.h"
+#include "gisp/base/json.h"
 #include "gisp/export/decilm_export.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/model/llama_model.h"
@@ -112,6 +116,47 @@ TEST(DecilmTest, HeadCountMatchesHiddenOverHeadDimAndTiedHeadIsWritten) {
   ASSERT_TRUE(small->Forward(batch, nullptr, &want).ok());
   ASSERT_TRUE(back->Forward(batch, nullptr, &got).ok());
   EXPECT_LE(testing::Compare(got, want).rel_inf, 1e-5);
+}
+
+// transformers has no nemotron-nas config type: the directory carries gisp's own
+// configuration_decilm.py and config.json's auto_map names its class (tools/consumers/
+// test_decilm.py loads it with transformers.AutoConfig).
+TEST(DecilmTest, WritesTheConfigurationModuleAndAutoMap) {
+  SlicedModel sliced;
+  sliced.config = testing::SmallConfig(41, 24, 2, 6, 2, 4, 300);
+  sliced.config.layers[1] = Shape({}, 2, 11);
+  sliced.weights = testing::RandomWeights(sliced.config, 7);
+  auto decilm = MakeDecilm(sliced);
+  ASSERT_TRUE(decilm.ok()) << decilm.status();
+  const std::string dir = JoinPath(std::getenv("TEST_TMPDIR"), "decilm_auto_map");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  ASSERT_TRUE(WriteDecilm(dir, *decilm, DType::kF32).ok());
+
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"config.json", "configuration_decilm.py",
+                                          "model.safetensors"}));
+
+  auto text = ReadFile(JoinPath(dir, "config.json"));
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto config = ParseJson(*text, "config.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Json* auto_map = config->Find("auto_map");
+  ASSERT_NE(auto_map, nullptr);
+  ASSERT_NE(auto_map->Find("AutoConfig"), nullptr);
+  EXPECT_EQ(auto_map->Find("AutoConfig")->string_value(), "configuration_decilm.DeciLMConfig");
+  EXPECT_EQ(config->Find("model_type")->string_value(), "nemotron-nas");
+
+  auto module = ReadFile(JoinPath(dir, "configuration_decilm.py"));
+  ASSERT_TRUE(module.ok()) << module.status();
+  EXPECT_EQ(*module, std::string(DecilmConfigurationSource()));
+  // The class auto_map names, for the model type config.json states, from the embedded source.
+  EXPECT_NE(module->find("\nclass DeciLMConfig(PretrainedConfig):\n"), std::string::npos);
+  EXPECT_NE(module->find("\n    model_type = \"nemotron-nas\"\n"), std::string::npos);
+  EXPECT_EQ(module->rfind("\"\"\"DeciLM / Nemotron-NAS configuration", 0), 0u);  // starts there
+  EXPECT_EQ(module->back(), '\n');
 }
 
 TEST(DecilmTest, AttentionBiasesAreRefused) {
