@@ -2,7 +2,8 @@
 # End-to-end tests of the prune CLI: bad input gets a clear error and writes nothing partial;
 # a run killed at any point resumes to a record byte-identical to an uninterrupted run; a
 # record from another calibration set is refused; relative paths resolve against the caller's
-# directory. Prints one line per check; exits non-zero on the first failure.
+# directory; the plot is written as a PNG and an SVG that parse and show the run's points.
+# Prints one line per check; exits non-zero on the first failure.
 set -uo pipefail
 prune="$PWD/tools/prune"
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
@@ -37,6 +38,13 @@ expect_error bad_objective 2 "--objective" --objective bogus
 
 # An uninterrupted run, then the same run killed with SIGKILL at several points and resumed.
 "$prune" "${small[@]}" --out "$tmp/whole" >/dev/null 2>"$tmp/whole.log" || { cat "$tmp/whole.log"; fail "uninterrupted run"; }
+# The plot: dense and 30% perplexity as two markers on one line, in the PNG and the SVG.
+/usr/bin/python3 "$PWD/tools/plot/check_chart.py" "$tmp/whole/sparsity_ppl.svg" \
+  "$tmp/whole/sparsity_ppl.png" --size 800x500 --series "perplexity at target:2:1" \
+  --text "GISP: held-out perplexity vs decoder sparsity" --text "perplexity at target" \
+  --text "decoder parameter sparsity (%)" --text "perplexity" >"$tmp/plot.out" 2>&1 \
+  || { cat "$tmp/plot.out"; fail "plot files"; }
+pass "plot: sparsity_ppl.png and sparsity_ppl.svg"
 for delay in 1.5 3 5; do
   out="$tmp/killed-$delay"
   "$prune" "${small[@]}" --out "$out" >/dev/null 2>&1 &
@@ -59,6 +67,7 @@ mkdir -p "$tmp/caller"
 (cd / && BUILD_WORKING_DIRECTORY="$tmp/caller" "$prune" "${small[@]}" --steps 2 --out rel >/dev/null 2>&1) \
   || fail "relative --out"
 [ -f "$tmp/caller/rel/record.pb" ] && [ -f "$tmp/caller/rel/report.md" ] && [ -f "$tmp/caller/rel/sparsity_ppl.png" ] \
+  && [ -f "$tmp/caller/rel/sparsity_ppl.svg" ] \
   || fail "relative --out: files not under the caller's directory"
 pass "relative paths"
 echo "all CLI checks passed"

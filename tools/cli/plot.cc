@@ -1,4 +1,4 @@
-// The sparsity/perplexity chart of a run (tools/plot draws it).
+// The sparsity/perplexity chart of a run, as PNG and SVG (tools/plot draws both).
 #include "tools/plot/plot.h"
 
 #include <cmath>
@@ -7,7 +7,8 @@
 
 namespace gisp_cli {
 
-std::string WritePlot(const std::string& path, const RunSummary& s) {
+std::string WritePlots(const std::string& png_path, const std::string& svg_path,
+                       const RunSummary& s) {
   std::vector<gisp::plot::Series> series;
   gisp::plot::Series ppl;
   ppl.label = "perplexity at target";
@@ -43,7 +44,10 @@ std::string WritePlot(const std::string& path, const RunSummary& s) {
     options.y_label = "calibration loss";
   }
   options.x_label = "decoder parameter sparsity (%)";
-  const absl::Status status = gisp::plot::WriteLineChart(path, series, options);
+  absl::Status status = gisp::plot::WriteLineChart(png_path, series, options);
+  // Both are attempted; the first error is reported.
+  const absl::Status svg = gisp::plot::WriteLineChartSvg(svg_path, series, options);
+  if (status.ok()) status = svg;
   return status.ok() ? std::string() : std::string(status.message());
 }
 

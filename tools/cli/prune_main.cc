@@ -433,11 +433,12 @@ Status Run(int* exit_code) {
     const std::string err = WriteAtomically(Join(summary.out, name), text);
     if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
   }
-  const std::string plot_error = WritePlot(Join(summary.out, "sparsity_ppl.png"), summary);
+  const std::string plot_error = WritePlots(Join(summary.out, "sparsity_ppl.png"),
+                                            Join(summary.out, "sparsity_ppl.svg"), summary);
   if (!plot_error.empty()) std::fprintf(stderr, "warning: %s\n", plot_error.c_str());
   std::printf(
       "%s\nwritten to %s: record.pb, record.json, report.json, report.md, "
-      "sparsity_ppl.png%s\n",
+      "sparsity_ppl.png, sparsity_ppl.svg%s\n",
       markdown.c_str(), summary.out.c_str(), formats.empty() ? "" : ", models/");
   return Status();
 }

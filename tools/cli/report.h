@@ -1,5 +1,5 @@
-// The run report: a JSON document for machines, a Markdown table for people, and a PNG plot of
-// decoder sparsity against perplexity.
+// The run report: a JSON document for machines, a Markdown table for people, and a plot of decoder
+// sparsity against perplexity (PNG and SVG).
 #ifndef GISP_TOOLS_CLI_REPORT_H_
 #define GISP_TOOLS_CLI_REPORT_H_
 
@@ -53,8 +53,10 @@ struct RunSummary {
 
 std::string ReportJson(const RunSummary& s);
 std::string ReportMarkdown(const RunSummary& s);
-// Writes the sparsity/perplexity chart (and calibration loss per step). "" on success.
-std::string WritePlot(const std::string& path, const RunSummary& s);
+// Writes the sparsity/perplexity chart (or the calibration loss per step) as PNG and SVG. "" on
+// success.
+std::string WritePlots(const std::string& png_path, const std::string& svg_path,
+                       const RunSummary& s);
 // One entry of gisp_pruner_timings_json.
 struct StepTiming {
   int32_t step = 0;

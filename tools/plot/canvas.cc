@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tools/plot/font.h"
-
 namespace gisp {
 namespace plot {
 
@@ -82,36 +80,18 @@ void Canvas::Disc(double cx, double cy, double radius, Rgb color) {
   Line(cx, cy, cx, cy, 2 * radius, color);
 }
 
-void Canvas::Text(int x, int y, absl::string_view text, Rgb color, int scale) {
-  for (char c : text) {
-    const GlyphRows& g = Glyph(c);
-    for (int row = 0; row < kGlyphHeight; ++row) {
-      for (int col = 0; col < kGlyphWidth; ++col) {
-        if (!(g[row] & (1u << (kGlyphWidth - 1 - col)))) continue;
-        FillRect(
-            Rect{x + col * scale, y + row * scale, x + (col + 1) * scale, y + (row + 1) * scale},
-            color);
+void Canvas::DrawText(int x, int baseline, const TextMask& mask, Rgb color, bool up) {
+  for (int r = 0; r < mask.height; ++r) {
+    for (int col = 0; col < mask.width; ++col) {
+      const uint8_t a = mask.alpha[static_cast<size_t>(r) * mask.width + col];
+      if (a == 0) continue;
+      const int u = col - mask.origin, v = r - mask.ascent;  // along the text, below the baseline
+      if (up) {
+        Blend(x + v, baseline - u, color, a / 255.0);
+      } else {
+        Blend(x + u, baseline + v, color, a / 255.0);
       }
     }
-    x += kGlyphAdvance * scale;
-  }
-}
-
-void Canvas::TextUp(int x, int y, absl::string_view text, Rgb color, int scale) {
-  // Rotating CCW maps glyph column c to screen row (from the bottom) and glyph row r to screen
-  // column: the glyph's top ends up facing left.
-  int bottom = y + TextWidth(text, scale);
-  for (char c : text) {
-    const GlyphRows& g = Glyph(c);
-    for (int row = 0; row < kGlyphHeight; ++row) {
-      for (int col = 0; col < kGlyphWidth; ++col) {
-        if (!(g[row] & (1u << (kGlyphWidth - 1 - col)))) continue;
-        int sx = x + row * scale;
-        int sy = bottom - (col + 1) * scale;
-        FillRect(Rect{sx, sy, sx + scale, sy + scale}, color);
-      }
-    }
-    bottom -= kGlyphAdvance * scale;
   }
 }
 

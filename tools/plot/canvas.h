@@ -1,5 +1,6 @@
 // An RGB raster with the few primitives a line chart needs: rectangles, anti-aliased thick line
-// segments and discs (coverage from the distance to the ideal shape), and bitmap-font text.
+// segments and discs (coverage from the distance to the ideal shape), and text coverage masks
+// (font.h renders them with FreeType).
 // Coordinates are pixel centres: pixel (i, j) covers [i - 0.5, i + 0.5) x [j - 0.5, j + 0.5).
 #ifndef GISP_TOOLS_PLOT_CANVAS_H_
 #define GISP_TOOLS_PLOT_CANVAS_H_
@@ -7,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "absl/strings/string_view.h"
+#include "tools/plot/font.h"
 
 namespace gisp {
 namespace plot {
@@ -46,11 +47,9 @@ class Canvas {
   void Line(double x0, double y0, double x1, double y1, double width, Rgb color);
   void Disc(double cx, double cy, double radius, Rgb color);
 
-  // Text with its top-left corner at (x, y), glyphs magnified by `scale`.
-  void Text(int x, int y, absl::string_view text, Rgb color, int scale);
-  // Text rotated 90 degrees counter-clockwise (reads bottom to top), for a y-axis label; (x, y)
-  // is the top-left corner of its bounding box.
-  void TextUp(int x, int y, absl::string_view text, Rgb color, int scale);
+  // `mask`'s pen origin placed at (x, baseline); `up` rotates it 90 degrees counter-clockwise
+  // (reads bottom to top, for a y-axis label) about that point.
+  void DrawText(int x, int baseline, const TextMask& mask, Rgb color, bool up);
 
  private:
   int width_;

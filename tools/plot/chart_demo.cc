@@ -1,5 +1,6 @@
 // Writes a sample "decoder sparsity vs perplexity" chart, for eyeballing the renderer:
 //   bazel run //tools/plot:chart_demo -- /tmp/chart.png [log|linear] [WIDTHxHEIGHT]
+// writes /tmp/chart.png and, beside it, /tmp/chart.svg.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +15,12 @@ int main(int argc, char** argv) {
     std::cerr << "usage: chart_demo OUT.png [log|linear] [WIDTHxHEIGHT]\n";
     return 2;
   }
+  const std::string png = argv[1];
+  if (png.size() < 4 || png.substr(png.size() - 4) != ".png") {
+    std::cerr << "the output name must end in .png, got " << png << "\n";
+    return 2;
+  }
+  const std::string svg = png.substr(0, png.size() - 4) + ".svg";
   gisp::plot::ChartOptions options;
   options.title = "Llama-like 1B: decoder sparsity vs perplexity";
   options.x_label = "decoder sparsity";
@@ -38,7 +45,8 @@ int main(int argc, char** argv) {
     series[2].x.push_back(s);
     series[2].y.push_back(i == 12 ? nan : 9.4 * std::exp(2.2 * s * s * s));
   }
-  absl::Status status = gisp::plot::WriteLineChart(argv[1], series, options);
+  absl::Status status = gisp::plot::WriteLineChart(png, series, options);
+  if (status.ok()) status = gisp::plot::WriteLineChartSvg(svg, series, options);
   if (!status.ok()) {
     std::cerr << status << "\n";
     return 1;

@@ -1,29 +1,59 @@
-// A built-in 5x9 bitmap font for chart text, printable ASCII (32..126) only. Glyphs were drawn for
-// gisp: capitals and digits use rows 0..6, lower case has its x-height at rows 2..6 and
-// descenders in rows 7..8. Each row is a 5-bit mask, bit 4 = leftmost column.
+// Chart text through FreeType (Debian's libfreetype6) and a TrueType font file, by default DejaVu
+// Sans from Debian's fonts-dejavu-core. Text is UTF-8; bytes that are not valid UTF-8 and
+// characters the font lacks render as the font's missing-glyph box. Sizes are pixels per em.
 #ifndef GISP_TOOLS_PLOT_FONT_H_
 #define GISP_TOOLS_PLOT_FONT_H_
 
-#include <array>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace gisp {
 namespace plot {
 
-constexpr int kGlyphWidth = 5;
-constexpr int kGlyphHeight = 9;
-constexpr int kGlyphAdvance = 6;  // one blank column between characters
+inline constexpr char kDefaultFontPath[] = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
-using GlyphRows = std::array<uint8_t, kGlyphHeight>;
+// Anti-aliased coverage of a line of text: row `ascent` is the baseline and column `origin` the
+// pen's start, so glyph parts left of the pen or below the baseline are kept.
+struct TextMask {
+  int width = 0, height = 0, ascent = 0, origin = 0;
+  std::vector<uint8_t> alpha;  // [height, width], 0..255
+};
 
-// The glyph for `c`; characters outside 32..126 render as '?'.
-const GlyphRows& Glyph(char c);
+class Font {
+ public:
+  // Errors name the file and the Debian package that provides the default font.
+  static absl::StatusOr<std::unique_ptr<Font>> Load(const std::string& path);
+  ~Font();
+  Font(const Font&) = delete;
+  Font& operator=(const Font&) = delete;
 
-// Width in pixels of `text` drawn at integer `scale` (no trailing blank column).
-int TextWidth(absl::string_view text, int scale);
-inline int TextHeight(int scale) { return kGlyphHeight * scale; }
+  const std::string& family() const { return family_; }
+  // Above and below the baseline, in whole pixels, at `px` pixels per em.
+  int Ascent(int px);
+  int Descent(int px);
+  int LineHeight(int px) { return Ascent(px) + Descent(px); }
+  // Sum of the hinted advances (what Render's pen moves).
+  int Width(absl::string_view text, int px);
+  TextMask Render(absl::string_view text, int px);
+
+ private:
+  struct Impl;
+  explicit Font(std::unique_ptr<Impl> impl);
+  bool SetSize(int px);
+  std::unique_ptr<Impl> impl_;
+  std::string family_;
+  std::map<std::pair<int, uint32_t>, int> advances_;  // (px, glyph index) -> pixels
+};
+
+// Code points of UTF-8 text; an invalid byte becomes U+FFFD.
+std::vector<uint32_t> DecodeUtf8(absl::string_view text);
 
 }  // namespace plot
 }  // namespace gisp

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gisp/base/file.h"
 #include "gisp/base/status.h"
 #include "tools/plot/font.h"
-#include "tools/plot/png.h"
+#include "tools/plot/painter.h"
+#include "tools/plot/png_io.h"
+#include "tools/plot/svg.h"
 #include "tools/plot/ticks.h"
 
 namespace gisp {
@@ -64,18 +70,76 @@ void PadRange(bool log, double* lo, double* hi) {
   *hi = log ? std::pow(10.0, b) : b;
 }
 
-// `text` shortened with "..." to at most `max_w` pixels at `scale`.
-std::string FitText(const std::string& text, int max_w, int scale) {
-  if (TextWidth(text, scale) <= max_w) return text;
+// `text` shortened with "..." to at most `max_w` pixels at `px`.
+std::string FitText(Font* font, const std::string& text, int max_w, int px) {
+  if (font->Width(text, px) <= max_w) return text;
   std::string cut = text;
-  while (!cut.empty() && TextWidth(cut + "...", scale) > max_w) cut.pop_back();
+  while (!cut.empty() && font->Width(cut + "...", px) > max_w) {
+    cut.pop_back();
+    while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80) {
+      cut.pop_back();  // whole UTF-8 characters only
+    }
+    if (!cut.empty() && static_cast<unsigned char>(cut.back()) >= 0xC0) cut.pop_back();
+  }
   return cut + "...";
 }
 
-// Text sizes and spacing, all multiples of `u` so large charts scale up evenly.
+// Text sizes (pixels per em) and spacing, all multiples of `u` so large charts scale up evenly.
 struct Metrics {
   int u, text, title, tick_len, gap, pad;
+  int mid;  // baseline to the middle of digits and capitals at `text` size
 };
+
+// The raster: a Canvas plus the font for its text.
+class RasterPainter : public Painter {
+ public:
+  RasterPainter(int width, int height, Rgb background, Font* font)
+      : canvas_(width, height, background), font_(font) {}
+  const Canvas& canvas() const { return canvas_; }
+  void FillRect(const Rect& r, Rgb color) override { canvas_.FillRect(r, color); }
+  void StrokeRect(const Rect& r, Rgb color) override { canvas_.StrokeRect(r, color); }
+  void HLine(int x0, int x1, int y, Rgb color) override { canvas_.HLine(x0, x1, y, color); }
+  void VLine(int x, int y0, int y1, Rgb color) override { canvas_.VLine(x, y0, y1, color); }
+  void Polyline(const std::vector<std::pair<double, double>>& points, double width,
+                Rgb color) override {
+    for (size_t i = 1; i < points.size(); ++i) {
+      canvas_.Line(points[i - 1].first, points[i - 1].second, points[i].first, points[i].second,
+                   width, color);
+    }
+  }
+  void Disc(double cx, double cy, double radius, Rgb color, absl::string_view) override {
+    canvas_.Disc(cx, cy, radius, color);
+  }
+  void Text(int x, int baseline, absl::string_view text, int px, Rgb color, Anchor anchor,
+            bool up) override {
+    const int w = font_->Width(text, px);
+    const int back = anchor == Anchor::kStart ? 0 : anchor == Anchor::kMiddle ? w / 2 : w;
+    const TextMask mask = font_->Render(text, px);
+    if (up) {
+      canvas_.DrawText(x, baseline + back, mask, color, true);
+    } else {
+      canvas_.DrawText(x - back, baseline, mask, color, false);
+    }
+  }
+  void BeginSeries(const Rect& clip, absl::string_view) override { canvas_.SetClip(clip); }
+  void EndSeries() override { canvas_.ResetClip(); }
+
+ private:
+  Canvas canvas_;
+  Font* font_;
+};
+
+// Text centred on `centre` unless that would cross [lo, hi); then pushed inside, start-anchored.
+void CentredText(Painter* painter, Font* font, int centre, int lo, int hi, int baseline,
+                 const std::string& text, int px, Rgb color) {
+  const int w = font->Width(text, px);
+  const int left = std::clamp(centre - w / 2, lo, std::max(lo, hi - w));
+  if (left == centre - w / 2) {
+    painter->Text(centre, baseline, text, px, color, Anchor::kMiddle, false);
+  } else {
+    painter->Text(left, baseline, text, px, color, Anchor::kStart, false);
+  }
+}
 
 struct Legend {
   Rect box;
@@ -85,19 +149,19 @@ struct Legend {
 };
 
 Legend PlaceLegend(const std::vector<Series>& series, const ChartFrame& frame, const Metrics& m,
-                   bool log_y) {
+                   bool log_y, Font* font) {
   Legend legend;
   const Rect& p = frame.plot;
-  const int label_room = std::max(6 * kGlyphAdvance * m.text, (p.right - p.left) / 2 - 46 * m.u);
+  const int label_room = std::max(3 * m.text, (p.right - p.left) / 2 - 46 * m.u);
   int max_w = 0;
   for (size_t k = 0; k < series.size(); ++k) {
     if (series[k].label.empty()) continue;
     legend.entries.push_back(k);
-    legend.labels.push_back(FitText(series[k].label, label_room, m.text));
-    max_w = std::max(max_w, TextWidth(legend.labels.back(), m.text));
+    legend.labels.push_back(FitText(font, series[k].label, label_room, m.text));
+    max_w = std::max(max_w, font->Width(legend.labels.back(), m.text));
   }
   if (legend.entries.empty()) return legend;
-  legend.row_height = TextHeight(m.text) + 4 * m.u;
+  legend.row_height = font->LineHeight(m.text) + 4 * m.u;
   const int w = 8 * m.u + 24 * m.u + 6 * m.u + max_w + 8 * m.u;
   const int h = static_cast<int>(legend.entries.size()) * legend.row_height + 10 * m.u;
   const int inset = 8 * m.u;
@@ -149,74 +213,73 @@ Legend PlaceLegend(const std::vector<Series>& series, const ChartFrame& frame, c
 }
 
 void DrawLegend(const std::vector<Series>& series, const Legend& legend, const Metrics& m,
-                Canvas* canvas) {
+                Font* font, Painter* painter) {
   if (legend.entries.empty()) return;
-  canvas->FillRect(legend.box, kBackground);
-  canvas->StrokeRect(legend.box, kLegendBorder);
-  int y = legend.box.top + 5 * m.u + 2 * m.u;
+  painter->FillRect(legend.box, kBackground);
+  painter->StrokeRect(legend.box, kLegendBorder);
+  int baseline = legend.box.top + 5 * m.u + 2 * m.u + font->Ascent(m.text);
   for (size_t e = 0; e < legend.entries.size(); ++e) {
     const Series& s = series[legend.entries[e]];
-    double cy = y + 3.5 * m.u;  // between the middle of capitals (row 3) and of lower case (row 4)
+    double cy = baseline - m.mid;
     double x0 = legend.box.left + 8 * m.u, x1 = x0 + 24 * m.u;
-    canvas->Line(x0, cy, x1, cy, 2 * m.u, s.rgb);
-    if (s.markers) canvas->Disc((x0 + x1) / 2, cy, 3.5 * m.u, s.rgb);
-    canvas->Text(static_cast<int>(x1) + 6 * m.u, y, legend.labels[e], kText, m.text);
-    y += legend.row_height;
+    painter->Polyline({{x0, cy}, {x1, cy}}, 2 * m.u, s.rgb);
+    if (s.markers) painter->Disc((x0 + x1) / 2, cy, 3.5 * m.u, s.rgb, "");
+    painter->Text(static_cast<int>(x1) + 6 * m.u, baseline, legend.labels[e], m.text, kText,
+                  Anchor::kStart, false);
+    baseline += legend.row_height;
   }
 }
 
-void DrawSeries(const Series& s, const ChartFrame& frame, const Metrics& m, Canvas* canvas) {
+std::string PointNote(const Series& s, size_t i, const ChartOptions& options) {
+  return absl::StrFormat("%s%s%s %.6g, %s %.6g", s.label, s.label.empty() ? "" : ": ",
+                         options.x_label.empty() ? "x" : options.x_label, s.x[i],
+                         options.y_label.empty() ? "y" : options.y_label, s.y[i]);
+}
+
+void DrawSeries(const Series& s, const ChartFrame& frame, const Metrics& m,
+                const ChartOptions& options, Painter* painter) {
   const double width = 2 * m.u;
   const size_t n = s.x.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (!Plottable(s, i, frame.log_y)) continue;
-    double x = frame.PixelX(s.x[i]), y = frame.PixelY(s.y[i]);
-    bool prev = i > 0 && Plottable(s, i - 1, frame.log_y);
-    bool next = i + 1 < n && Plottable(s, i + 1, frame.log_y);
-    if (prev) {
-      canvas->Line(frame.PixelX(s.x[i - 1]), frame.PixelY(s.y[i - 1]), x, y, width, s.rgb);
-    } else if (!next && !s.markers) {
-      canvas->Disc(x, y, width, s.rgb);  // an isolated point would otherwise be invisible
+  std::vector<std::pair<double, double>> run;  // consecutive plottable points
+  auto flush = [&] {
+    if (run.size() >= 2) {
+      painter->Polyline(run, width, s.rgb);
+    } else if (run.size() == 1 && !s.markers) {
+      // An isolated point would otherwise be invisible.
+      painter->Disc(run[0].first, run[0].second, width, s.rgb, "");
     }
+    run.clear();
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (!Plottable(s, i, frame.log_y)) {
+      flush();
+      continue;
+    }
+    run.emplace_back(frame.PixelX(s.x[i]), frame.PixelY(s.y[i]));
   }
+  flush();
   if (!s.markers) return;
   for (size_t i = 0; i < n; ++i) {
     if (Plottable(s, i, frame.log_y)) {
-      canvas->Disc(frame.PixelX(s.x[i]), frame.PixelY(s.y[i]), 3.5 * m.u, s.rgb);
+      painter->Disc(frame.PixelX(s.x[i]), frame.PixelY(s.y[i]), 3.5 * m.u, s.rgb,
+                    PointNote(s, i, options));
     }
   }
 }
 
-}  // namespace
-
-uint32_t SeriesColor(int i) {
-  static constexpr uint32_t kPalette[8] = {0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E,
-                                           0x9467BD, 0x8C564B, 0xE377C2, 0x17BECF};
-  return kPalette[((i % 8) + 8) % 8];
-}
-
-double ChartFrame::PixelX(double x) const {
-  double t = (x - x_lo) / (x_hi - x_lo);
-  return plot.left + t * (plot.right - 1 - plot.left);
-}
-
-double ChartFrame::PixelY(double y) const {
-  double t = log_y ? (std::log10(y) - std::log10(y_lo)) / (std::log10(y_hi) - std::log10(y_lo))
-                   : (y - y_lo) / (y_hi - y_lo);
-  return plot.bottom - 1 - t * (plot.bottom - 1 - plot.top);
-}
-
-absl::StatusOr<RenderedChart> RenderLineChart(const std::vector<Series>& series,
-                                              const ChartOptions& options) {
-  GISP_RETURN_IF_ERROR(Validate(series, options));
+// Lays the chart out for `options.width` x `options.height` (text measured with `font`) and draws
+// it with `painter`; the frame and the legend box are returned through the pointers.
+absl::Status DrawChart(const std::vector<Series>& series, const ChartOptions& options, Font* font,
+                       Painter* painter, ChartFrame* frame_out, Rect* legend_out) {
   const int W = options.width, H = options.height;
   Metrics m;
   m.u = std::max(1, static_cast<int>(std::lround(std::min(W / 800.0, H / 500.0))));
-  m.text = m.u;
-  m.title = 2 * m.u;
+  m.text = 12 * m.u;
+  m.title = 16 * m.u;
   m.tick_len = 5 * m.u;
   m.gap = 4 * m.u;
   m.pad = 12 * m.u;
+  m.mid = static_cast<int>(std::lround(0.36 * m.text));
 
   ChartFrame frame;
   frame.log_y = options.log_y;
@@ -244,15 +307,16 @@ absl::StatusOr<RenderedChart> RenderLineChart(const std::vector<Series>& series,
   const std::vector<std::string> y_labels = FormatTicks(y_ticks, !options.log_y);
 
   // Margins follow from the label sizes; the plot area takes the rest.
-  const int text_h = TextHeight(m.text);
+  const int text_h = font->LineHeight(m.text);
+  const int ascent = font->Ascent(m.text);
   int y_label_w = 0;
-  for (const std::string& l : y_labels) y_label_w = std::max(y_label_w, TextWidth(l, m.text));
+  for (const std::string& l : y_labels) y_label_w = std::max(y_label_w, font->Width(l, m.text));
   const int left =
       m.pad + (options.y_label.empty() ? 0 : text_h + m.pad) + y_label_w + m.gap + m.tick_len;
-  const int top = m.pad + (options.title.empty() ? text_h / 2 : TextHeight(m.title) + m.pad);
+  const int top = m.pad + (options.title.empty() ? text_h / 2 : font->LineHeight(m.title) + m.pad);
   const int bottom =
       m.tick_len + m.gap + text_h + (options.x_label.empty() ? 0 : m.pad + text_h) + m.pad;
-  const int last_x_w = x_labels.empty() ? 0 : TextWidth(x_labels.back(), m.text);
+  const int last_x_w = x_labels.empty() ? 0 : font->Width(x_labels.back(), m.text);
   const int right = std::max(2 * m.pad, last_x_w / 2 + m.pad);
   frame.plot = Rect{left, top, W - right, H - bottom};
   GISP_CHECK_ARG(
@@ -260,68 +324,109 @@ absl::StatusOr<RenderedChart> RenderLineChart(const std::vector<Series>& series,
       "chart '", options.title, "' of ", W, "x", H, " leaves no room to plot");
   const Rect& p = frame.plot;
 
-  Canvas canvas(W, H, kBackground);
+  painter->FillRect(Rect{0, 0, W, H}, kBackground);
   // Grid first, so the data and the frame lie on top of it.
   if (options.log_y) {
     for (double t : LogMinorTicks(frame.y_lo, frame.y_hi)) {
-      canvas.HLine(p.left, p.right - 1, static_cast<int>(std::lround(frame.PixelY(t))), kMinorGrid);
+      painter->HLine(p.left, p.right - 1, static_cast<int>(std::lround(frame.PixelY(t))),
+                     kMinorGrid);
     }
   }
   for (double t : x_ticks) {
-    canvas.VLine(static_cast<int>(std::lround(frame.PixelX(t))), p.top, p.bottom - 1, kGrid);
+    painter->VLine(static_cast<int>(std::lround(frame.PixelX(t))), p.top, p.bottom - 1, kGrid);
   }
   for (double t : y_ticks) {
-    canvas.HLine(p.left, p.right - 1, static_cast<int>(std::lround(frame.PixelY(t))), kGrid);
+    painter->HLine(p.left, p.right - 1, static_cast<int>(std::lround(frame.PixelY(t))), kGrid);
   }
-  canvas.StrokeRect(Rect{p.left - 1, p.top - 1, p.right + 1, p.bottom + 1}, kAxis);
+  painter->StrokeRect(Rect{p.left - 1, p.top - 1, p.right + 1, p.bottom + 1}, kAxis);
   for (size_t i = 0; i < x_ticks.size(); ++i) {
     int px = static_cast<int>(std::lround(frame.PixelX(x_ticks[i])));
-    canvas.VLine(px, p.bottom, p.bottom + m.tick_len, kAxis);
-    int w = TextWidth(x_labels[i], m.text);
-    int tx = std::clamp(px - w / 2, 0, W - w);
-    canvas.Text(tx, p.bottom + m.tick_len + m.gap, x_labels[i], kText, m.text);
+    painter->VLine(px, p.bottom, p.bottom + m.tick_len, kAxis);
+    CentredText(painter, font, px, 0, W, p.bottom + m.tick_len + m.gap + ascent, x_labels[i],
+                m.text, kText);
   }
   for (size_t i = 0; i < y_ticks.size(); ++i) {
     int py = static_cast<int>(std::lround(frame.PixelY(y_ticks[i])));
-    canvas.HLine(p.left - 1 - m.tick_len, p.left - 1, py, kAxis);
-    int w = TextWidth(y_labels[i], m.text);
-    canvas.Text(p.left - 1 - m.tick_len - m.gap - w, py - 3 * m.text, y_labels[i], kText, m.text);
+    painter->HLine(p.left - 1 - m.tick_len, p.left - 1, py, kAxis);
+    painter->Text(p.left - 1 - m.tick_len - m.gap, py + m.mid, y_labels[i], m.text, kText,
+                  Anchor::kEnd, false);
   }
   // Titles and axis labels that do not fit are shrunk (the title) and then shortened.
   if (!options.title.empty()) {
-    int scale = TextWidth(options.title, m.title) <= W - 2 * m.pad ? m.title : m.text;
-    std::string title = FitText(options.title, W - 2 * m.pad, scale);
-    int w = TextWidth(title, scale);
-    int tx = std::clamp((p.left + p.right) / 2 - w / 2, m.pad, std::max(m.pad, W - m.pad - w));
-    // A title shrunk to text size keeps its baseline where the big one would have had it.
-    canvas.Text(tx, m.pad + TextHeight(m.title) - TextHeight(scale), title, kText, scale);
+    int px = font->Width(options.title, m.title) <= W - 2 * m.pad ? m.title : m.text;
+    std::string title = FitText(font, options.title, W - 2 * m.pad, px);
+    // A title shrunk to text size keeps the baseline the big one would have had.
+    CentredText(painter, font, (p.left + p.right) / 2, m.pad, W - m.pad,
+                m.pad + font->Ascent(m.title), title, px, kText);
   }
   if (!options.x_label.empty()) {
-    std::string label = FitText(options.x_label, W - 2 * m.pad, m.text);
-    int w = TextWidth(label, m.text);
-    int tx = std::clamp((p.left + p.right) / 2 - w / 2, m.pad, std::max(m.pad, W - m.pad - w));
-    canvas.Text(tx, p.bottom + m.tick_len + m.gap + text_h + m.pad, label, kText, m.text);
+    std::string label = FitText(font, options.x_label, W - 2 * m.pad, m.text);
+    CentredText(painter, font, (p.left + p.right) / 2, m.pad, W - m.pad,
+                p.bottom + m.tick_len + m.gap + text_h + m.pad + ascent, label, m.text, kText);
   }
   if (!options.y_label.empty()) {
-    std::string label = FitText(options.y_label, H - 2 * m.pad, m.text);
-    int h = TextWidth(label, m.text);
-    int ty = std::clamp((p.top + p.bottom) / 2 - h / 2, m.pad, std::max(m.pad, H - m.pad - h));
-    canvas.TextUp(m.pad, ty, label, kText, m.text);
+    std::string label = FitText(font, options.y_label, H - 2 * m.pad, m.text);
+    int h = font->Width(label, m.text);
+    int centre = std::clamp((p.top + p.bottom) / 2, m.pad + h / 2,
+                            std::max(m.pad + h / 2, H - m.pad - (h - h / 2)));
+    // Turned counter-clockwise, the glyph tops face left: the baseline is `ascent` to the right.
+    painter->Text(m.pad + ascent, centre, label, m.text, kText, Anchor::kMiddle, true);
   }
 
-  canvas.SetClip(p);
-  for (const Series& s : series) DrawSeries(s, frame, m, &canvas);
-  canvas.ResetClip();
-  Legend legend = PlaceLegend(series, frame, m, options.log_y);
-  DrawLegend(series, legend, m, &canvas);
+  for (const Series& s : series) {
+    painter->BeginSeries(p, s.label);
+    DrawSeries(s, frame, m, options, painter);
+    painter->EndSeries();
+  }
+  Legend legend = PlaceLegend(series, frame, m, options.log_y, font);
+  DrawLegend(series, legend, m, font, painter);
+  *frame_out = frame;
+  *legend_out = legend.box;
+  return absl::OkStatus();
+}
 
+}  // namespace
+
+uint32_t SeriesColor(int i) {
+  static constexpr uint32_t kPalette[8] = {0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E,
+                                           0x9467BD, 0x8C564B, 0xE377C2, 0x17BECF};
+  return kPalette[((i % 8) + 8) % 8];
+}
+
+double ChartFrame::PixelX(double x) const {
+  double t = (x - x_lo) / (x_hi - x_lo);
+  return plot.left + t * (plot.right - 1 - plot.left);
+}
+
+double ChartFrame::PixelY(double y) const {
+  double t = log_y ? (std::log10(y) - std::log10(y_lo)) / (std::log10(y_hi) - std::log10(y_lo))
+                   : (y - y_lo) / (y_hi - y_lo);
+  return plot.bottom - 1 - t * (plot.bottom - 1 - plot.top);
+}
+
+absl::StatusOr<RenderedChart> RenderLineChart(const std::vector<Series>& series,
+                                              const ChartOptions& options) {
+  GISP_RETURN_IF_ERROR(Validate(series, options));
+  GISP_ASSIGN_OR_RETURN(std::unique_ptr<Font> font, Font::Load(options.font_path));
+  RasterPainter painter(options.width, options.height, kBackground, font.get());
   RenderedChart chart;
-  chart.width = W;
-  chart.height = H;
-  chart.rgb = canvas.pixels();
-  chart.frame = frame;
-  chart.legend = legend.box;
+  GISP_RETURN_IF_ERROR(
+      DrawChart(series, options, font.get(), &painter, &chart.frame, &chart.legend));
+  chart.width = options.width;
+  chart.height = options.height;
+  chart.rgb = painter.canvas().pixels();
   return chart;
+}
+
+absl::StatusOr<std::string> RenderLineChartSvg(const std::vector<Series>& series,
+                                               const ChartOptions& options) {
+  GISP_RETURN_IF_ERROR(Validate(series, options));
+  GISP_ASSIGN_OR_RETURN(std::unique_ptr<Font> font, Font::Load(options.font_path));
+  SvgPainter painter(options.width, options.height, options.title, font->family());
+  ChartFrame frame;
+  Rect legend;
+  GISP_RETURN_IF_ERROR(DrawChart(series, options, font.get(), &painter, &frame, &legend));
+  return painter.Finish();
 }
 
 absl::Status WriteLineChart(const std::string& path, const std::vector<Series>& series,
@@ -329,6 +434,13 @@ absl::Status WriteLineChart(const std::string& path, const std::vector<Series>& 
   auto chart = RenderLineChart(series, options);
   if (!chart.ok()) return Annotate(chart.status(), absl::StrCat("chart ", path));
   return WritePng(path, chart->width, chart->height, chart->rgb);
+}
+
+absl::Status WriteLineChartSvg(const std::string& path, const std::vector<Series>& series,
+                               const ChartOptions& options) {
+  auto svg = RenderLineChartSvg(series, options);
+  if (!svg.ok()) return Annotate(svg.status(), absl::StrCat("chart ", path));
+  return WriteFileAtomic(path, *svg);
 }
 
 }  // namespace plot

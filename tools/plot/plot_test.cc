@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gisp/base/file.h"
 #include "gtest/gtest.h"
-#include "tools/plot/png_reader.h"
+#include "tools/plot/png_io.h"
 #include "tools/plot/ticks.h"
 
 namespace gisp {
@@ -26,6 +27,19 @@ std::string TempPath(const std::string& name) {
 }
 
 int Round(double v) { return static_cast<int>(std::lround(v)); }
+
+// Pixels in [x0, x1) x [y0, y1) dark enough to be text: every channel below 0x60 (the text is
+// 0x202020; the series colours and the grey frame are lighter in at least one channel).
+int DarkPixels(const DecodedPng& png, int x0, int y0, int x1, int y1) {
+  int n = 0;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      const uint32_t p = png.Pixel(x, y);
+      n += ((p >> 16) & 0xFF) < 0x60 && ((p >> 8) & 0xFF) < 0x60 && (p & 0xFF) < 0x60;
+    }
+  }
+  return n;
+}
 
 std::vector<Series> SparsityCurves() {
   Series dense{"magnitude",
@@ -73,15 +87,98 @@ TEST(WriteLineChartTest, WrittenPngShowsBackgroundAxesAndSeries) {
   EXPECT_EQ(png->Pixel(mx, my), kBlue);
   int gx = Round(f.PixelX(0.5)), gy = Round(f.PixelY((11.5 + 13.0) / 2));
   EXPECT_NE(png->Pixel(gx, gy), kBlue);
-  // Dark tick-label pixels under each x tick.
+  // Tick-label ink under each x tick (below the 5-pixel tick mark itself).
   for (double t : LinearTicks(f.x_lo, f.x_hi)) {
     int px = Round(f.PixelX(t));
-    bool dark = false;
-    for (int y = f.plot.bottom + 5; y < f.plot.bottom + 25 && !dark; ++y) {
-      for (int x = px - 10; x <= px + 10 && !dark; ++x) dark = (png->Pixel(x, y) & 0xFF) < 0x60;
-    }
-    EXPECT_TRUE(dark) << "no label under x tick " << t;
+    EXPECT_GT(DarkPixels(*png, px - 12, f.plot.bottom + 7, px + 13, f.plot.bottom + 28), 8)
+        << "no label under x tick " << t;
   }
+  // Text everywhere text belongs: the title above the plot, the x label under the tick labels,
+  // the turned y label left of the tick labels, tick labels left of the y axis, the legend.
+  EXPECT_GT(DarkPixels(*png, f.plot.left, 0, f.plot.right, f.plot.top - 2), 100) << "title";
+  EXPECT_GT(DarkPixels(*png, f.plot.left, f.plot.bottom + 28, f.plot.right, 500), 60) << "x label";
+  EXPECT_GT(DarkPixels(*png, 0, f.plot.top, 30, f.plot.bottom), 60) << "y label";
+  EXPECT_GT(DarkPixels(*png, 30, f.plot.top, f.plot.left - 6, f.plot.bottom), 60) << "y ticks";
+  const Rect& l = chart->legend;
+  EXPECT_GT(DarkPixels(*png, l.left + 40, l.top + 2, l.right - 2, l.bottom - 2), 40) << "legend";
+}
+
+TEST(WriteLineChartTest, PngRoundTripsThroughLibpng) {
+  std::vector<uint8_t> rgb(37 * 23 * 3);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 7 + i / 111);
+  auto bytes = EncodePng(37, 23, rgb);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->substr(1, 3), "PNG");
+  auto png = DecodePng(*bytes);
+  ASSERT_TRUE(png.ok()) << png.status();
+  EXPECT_EQ(png->width, 37);
+  EXPECT_EQ(png->height, 23);
+  EXPECT_TRUE(png->rgb == rgb);
+  std::string bad = *bytes;
+  bad[bad.size() / 2] ^= 0x10;  // inside the image data: libpng's CRC check refuses it
+  EXPECT_FALSE(DecodePng(bad).ok());
+  EXPECT_FALSE(DecodePng("not a png").ok());
+  EXPECT_FALSE(EncodePng(0, 5, {}).ok());
+  auto status = EncodePng(4, 4, std::vector<uint8_t>(47)).status();
+  EXPECT_NE(status.message().find("48"), std::string::npos) << status;
+  EXPECT_FALSE(WritePng(TempPath("no_such_dir/x.png"), 37, 23, rgb).ok());
+}
+
+TEST(WriteLineChartSvgTest, SameLayoutWithTextAsText) {
+  ChartOptions options;
+  options.title = "sparsity <vs> perplexity & more";
+  options.x_label = "sparsity";
+  options.y_label = "perplexity";
+  std::vector<Series> series = SparsityCurves();
+  const std::string path = TempPath("chart.svg");
+  ASSERT_TRUE(WriteLineChartSvg(path, series, options).ok());
+  auto svg = ReadFile(path);
+  ASSERT_TRUE(svg.ok());
+  auto chart = RenderLineChart(series, options);
+  ASSERT_TRUE(chart.ok());
+  auto has = [&](const std::string& s) { return svg->find(s) != std::string::npos; };
+  EXPECT_TRUE(has("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_TRUE(has("width=\"800\" height=\"500\""));
+  EXPECT_TRUE(has(">sparsity &lt;vs&gt; perplexity &amp; more</text>"));
+  EXPECT_TRUE(has(">sparsity</text>"));
+  EXPECT_TRUE(has("rotate(-90"));
+  EXPECT_TRUE(has(">magnitude</text>"));
+  EXPECT_TRUE(has("data-label=\"gisp\""));
+  EXPECT_TRUE(has("font-family=\"DejaVu Sans, sans-serif\""));
+  // Each marker sits where the raster put it (SVG's grid is half a pixel off the centres).
+  const ChartFrame& f = chart->frame;
+  for (size_t i = 0; i < series[0].x.size(); ++i) {
+    const std::string cx = absl::StrFormat("%.2f", f.PixelX(series[0].x[i]) + 0.5);
+    const std::string note =
+        absl::StrFormat("magnitude: sparsity %g, perplexity %g", series[0].x[i], series[0].y[i]);
+    EXPECT_TRUE(has("<title>" + note + "</title>")) << note;
+    EXPECT_TRUE(has("cx=\"" + cx.substr(0, cx.find('.')))) << cx;
+  }
+  // The NaN splits the line-only series: a polyline of 4 points, then an isolated point (a disc).
+  size_t polylines = 0;
+  for (size_t at = svg->find("<polyline"); at != std::string::npos;
+       at = svg->find("<polyline", at + 1)) {
+    ++polylines;
+  }
+  EXPECT_EQ(polylines, 1 + 1 + 2u);  // magnitude, gisp's first run, two legend swatches
+  EXPECT_EQ(svg->substr(svg->size() - 7), "</svg>\n");
+}
+
+TEST(WriteLineChartSvgTest, OddLabelsStayWellFormed) {
+  ChartOptions options;
+  options.title = std::string("bad \xff utf-8 and \x01 control");
+  auto svg = RenderLineChartSvg({Series{"a\"b'", {1, 2}, {1, 2}, kRed, true}}, options);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_NE(svg->find("bad \xef\xbf\xbd utf-8 and  control"), std::string::npos);
+  EXPECT_NE(svg->find("data-label=\"a&quot;b&apos;\""), std::string::npos);
+}
+
+TEST(WriteLineChartTest, MissingFontIsAClearError) {
+  ChartOptions options;
+  options.font_path = "/nonexistent/font.ttf";
+  absl::Status status = WriteLineChart(TempPath("nofont.png"), SparsityCurves(), options);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("fonts-dejavu-core"), std::string::npos) << status;
 }
 
 TEST(RenderLineChartTest, BridgesOnlyFinitePointsInOrder) {
