@@ -70,4 +70,43 @@ mkdir -p "$tmp/caller"
   && [ -f "$tmp/caller/rel/sparsity_ppl.svg" ] \
   || fail "relative --out: files not under the caller's directory"
 pass "relative paths"
+
+# --help succeeds and lists the tool's own flags.
+"$prune" --help >"$tmp/help.out" 2>&1 || fail "--help exits $?, expected 0"
+grep -q -- "--ratio" "$tmp/help.out" && grep -q -- "--threads" "$tmp/help.out" || { cat "$tmp/help.out"; fail "--help lacks the flags"; }
+pass "--help exits 0"
+
+# What is printed and reported names the paths as given, never Bazel's runfiles; each progress
+# line reports the step just completed with that step's own sparsity and loss (from the record).
+grep -q "runfiles" "$tmp/whole.log" "$tmp/whole/report.md" "$tmp/whole/report.json" \
+  && { grep -n "runfiles" "$tmp/whole.log" "$tmp/whole/report.md" | head -3; fail "runfiles path printed"; }
+grep -q "embedded tiny model (testdata/tiny/model)" "$tmp/whole/report.md" || fail "report.md lacks the model as given"
+/usr/bin/python3 - "$tmp/whole.log" "$tmp/whole/record.json" <<'PY' || fail "progress lines disagree with the record"
+import json, re, sys
+steps = json.load(open(sys.argv[2]))["steps"]
+lines = [l for l in open(sys.argv[1]) if re.match(r"step \d+/\d+  sparsity", l)]
+assert len(lines) == len(steps), (len(lines), len(steps))
+for line, step in zip(lines, steps):
+    k, n, sparsity, loss = re.match(r"step (\d+)/(\d+)  sparsity ([\d.]+)%  loss ([\d.]+)", line).groups()
+    index = step.get("index", 0)
+    assert int(k) == index + 1, (line, index)
+    assert abs(float(sparsity) - 100 * step["sparsity"]) < 0.051, (line, step["sparsity"])
+    assert abs(float(loss) - step["calibrationLoss" if "calibrationLoss" in step else "calibration_loss"]) < 5.1e-5, line
+PY
+pass "progress lines report each completed step's own numbers"
+
+# SIGINT stops the run within a batch through the cancel token, keeps the completed steps and
+# exits 130; the rerun resumes to the uninterrupted record.
+out="$tmp/interrupted"
+"$prune" "${small[@]}" --out "$out" >/dev/null 2>"$out.log" &
+pid=$!
+for _ in $(seq 1 300); do grep -q "^step 2/" "$out.log" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || { cat "$out.log"; fail "SIGINT: exit $rc, expected 130"; }
+grep -q "interrupted after step" "$out.log" || { cat "$out.log"; fail "SIGINT: no message"; }
+"$prune" "${small[@]}" --out "$out" >/dev/null 2>"$out.resume.log" || { cat "$out.resume.log"; fail "resume after SIGINT"; }
+cmp -s "$tmp/whole/record.pb" "$out/record.pb" || fail "record after SIGINT and resume differs"
+pass "SIGINT: exit 130, resumed to an identical record"
 echo "all CLI checks passed"

@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "c_api/gisp.h"
 #include "tools/cli/exports.h"
+#include "tools/cli/flags.h"
 #include "tools/cli/handles.h"
 #include "tools/cli/openmp_env.h"
 #include "tools/cli/paths.h"
@@ -157,6 +158,8 @@ int main(int argc, char** argv) {
       "exports a gisp run's subnetworks from the original model and the record.\n\n"
       "  bazel run //tools:export -- --model DIR --record RUN/record.pb --targets 0.3,0.5 \\\n"
       "      --export llama,sliced --out DIR");
+  gisp_cli::RecordGivenFlags(argc, argv);
+  if (gisp_cli::PrintHelpIfAsked()) return 0;
   absl::ParseCommandLine(argc, argv);
   if (gisp_abi_version() != GISP_ABI_VERSION) {
     std::fprintf(stderr, "error: libgisp ABI %u, this program was built for %u\n",

@@ -21,31 +21,29 @@ std::string FormatDuration(double seconds) {
 ProgressBar::ProgressBar(FILE* out) : out_(out), tty_(isatty(fileno(out)) != 0) {}
 
 void ProgressBar::Update(int32_t step, int32_t steps, int64_t batch, int64_t batches,
-                         double sparsity, double loss, double elapsed, double eta) {
+                         double elapsed, double eta) {
+  if (!tty_) return;  // logs get one line per completed step (StepDone)
   const double done =
       steps > 0 ? (step + static_cast<double>(batch) / std::max<int64_t>(batches, 1)) / steps : 0;
-  if (!tty_) {
-    // One line per finished step keeps logs readable.
-    if (batch == batches && step != last_step_printed_) {
-      std::fprintf(out_, "step %d/%d  sparsity %.1f%%  loss %.4f  elapsed %s  eta %s\n", step + 1,
-                   steps, 100 * sparsity, loss, FormatDuration(elapsed).c_str(),
-                   FormatDuration(eta).c_str());
-      std::fflush(out_);
-      last_step_printed_ = step;
-    }
-    return;
-  }
   constexpr int kWidth = 28;
   const int filled = static_cast<int>(done * kWidth);
   std::string bar(static_cast<size_t>(kWidth), ' ');
   for (int i = 0; i < filled && i < kWidth; ++i) bar[static_cast<size_t>(i)] = '=';
   if (filled < kWidth) bar[static_cast<size_t>(filled)] = '>';
-  std::fprintf(
-      out_, "\r\033[Kstep %d/%d [%s] batch %lld/%lld  sparsity %.1f%%  loss %.4f  %s  ETA %s",
-      step + 1, steps, bar.c_str(), static_cast<long long>(batch), static_cast<long long>(batches),
-      100 * sparsity, loss, FormatDuration(elapsed).c_str(), FormatDuration(eta).c_str());
+  std::fprintf(out_, "\r\033[Kstep %d/%d [%s] batch %lld/%lld  %s  ETA %s", step + 1, steps,
+               bar.c_str(), static_cast<long long>(batch), static_cast<long long>(batches),
+               FormatDuration(elapsed).c_str(), FormatDuration(eta).c_str());
   std::fflush(out_);
   dirty_ = true;
+}
+
+void ProgressBar::StepDone(int32_t step, int32_t steps, double sparsity, double loss,
+                           double elapsed, double eta) {
+  std::fprintf(out_, "%sstep %d/%d  sparsity %.1f%%  loss %.4f  elapsed %s  eta %s\n",
+               tty_ && dirty_ ? "\r\033[K" : "", step + 1, steps, 100 * sparsity, loss,
+               FormatDuration(elapsed).c_str(), FormatDuration(eta).c_str());
+  std::fflush(out_);
+  dirty_ = false;
 }
 
 void ProgressBar::Finish() {

@@ -14,14 +14,18 @@ std::string FormatDuration(double seconds);  // "1:05", "1:02:03"
 class ProgressBar {
  public:
   explicit ProgressBar(FILE* out);
-  void Update(int32_t step, int32_t steps, int64_t batch, int64_t batches, double sparsity,
-              double loss, double elapsed, double eta);
+  // Within step `step` (0-based) of `steps`: `batch` of `batches` done. Redrawn in place on a
+  // terminal; nothing otherwise.
+  void Update(int32_t step, int32_t steps, int64_t batch, int64_t batches, double elapsed,
+              double eta);
+  // Step `step` (0-based) completed with these results: one line, on a terminal and in logs.
+  void StepDone(int32_t step, int32_t steps, double sparsity, double loss, double elapsed,
+                double eta);
   void Finish();  // ends the in-place line
 
  private:
   FILE* out_;
   bool tty_;
-  int32_t last_step_printed_ = -1;
   bool dirty_ = false;
 };
 

@@ -12,19 +12,21 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/internal/parse.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "c_api/gisp.h"
 #include "tools/cli/exports.h"
+#include "tools/cli/flags.h"
 #include "tools/cli/handles.h"
 #include "tools/cli/openmp_env.h"
 #include "tools/cli/paths.h"
@@ -75,8 +77,10 @@ namespace gisp_cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-volatile std::sig_atomic_t g_interrupted = 0;
-void OnSignal(int) { g_interrupted = 1; }
+
+// Raised by SIGINT/SIGTERM: the pruner stops within one calibration batch and keeps its record.
+gisp_cancel_token* g_cancel = nullptr;
+void OnSignal(int) { gisp_cancel_token_cancel(g_cancel); }  // one atomic store: signal-safe
 
 Status Fail(const std::string& message) { return Status(GISP_INVALID_ARGUMENT, message); }
 
@@ -96,20 +100,17 @@ struct TinyDefaults {
 template <typename T>
 T FlagOr(const absl::Flag<T>& flag, T tiny_value, bool tiny) {
   // In the embedded run, a flag the user did not give takes the tiny model's setting.
-  // (absl exposes "was this flag given" only through its internal parse header.)
-  if (tiny &&
-      !absl::flags_internal::WasPresentOnCommandLine(absl::GetFlagReflectionHandle(flag).Name())) {
+  if (tiny && !FlagGiven(std::string(absl::GetFlagReflectionHandle(flag).Name()))) {
     return tiny_value;
   }
   return absl::GetFlag(flag);
 }
 
 bool OnProgress(const gisp_progress* p, void* user) {
-  auto* bar = static_cast<ProgressBar*>(user);
-  bar->Update(gisp_progress_step(p), gisp_progress_steps(p), gisp_progress_batch(p),
-              gisp_progress_batches(p), gisp_progress_sparsity(p), gisp_progress_loss(p),
-              gisp_progress_elapsed_seconds(p), gisp_progress_eta_seconds(p));
-  return g_interrupted == 0;
+  static_cast<ProgressBar*>(user)->Update(
+      gisp_progress_step(p), gisp_progress_steps(p), gisp_progress_batch(p),
+      gisp_progress_batches(p), gisp_progress_elapsed_seconds(p), gisp_progress_eta_seconds(p));
+  return true;  // cancellation goes through g_cancel
 }
 
 void OnLog(gisp_log_level level, const char* message, void*) {
@@ -152,241 +153,272 @@ Status Evaluate(gisp_model* model, const std::string& eval, double* ppl, int64_t
                               absl::GetFlag(FLAGS_eval_max_chunks), ppl, tokens);
 }
 
-Status Run(int* exit_code) {
-  const auto start = Clock::now();
-  const bool tiny = absl::GetFlag(FLAGS_model).empty();
-  const TinyDefaults td;
-  RunSummary summary;
-  summary.gisp_version = gisp_version_string();
-  summary.model = tiny ? RunfilesPath(td.model) : ResolveUserPath(absl::GetFlag(FLAGS_model));
-  summary.calib = !absl::GetFlag(FLAGS_calib).empty() ? ResolveUserPath(absl::GetFlag(FLAGS_calib))
-                                                      : (tiny ? RunfilesPath(td.calib) : "");
-  summary.eval = !absl::GetFlag(FLAGS_eval).empty() ? ResolveUserPath(absl::GetFlag(FLAGS_eval))
-                                                    : (tiny ? RunfilesPath(td.eval) : "");
-  summary.out = ResolveUserPath(absl::GetFlag(FLAGS_out));
-  summary.objective = absl::GetFlag(FLAGS_objective);
-  summary.device = absl::GetFlag(FLAGS_device);
-  summary.ratio = FlagOr(FLAGS_ratio, td.ratio, tiny);
-  summary.steps = FlagOr(FLAGS_steps, td.steps, tiny);
-  const int64_t window = FlagOr(FLAGS_window, td.window, tiny);
-  const int64_t windows = FlagOr(FLAGS_windows, td.windows, tiny);
-  const int32_t batch_size = FlagOr(FLAGS_batch_size, td.batch_size, tiny);
-
-  // ---- Validate everything before any expensive work or any write.
-  if (summary.calib.empty()) return Fail("--calib is required with --model");
-  for (const std::string* p : {&summary.model, &summary.calib}) {
-    if (!PathExists(*p)) return Status(GISP_NOT_FOUND, absl::StrCat(*p, " does not exist"));
-  }
-  if (!summary.eval.empty() && !PathExists(summary.eval)) {
-    return Status(GISP_NOT_FOUND, absl::StrCat("--eval: ", summary.eval, " does not exist"));
-  }
-  gisp_objective objective;
-  if (summary.objective == "lm") {
-    objective = GISP_OBJECTIVE_LM;
-  } else if (summary.objective == "answer-only") {
-    objective = GISP_OBJECTIVE_ANSWER_ONLY;
-  } else if (summary.objective == "margin") {
-    objective = GISP_OBJECTIVE_MARGIN;
-  } else {
-    return Fail(absl::StrCat("--objective must be lm, answer-only or margin, got \"",
-                             summary.objective, "\""));
-  }
+// Everything the command line asks for, validated before any expensive work or any write.
+// Paths for reading and writing are absolute (`bazel run` starts the tool in its runfiles); the
+// run summary keeps them as the user gave them, for what is printed and reported.
+struct Settings {
+  bool tiny = false;
+  std::string model_path, calib_path, eval_path, out_path;
+  gisp_objective objective = GISP_OBJECTIVE_LM;
+  int64_t window = 0, windows = 0;
+  int32_t batch_size = 0;
   std::vector<double> targets;
+  gisp_device device = GISP_DEVICE_CPU;
+  int device_index = 0;
+  gisp_dtype dtype = GISP_DTYPE_AUTO;
+  std::vector<ExportChoice> formats;
+  gisp_normalization normalization = GISP_NORMALIZATION_REFERENCE;
+  gisp_gqa_unit gqa_unit = GISP_GQA_UNIT_QUERY_HEAD;
+};
+
+Status ParseSettings(Settings* s, RunSummary* summary) {
+  const TinyDefaults td;
+  s->tiny = absl::GetFlag(FLAGS_model).empty();
+  const bool tiny = s->tiny;
+  const std::string calib_flag = absl::GetFlag(FLAGS_calib), eval_flag = absl::GetFlag(FLAGS_eval);
+  s->model_path = tiny ? RunfilesPath(td.model) : ResolveUserPath(absl::GetFlag(FLAGS_model));
+  s->calib_path =
+      !calib_flag.empty() ? ResolveUserPath(calib_flag) : (tiny ? RunfilesPath(td.calib) : "");
+  s->eval_path =
+      !eval_flag.empty() ? ResolveUserPath(eval_flag) : (tiny ? RunfilesPath(td.eval) : "");
+  s->out_path = ResolveUserPath(absl::GetFlag(FLAGS_out));
+  summary->gisp_version = gisp_version_string();
+  summary->model =
+      tiny ? absl::StrCat("embedded tiny model (", td.model, ")") : absl::GetFlag(FLAGS_model);
+  summary->calib = !calib_flag.empty() ? calib_flag : (tiny ? td.calib : "");
+  summary->eval = !eval_flag.empty() ? eval_flag : (tiny ? td.eval : "");
+  summary->out = absl::GetFlag(FLAGS_out);
+  summary->objective = absl::GetFlag(FLAGS_objective);
+  summary->device = absl::GetFlag(FLAGS_device);
+  summary->ratio = FlagOr(FLAGS_ratio, td.ratio, tiny);
+  summary->steps = FlagOr(FLAGS_steps, td.steps, tiny);
+  s->window = FlagOr(FLAGS_window, td.window, tiny);
+  s->windows = FlagOr(FLAGS_windows, td.windows, tiny);
+  s->batch_size = FlagOr(FLAGS_batch_size, td.batch_size, tiny);
+
+  if (s->calib_path.empty()) return Fail("--calib is required with --model");
+  if (!PathExists(s->model_path)) {
+    return Status(GISP_NOT_FOUND, absl::StrCat(summary->model, " does not exist"));
+  }
+  if (!PathExists(s->calib_path)) {
+    return Status(GISP_NOT_FOUND, absl::StrCat(summary->calib, " does not exist"));
+  }
+  if (!s->eval_path.empty() && !PathExists(s->eval_path)) {
+    return Status(GISP_NOT_FOUND, absl::StrCat("--eval: ", summary->eval, " does not exist"));
+  }
+  static const std::map<std::string, gisp_objective> kObjectives = {
+      {"lm", GISP_OBJECTIVE_LM},
+      {"answer-only", GISP_OBJECTIVE_ANSWER_ONLY},
+      {"margin", GISP_OBJECTIVE_MARGIN}};
+  const auto objective = kObjectives.find(summary->objective);
+  if (objective == kObjectives.end()) {
+    return Fail(absl::StrCat("--objective must be lm, answer-only or margin, got \"",
+                             summary->objective, "\""));
+  }
+  s->objective = objective->second;
   for (absl::string_view part :
        absl::StrSplit(absl::GetFlag(FLAGS_targets), ',', absl::SkipWhitespace())) {
     double v = 0;
     if (!absl::SimpleAtod(part, &v) || !(v > 0 && v < 1)) {
       return Fail(absl::StrCat("--targets: \"", part, "\" is not a sparsity in (0, 1)"));
     }
-    targets.push_back(v);
+    s->targets.push_back(v);
   }
-  gisp_device device = GISP_DEVICE_CPU;
-  int device_index = 0;
-  if (summary.device.rfind("cuda", 0) == 0) {
-    device = GISP_DEVICE_CUDA;
-    if (summary.device.size() > 5 && !absl::SimpleAtoi(summary.device.substr(5), &device_index)) {
-      return Fail(absl::StrCat("--device: bad CUDA index in \"", summary.device, "\""));
+  const std::string& device = summary->device;
+  if (device.rfind("cuda", 0) == 0) {
+    s->device = GISP_DEVICE_CUDA;
+    if (device.size() > 5 && !absl::SimpleAtoi(device.substr(5), &s->device_index)) {
+      return Fail(absl::StrCat("--device: bad CUDA index in \"", device, "\""));
     }
-  } else if (summary.device != "cpu") {
-    return Fail(absl::StrCat("--device must be cpu, cuda or cuda:N, got \"", summary.device, "\""));
+  } else if (device != "cpu") {
+    return Fail(absl::StrCat("--device must be cpu, cuda or cuda:N, got \"", device, "\""));
   }
-  gisp_dtype dtype;
-  if (std::string e = ParseDtype(absl::GetFlag(FLAGS_dtype), &dtype); !e.empty()) return Fail(e);
-  std::vector<ExportChoice> formats;
+  if (std::string e = ParseDtype(absl::GetFlag(FLAGS_dtype), &s->dtype); !e.empty()) {
+    return Fail(e);
+  }
   if (absl::GetFlag(FLAGS_export_models)) {
-    if (std::string e = ParseExportList(absl::GetFlag(FLAGS_export), &formats); !e.empty()) {
+    if (std::string e = ParseExportList(absl::GetFlag(FLAGS_export), &s->formats); !e.empty()) {
       return Fail(e);
     }
   }
+  static const std::map<std::string, gisp_normalization> kNormalizations = {
+      {"reference", GISP_NORMALIZATION_REFERENCE},
+      {"paper", GISP_NORMALIZATION_PAPER},
+      {"none", GISP_NORMALIZATION_NONE}};
   const std::string norm = absl::GetFlag(FLAGS_normalization);
-  const std::string unit = absl::GetFlag(FLAGS_gqa_unit);
-  if (norm != "reference" && norm != "paper" && norm != "none") {
+  const auto n = kNormalizations.find(norm);
+  if (n == kNormalizations.end()) {
     return Fail(
         absl::StrCat("--normalization must be reference, paper or none, got \"", norm, "\""));
   }
+  s->normalization = n->second;
+  const std::string unit = absl::GetFlag(FLAGS_gqa_unit);
   if (unit != "query-head" && unit != "kv-group") {
     return Fail(absl::StrCat("--gqa_unit must be query-head or kv-group, got \"", unit, "\""));
   }
+  s->gqa_unit = unit == "kv-group" ? GISP_GQA_UNIT_KV_GROUP : GISP_GQA_UNIT_QUERY_HEAD;
+  return Status();
+}
 
-  PruneConfig config;
-  {
-    gisp_prune_config* raw = nullptr;
-    CLI_RETURN_IF_ERROR(gisp_prune_config_create(&raw));
-    config.reset(raw);
-  }
-  gisp_prune_config* c = config.get();
-  CLI_RETURN_IF_ERROR(gisp_prune_config_set_objective(c, objective));
+Status MakeConfig(const Settings& s, const RunSummary& summary, PruneConfig* out) {
+  gisp_prune_config* c = nullptr;
+  CLI_RETURN_IF_ERROR(gisp_prune_config_create(&c));
+  out->reset(c);
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_objective(c, s.objective));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_ratio(c, summary.ratio));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_steps(c, summary.steps));
-  CLI_RETURN_IF_ERROR(gisp_prune_config_set_batch_size(c, batch_size));
-  CLI_RETURN_IF_ERROR(
-      gisp_prune_config_set_normalization(c, norm == "reference" ? GISP_NORMALIZATION_REFERENCE
-                                             : norm == "paper"   ? GISP_NORMALIZATION_PAPER
-                                                                 : GISP_NORMALIZATION_NONE));
-  CLI_RETURN_IF_ERROR(gisp_prune_config_set_gqa_unit(
-      c, unit == "kv-group" ? GISP_GQA_UNIT_KV_GROUP : GISP_GQA_UNIT_QUERY_HEAD));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_batch_size(c, s.batch_size));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_normalization(c, s.normalization));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_gqa_unit(c, s.gqa_unit));
   CLI_RETURN_IF_ERROR(
       gisp_prune_config_set_round_channels_to(c, absl::GetFlag(FLAGS_round_channels)));
   CLI_RETURN_IF_ERROR(
       gisp_prune_config_set_protect_first_fraction(c, absl::GetFlag(FLAGS_protect_first)));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_protect_last(c, absl::GetFlag(FLAGS_protect_last)));
-  CLI_RETURN_IF_ERROR(gisp_prune_config_set_compact(c, absl::GetFlag(FLAGS_compact)));
+  return gisp_prune_config_set_compact(c, absl::GetFlag(FLAGS_compact));
+}
 
-  // ---- Model.
-  std::fprintf(stderr, "gisp %s: loading %s\n", gisp_version_string(), summary.model.c_str());
-  Model model;
-  {
-    const int32_t threads = absl::GetFlag(FLAGS_threads);
-    gisp_context* raw_context = nullptr;
-    CLI_RETURN_IF_ERROR(gisp_context_create(&raw_context));
-    Context context(raw_context);
-    if (threads != 0) CLI_RETURN_IF_ERROR(gisp_context_set_num_threads(context.get(), threads));
-    gisp_load_options* raw_options = nullptr;
-    CLI_RETURN_IF_ERROR(gisp_load_options_create(&raw_options));
-    LoadOptions options(raw_options);
-    CLI_RETURN_IF_ERROR(gisp_load_options_set_device(options.get(), device, device_index));
-    CLI_RETURN_IF_ERROR(gisp_load_options_set_context(options.get(), context.get()));
-    gisp_model* raw = nullptr;
-    CLI_RETURN_IF_ERROR(gisp_model_load_with_options(summary.model.c_str(), options.get(), &raw));
-    model.reset(raw);
-  }
-  summary.dense_parameters = ModelInt(model.get(), GISP_MODEL_TOTAL_PARAMETERS);
+// Loads the model under a context carrying --threads and the run's cancel token.
+Status LoadModel(const Settings& s, RunSummary* summary, Model* model) {
+  std::fprintf(stderr, "gisp %s: loading %s\n", gisp_version_string(), summary->model.c_str());
+  gisp_context* raw_context = nullptr;
+  CLI_RETURN_IF_ERROR(gisp_context_create(&raw_context));
+  Context context(raw_context);
+  const int32_t threads = absl::GetFlag(FLAGS_threads);
+  if (threads != 0) CLI_RETURN_IF_ERROR(gisp_context_set_num_threads(context.get(), threads));
+  CLI_RETURN_IF_ERROR(gisp_context_set_cancel_token(context.get(), g_cancel));
+  gisp_load_options* raw_options = nullptr;
+  CLI_RETURN_IF_ERROR(gisp_load_options_create(&raw_options));
+  LoadOptions options(raw_options);
+  CLI_RETURN_IF_ERROR(gisp_load_options_set_device(options.get(), s.device, s.device_index));
+  CLI_RETURN_IF_ERROR(gisp_load_options_set_context(options.get(), context.get()));
+  gisp_model* raw = nullptr;
+  CLI_RETURN_IF_ERROR(gisp_model_load_with_options(s.model_path.c_str(), options.get(), &raw));
+  model->reset(raw);
+  gisp_model* m = raw;
+  summary->dense_parameters = ModelInt(m, GISP_MODEL_TOTAL_PARAMETERS);
   std::fprintf(stderr,
                "model: %lld layers, hidden %lld, heads %lld/%lld, ffn %lld, vocab %lld, %.2fM "
                "parameters\n",
-               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_NUM_LAYERS)),
-               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_HIDDEN_SIZE)),
-               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_NUM_HEADS)),
-               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_NUM_KV_HEADS)),
-               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_INTERMEDIATE_SIZE)),
-               static_cast<long long>(ModelInt(model.get(), GISP_MODEL_VOCAB_SIZE)),
-               summary.dense_parameters / 1e6);
-  const double bound =
-      ReachableSparsityBound(model.get(), summary.ratio, unit == "kv-group",
-                             absl::GetFlag(FLAGS_protect_first), absl::GetFlag(FLAGS_protect_last));
-  for (double t : targets) {
-    if (t > bound) {
-      return Fail(absl::StrFormat(
-          "--targets: %.3f is above the sparsity ratio %.3f can reach (at most %.3f); raise "
-          "--ratio or lower the target",
-          t, summary.ratio, bound));
-    }
-  }
-  const std::string out_error = PrepareOutputDir(summary.out);
-  if (!out_error.empty()) return Status(GISP_PERMISSION_DENIED, out_error);
+               static_cast<long long>(ModelInt(m, GISP_MODEL_NUM_LAYERS)),
+               static_cast<long long>(ModelInt(m, GISP_MODEL_HIDDEN_SIZE)),
+               static_cast<long long>(ModelInt(m, GISP_MODEL_NUM_HEADS)),
+               static_cast<long long>(ModelInt(m, GISP_MODEL_NUM_KV_HEADS)),
+               static_cast<long long>(ModelInt(m, GISP_MODEL_INTERMEDIATE_SIZE)),
+               static_cast<long long>(ModelInt(m, GISP_MODEL_VOCAB_SIZE)),
+               summary->dense_parameters / 1e6);
+  return Status();
+}
 
-  // ---- Calibration data.
-  Calibration data;
-  {
-    gisp_calibration* raw = nullptr;
-    const int64_t limit = absl::GetFlag(FLAGS_calib_limit);
-    if (objective == GISP_OBJECTIVE_LM) {
-      CLI_RETURN_IF_ERROR(gisp_calibration_text_windows(model.get(), summary.calib.c_str(), window,
-                                                        windows, absl::GetFlag(FLAGS_seed), &raw));
-    } else if (objective == GISP_OBJECTIVE_ANSWER_ONLY) {
-      CLI_RETURN_IF_ERROR(
-          gisp_calibration_qa_jsonl(model.get(), summary.calib.c_str(), limit, &raw));
-    } else {
-      CLI_RETURN_IF_ERROR(
-          gisp_calibration_multiple_choice_jsonl(model.get(), summary.calib.c_str(), limit, &raw));
-    }
-    data.reset(raw);
+Status MakeCalibration(const Settings& s, const RunSummary& summary, gisp_model* model,
+                       Calibration* out) {
+  gisp_calibration* raw = nullptr;
+  const int64_t limit = absl::GetFlag(FLAGS_calib_limit);
+  const char* path = s.calib_path.c_str();
+  if (s.objective == GISP_OBJECTIVE_LM) {
+    CLI_RETURN_IF_ERROR(gisp_calibration_text_windows(model, path, s.window, s.windows,
+                                                      absl::GetFlag(FLAGS_seed), &raw));
+  } else if (s.objective == GISP_OBJECTIVE_ANSWER_ONLY) {
+    CLI_RETURN_IF_ERROR(gisp_calibration_qa_jsonl(model, path, limit, &raw));
+  } else {
+    CLI_RETURN_IF_ERROR(gisp_calibration_multiple_choice_jsonl(model, path, limit, &raw));
   }
-  std::fprintf(stderr, "calibration: %zu sequences from %s\n",
-               gisp_calibration_num_sequences(data.get()), summary.calib.c_str());
+  out->reset(raw);
+  std::fprintf(stderr, "calibration: %zu sequences from %s\n", gisp_calibration_num_sequences(raw),
+               summary.calib.c_str());
+  return Status();
+}
 
-  // ---- Dense evaluation (before the working copy is pruned).
-  if (!summary.eval.empty()) {
-    std::fprintf(stderr, "evaluating the dense model on %s ...\n", summary.eval.c_str());
-    CLI_RETURN_IF_ERROR(
-        Evaluate(model.get(), summary.eval, &summary.dense_perplexity, &summary.dense_eval_tokens));
-    std::fprintf(stderr, "dense perplexity %.3f over %lld tokens\n", summary.dense_perplexity,
-                 static_cast<long long>(summary.dense_eval_tokens));
-  }
-
-  // ---- Resume or start.
-  const std::string record_path = Join(summary.out, "record.pb");
+// The pruner: resumed from --out's record unless --fresh.
+Status MakePruner(const Settings& s, gisp_model* model, const gisp_calibration* data,
+                  const gisp_prune_config* config, Pruner* out) {
+  const std::string record_path = Join(s.out_path, "record.pb");
   Record resume;
   if (!absl::GetFlag(FLAGS_fresh) && PathExists(record_path)) {
     gisp_record* raw = nullptr;
-    Status s = gisp_record_load(record_path.c_str(), &raw);
-    if (!s.ok()) {
-      return Status(s.code(), absl::StrCat(s.message(), " (use --fresh to start over)"));
+    Status status = gisp_record_load(record_path.c_str(), &raw);
+    if (!status.ok()) {
+      return Status(status.code(), absl::StrCat(status.message(), " (use --fresh to start over)"));
     }
     resume.reset(raw);
-    std::fprintf(stderr, "resuming %s after step %d\n", record_path.c_str(),
+    std::fprintf(stderr, "resuming %s after step %d\n",
+                 Join(absl::GetFlag(FLAGS_out), "record.pb").c_str(),
                  gisp_record_num_steps(resume.get()));
   }
-  Pruner pruner;
-  {
-    gisp_pruner* raw = nullptr;
-    Status s = gisp_pruner_create(model.get(), data.get(), config.get(), resume.get(), &raw);
-    if (!s.ok() && resume != nullptr) {
-      return Status(s.code(), absl::StrCat(s.message(), "; ", record_path,
-                                           " is from a different run: use --fresh or another "
-                                           "--out"));
-    }
-    CLI_RETURN_IF_ERROR(std::move(s));
-    pruner.reset(raw);
+  gisp_pruner* raw = nullptr;
+  Status status = gisp_pruner_create(model, data, config, resume.get(), &raw);
+  if (!status.ok() && resume != nullptr) {
+    return Status(status.code(), absl::StrCat(status.message(), "; ", record_path,
+                                              " is from a different run: use --fresh or another "
+                                              "--out"));
   }
-  summary.resumed_at = gisp_pruner_next_step(pruner.get());
-  CLI_RETURN_IF_ERROR(gisp_pruner_set_checkpoint_path(pruner.get(), record_path.c_str()));
+  CLI_RETURN_IF_ERROR(std::move(status));
+  out->reset(raw);
+  return gisp_pruner_set_checkpoint_path(raw, record_path.c_str());
+}
+
+// The sparsity and calibration loss of the pruner's last completed step.
+Status LastStep(gisp_pruner* pruner, double* sparsity, double* loss) {
+  gisp_record* raw = nullptr;
+  CLI_RETURN_IF_ERROR(gisp_pruner_record(pruner, &raw));
+  Record record(raw);
+  const int32_t n = gisp_record_num_steps(raw);
+  std::vector<double> sparsities(static_cast<size_t>(n)), losses(static_cast<size_t>(n));
+  CLI_RETURN_IF_ERROR(gisp_record_step_sparsity(raw, sparsities.data(), sparsities.size()));
+  CLI_RETURN_IF_ERROR(gisp_record_step_loss(raw, losses.data(), losses.size()));
+  *sparsity = n > 0 ? sparsities.back() : 0;
+  *loss = n > 0 ? losses.back() : 0;
+  return Status();
+}
+
+// Runs the remaining steps one at a time, printing each completed step with its own numbers,
+// then the final calibration loss. *interrupted when SIGINT/SIGTERM cancelled it (the record in
+// --out keeps every completed step).
+Status RunSteps(gisp_pruner* pruner, bool* interrupted) {
   ProgressBar bar(stderr);
-  gisp_pruner_set_progress_callback(pruner.get(), &OnProgress, &bar);
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  Status run = gisp_pruner_run(pruner.get());
+  gisp_pruner_set_progress_callback(pruner, &OnProgress, &bar);
+  const auto start = Clock::now();
+  const int32_t first = gisp_pruner_next_step(pruner), steps = gisp_pruner_total_steps(pruner);
+  Status status;
+  while (!gisp_pruner_done(pruner) && status.ok()) {
+    status = gisp_pruner_step(pruner);
+    if (!status.ok()) break;
+    const int32_t done = gisp_pruner_next_step(pruner);
+    double sparsity = 0, loss = 0;
+    CLI_RETURN_IF_ERROR(LastStep(pruner, &sparsity, &loss));
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double eta = elapsed / (done - first) * (steps - done);
+    bar.StepDone(done - 1, steps, sparsity, loss, elapsed, eta);
+  }
+  if (status.ok()) status = gisp_pruner_run(pruner);  // the final calibration loss
   bar.Finish();
-  if (run.code() == GISP_CANCELLED) {
+  if (status.code() == GISP_CANCELLED) {
     std::fprintf(stderr, "interrupted after step %d; run the same command again to resume\n",
-                 gisp_pruner_next_step(pruner.get()));
-    *exit_code = 130;
+                 gisp_pruner_next_step(pruner));
+    *interrupted = true;
     return Status();
   }
-  CLI_RETURN_IF_ERROR(std::move(run));
+  return status;
+}
 
-  Record record;
-  {
-    gisp_record* raw = nullptr;
-    CLI_RETURN_IF_ERROR(gisp_pruner_record(pruner.get(), &raw));
-    record.reset(raw);
-  }
-  CLI_RETURN_IF_ERROR(gisp_record_save(record.get(), Join(summary.out, "record.json").c_str()));
-
-  // ---- Per step: sparsity, loss, timings of this run.
-  const int32_t n = gisp_record_num_steps(record.get());
-  std::vector<double> sparsity(n), loss(n);
-  CLI_RETURN_IF_ERROR(gisp_record_step_sparsity(record.get(), sparsity.data(), sparsity.size()));
-  CLI_RETURN_IF_ERROR(gisp_record_step_loss(record.get(), loss.data(), loss.size()));
+// Per step of the record: sparsity, loss, and the timings of steps this invocation computed.
+Status CollectSteps(gisp_pruner* pruner, gisp_record* record, RunSummary* summary,
+                    std::vector<double>* sparsity) {
+  const int32_t n = gisp_record_num_steps(record);
+  std::vector<double> loss(static_cast<size_t>(n));
+  sparsity->assign(static_cast<size_t>(n), 0);
+  CLI_RETURN_IF_ERROR(gisp_record_step_sparsity(record, sparsity->data(), sparsity->size()));
+  CLI_RETURN_IF_ERROR(gisp_record_step_loss(record, loss.data(), loss.size()));
   OwnedString timings;
-  CLI_RETURN_IF_ERROR(gisp_pruner_timings_json(pruner.get(), &timings.p));
+  CLI_RETURN_IF_ERROR(gisp_pruner_timings_json(pruner, &timings.p));
   const std::vector<StepTiming> times = ParseTimings(timings.str());
   for (int32_t k = 0; k < n; ++k) {
     StepRow row;
     row.step = k;
-    row.target_ratio = summary.steps > 1 ? summary.ratio * k / (summary.steps - 1) : summary.ratio;
-    row.sparsity = sparsity[k];
-    row.loss = loss[k];
+    row.target_ratio =
+        summary->steps > 1 ? summary->ratio * k / (summary->steps - 1) : summary->ratio;
+    row.sparsity = (*sparsity)[static_cast<size_t>(k)];
+    row.loss = loss[static_cast<size_t>(k)];
     for (const StepTiming& t : times) {
       if (t.step != k) continue;
       row.seconds = t.seconds;
@@ -395,52 +427,117 @@ Status Run(int* exit_code) {
       row.ranking = t.ranking;
       row.compaction = t.compaction;
     }
-    summary.step_rows.push_back(row);
+    summary->step_rows.push_back(row);
   }
+  return Status();
+}
 
-  // ---- Targets: materialize, evaluate, export.
-  for (double t : targets) {
+// Every target: the nearest step's subnetwork, materialized, evaluated and exported.
+Status EvaluateTargets(const Settings& s, gisp_model* model, gisp_record* record,
+                       const std::vector<double>& sparsity, RunSummary* summary) {
+  for (double t : s.targets) {
     TargetRow row;
     row.requested = t;
-    Status s = gisp_record_nearest_step(record.get(), t, &row.step);
-    if (!s.ok()) return Status(s.code(), absl::StrCat("--targets ", t, ": ", s.message()));
-    row.sparsity = sparsity[row.step];
+    Status status = gisp_record_nearest_step(record, t, &row.step);
+    if (!status.ok()) {
+      return Status(status.code(), absl::StrCat("--targets ", t, ": ", status.message()));
+    }
+    row.sparsity = sparsity[static_cast<size_t>(row.step)];
     Model sub;
     {
       gisp_model* raw = nullptr;
-      CLI_RETURN_IF_ERROR(gisp_model_materialize(model.get(), record.get(), row.step, &raw));
+      CLI_RETURN_IF_ERROR(gisp_model_materialize(model, record, row.step, &raw));
       sub.reset(raw);
     }
     row.parameters = ModelInt(sub.get(), GISP_MODEL_TOTAL_PARAMETERS);
-    CLI_RETURN_IF_ERROR(Evaluate(sub.get(), summary.eval, &row.perplexity, &row.eval_tokens));
-    if (!formats.empty()) {
+    CLI_RETURN_IF_ERROR(Evaluate(sub.get(), s.eval_path, &row.perplexity, &row.eval_tokens));
+    if (!s.formats.empty()) {
       // --out belongs to this run (a resumed run rewrites its exports like its reports).
-      row.model_dir = Join(summary.out, absl::StrFormat("models/sparsity-%.2f", t));
-      CLI_RETURN_IF_ERROR(
-          ExportAll(sub.get(), row.model_dir, formats, dtype, /*replace=*/true, &row.exports));
+      const std::string dir = absl::StrFormat("models/sparsity-%.2f", t);
+      row.model_dir = Join(summary->out, dir);
+      CLI_RETURN_IF_ERROR(ExportAll(sub.get(), Join(s.out_path, dir), s.formats, s.dtype,
+                                    /*replace=*/true, &row.exports));
     }
     std::fprintf(
         stderr, "target %.2f: step %d, sparsity %.4f, perplexity %s\n", t, row.step, row.sparsity,
         std::isfinite(row.perplexity) ? absl::StrFormat("%.3f", row.perplexity).c_str() : "-");
-    summary.targets.push_back(row);
+    summary->targets.push_back(row);
   }
+  return Status();
+}
 
-  summary.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+Status WriteReports(const Settings& s, const RunSummary& summary) {
   const std::string markdown = ReportMarkdown(summary);
   for (const auto& [name, text] :
        {std::pair<std::string, std::string>{"report.json", ReportJson(summary)},
         {"report.md", markdown}}) {
-    const std::string err = WriteAtomically(Join(summary.out, name), text);
+    const std::string err = WriteAtomically(Join(s.out_path, name), text);
     if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
   }
-  const std::string plot_error = WritePlots(Join(summary.out, "sparsity_ppl.png"),
-                                            Join(summary.out, "sparsity_ppl.svg"), summary);
+  const std::string plot_error = WritePlots(Join(s.out_path, "sparsity_ppl.png"),
+                                            Join(s.out_path, "sparsity_ppl.svg"), summary);
   if (!plot_error.empty()) std::fprintf(stderr, "warning: %s\n", plot_error.c_str());
   std::printf(
       "%s\nwritten to %s: record.pb, record.json, report.json, report.md, "
       "sparsity_ppl.png, sparsity_ppl.svg%s\n",
-      markdown.c_str(), summary.out.c_str(), formats.empty() ? "" : ", models/");
+      markdown.c_str(), summary.out.c_str(), s.formats.empty() ? "" : ", models/");
   return Status();
+}
+
+Status Run(int* exit_code) {
+  const auto start = Clock::now();
+  Settings s;
+  RunSummary summary;
+  CLI_RETURN_IF_ERROR(ParseSettings(&s, &summary));
+  PruneConfig config;
+  CLI_RETURN_IF_ERROR(MakeConfig(s, summary, &config));
+  Model model;
+  CLI_RETURN_IF_ERROR(LoadModel(s, &summary, &model));
+  const double bound =
+      ReachableSparsityBound(model.get(), summary.ratio, s.gqa_unit == GISP_GQA_UNIT_KV_GROUP,
+                             absl::GetFlag(FLAGS_protect_first), absl::GetFlag(FLAGS_protect_last));
+  for (double t : s.targets) {
+    if (t > bound) {
+      return Fail(absl::StrFormat(
+          "--targets: %.3f is above the sparsity ratio %.3f can reach (at most %.3f); raise "
+          "--ratio or lower the target",
+          t, summary.ratio, bound));
+    }
+  }
+  const std::string out_error = PrepareOutputDir(s.out_path);
+  if (!out_error.empty()) return Status(GISP_PERMISSION_DENIED, out_error);
+  Calibration data;
+  CLI_RETURN_IF_ERROR(MakeCalibration(s, summary, model.get(), &data));
+
+  // The dense model is evaluated before the pruner changes its working copy.
+  if (!s.eval_path.empty()) {
+    std::fprintf(stderr, "evaluating the dense model on %s ...\n", summary.eval.c_str());
+    CLI_RETURN_IF_ERROR(
+        Evaluate(model.get(), s.eval_path, &summary.dense_perplexity, &summary.dense_eval_tokens));
+    std::fprintf(stderr, "dense perplexity %.3f over %lld tokens\n", summary.dense_perplexity,
+                 static_cast<long long>(summary.dense_eval_tokens));
+  }
+  Pruner pruner;
+  CLI_RETURN_IF_ERROR(MakePruner(s, model.get(), data.get(), config.get(), &pruner));
+  summary.resumed_at = gisp_pruner_next_step(pruner.get());
+  bool interrupted = false;
+  CLI_RETURN_IF_ERROR(RunSteps(pruner.get(), &interrupted));
+  if (interrupted) {
+    *exit_code = 130;
+    return Status();
+  }
+  Record record;
+  {
+    gisp_record* raw = nullptr;
+    CLI_RETURN_IF_ERROR(gisp_pruner_record(pruner.get(), &raw));
+    record.reset(raw);
+  }
+  CLI_RETURN_IF_ERROR(gisp_record_save(record.get(), Join(s.out_path, "record.json").c_str()));
+  std::vector<double> sparsity;
+  CLI_RETURN_IF_ERROR(CollectSteps(pruner.get(), record.get(), &summary, &sparsity));
+  CLI_RETURN_IF_ERROR(EvaluateTargets(s, model.get(), record.get(), sparsity, &summary));
+  summary.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return WriteReports(s, summary);
 }
 
 }  // namespace
@@ -454,6 +551,8 @@ int main(int argc, char** argv) {
       "  bazel run //tools:prune -- --model DIR --calib FILE --objective lm --ratio 0.7 \\\n"
       "      --steps 112 --targets 0.2,0.3,0.4,0.5 --eval FILE --out DIR\n\n"
       "Rerunning with the same --out resumes an interrupted run.");
+  gisp_cli::RecordGivenFlags(argc, argv);
+  if (gisp_cli::PrintHelpIfAsked()) return 0;
   absl::ParseCommandLine(argc, argv);
   gisp_set_log_callback(&gisp_cli::OnLog,
                         absl::GetFlag(FLAGS_verbose) ? GISP_LOG_INFO : GISP_LOG_WARNING, nullptr);
@@ -462,12 +561,18 @@ int main(int argc, char** argv) {
                  gisp_abi_version(), GISP_ABI_VERSION);
     return 1;
   }
-  int exit_code = 0;
-  gisp_cli::Status status = gisp_cli::Run(&exit_code);
-  if (!status.ok()) {
-    std::fprintf(stderr, "error (%s): %s\n", gisp_code_name(status.code()),
-                 status.message().c_str());
-    return status.code() == GISP_INVALID_ARGUMENT ? 2 : 1;
+  gisp_cli::Status status = gisp_cancel_token_create(&gisp_cli::g_cancel);
+  if (status.ok()) {
+    std::signal(SIGINT, gisp_cli::OnSignal);
+    std::signal(SIGTERM, gisp_cli::OnSignal);
+    int exit_code = 0;
+    status = gisp_cli::Run(&exit_code);
+    if (status.ok()) return exit_code;
+    if (status.code() == GISP_CANCELLED) {  // interrupted before the pruner started
+      std::fprintf(stderr, "interrupted: %s\n", status.message().c_str());
+      return 130;
+    }
   }
-  return exit_code;
+  std::fprintf(stderr, "error (%s): %s\n", gisp_code_name(status.code()), status.message().c_str());
+  return status.code() == GISP_INVALID_ARGUMENT ? 2 : 1;
 }
