@@ -11,7 +11,7 @@
 #
 # Outside Bazel on purpose: Bazel 4.2.3 here drives gcc, and libFuzzer is clang's. The gisp
 # sources are compiled once into $GISP_FUZZ_OUT (default /tmp/gisp-fuzz) and recompiled when
-# they change. gisp.pb.cc comes from protoc; Abseil, protobuf and oneDNN from the system.
+# they change. gisp.pb.cc and spm_model.pb.cc come from protoc; Abseil, protobuf and oneDNN from the system.
 # A long run (issue 9 asks for >= 10^6 executions per target):
 #   GISP_FUZZ_JOBS=1 tools/fuzz.sh 3600
 set -euo pipefail
@@ -32,7 +32,7 @@ if [ ! -f "$fuzzer_rt" ] && ! ls "$(clang++ -print-resource-dir)"/lib/linux/libc
   exit 2
 fi
 
-mkdir -p "$out/obj" "$out/gen/gisp/proto" "$out/bin"
+mkdir -p "$out/obj" "$out/gen" "$out/bin"
 
 # gisp's sources: the library (as libgisp.so builds it, CPU only), without tests and tools.
 mapfile -t sources < <(
@@ -52,14 +52,17 @@ libs=($(pkg-config --libs absl_status absl_statusor absl_str_format absl_strings
   absl_flags_parse absl_synchronization absl_time absl_hash absl_raw_hash_set absl_random_random \
   protobuf) -ldnnl -l:libgomp.so.1 -lpthread)
 
-# Generated protobuf code.
-if [ ! -f "$out/gen/gisp/proto/gisp.pb.cc" ] || [ gisp/proto/gisp.proto -nt "$out/gen/gisp/proto/gisp.pb.cc" ]; then
-  protoc --proto_path=. --proto_path=/usr/include --cpp_out="$out/gen" gisp/proto/gisp.proto
-fi
-sources+=("$out/gen/gisp/proto/gisp.pb.cc")
+# Generated protobuf code: gisp's formats and the fields of tokenizer.model that gisp reads.
+for proto in gisp/proto/gisp.proto gisp/io/tokenizer/spm_model.proto; do
+  generated="$out/gen/${proto%.proto}.pb.cc"
+  if [ ! -f "$generated" ] || [ "$proto" -nt "$generated" ]; then
+    protoc --proto_path=. --proto_path=/usr/include --cpp_out="$out/gen" "$proto"
+  fi
+  sources+=("$generated")
+done
 
-# Compile what changed (an object is stale when its source or any gisp header is newer).
-newest_header="$(ls -t $(git ls-files '*.h') gisp/base/*.h 2>/dev/null | head -1)"
+# Compile what changed (an object is stale when its source or any gisp header or .proto is newer).
+newest_header="$(ls -t $(git ls-files '*.h' '*.proto') gisp/base/*.h 2>/dev/null | head -1)"
 compile() {
   local src="$1" obj="$out/obj/$(echo "$1" | tr '/' '_').o"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then

@@ -1,5 +1,5 @@
-// tokenizer.model (SentencePiece protobuf, read by gisp's own wire reader): parsed, then loaded
-// as a tokenizer and used to encode and decode.
+// tokenizer.model (SentencePiece protobuf, parsed as spm_model.proto's ModelProto): parsed, then
+// loaded as a tokenizer and used to encode and decode.
 #include <cstdint>
 #include <string>
 

@@ -1,69 +1,78 @@
 #include "gisp/io/tokenizer/sentencepiece_model.h"
 
 #include <cstdint>
-#include <cstring>
+#include <limits>
+#include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "gisp/io/tokenizer/spm_model.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace gisp {
 namespace {
 
-// Protobuf wire format: a sequence of (field number, wire type, value) records.
-class Wire {
- public:
-  explicit Wire(absl::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
-  bool done() const { return p_ >= end_; }
+namespace pb = google::protobuf;
+using WireFormatLite = pb::internal::WireFormatLite;
+using Piece = spm::ModelProto::SentencePiece;
 
-  struct Field {
-    uint32_t number = 0;
-    uint32_t wire = 0;
-    uint64_t value = 0;       // varint and fixed-size values; the length for wire type 2
-    absl::string_view bytes;  // wire type 2
-  };
+static_assert(SentencePieceModel::kNormal == int{Piece::NORMAL} &&
+                  SentencePieceModel::kUnknown == int{Piece::UNKNOWN} &&
+                  SentencePieceModel::kControl == int{Piece::CONTROL} &&
+                  SentencePieceModel::kUserDefined == int{Piece::USER_DEFINED} &&
+                  SentencePieceModel::kUnused == int{Piece::UNUSED} &&
+                  SentencePieceModel::kByte == int{Piece::BYTE},
+              "piece types differ from spm_model.proto");
+static_assert(SentencePieceModel::kUnigram == int{spm::TrainerSpec::UNIGRAM} &&
+                  SentencePieceModel::kBpe == int{spm::TrainerSpec::BPE} &&
+                  SentencePieceModel::kWord == int{spm::TrainerSpec::WORD} &&
+                  SentencePieceModel::kChar == int{spm::TrainerSpec::CHAR},
+              "model types differ from spm_model.proto");
 
-  bool Next(Field* f) {
-    uint64_t key;
-    if (!Varint(&key)) return false;
-    f->number = static_cast<uint32_t>(key >> 3);
-    f->wire = static_cast<uint32_t>(key & 7);
-    switch (f->wire) {
-      case 0:
-        return Varint(&f->value);
-      case 1:
-        return Fixed(8, f);
-      case 2:
-        if (!Varint(&f->value) || static_cast<uint64_t>(end_ - p_) < f->value) return false;
-        f->bytes = absl::string_view(p_, f->value);
-        p_ += f->value;
-        return true;
-      case 5:
-        return Fixed(4, f);
-      default:
-        return false;
+// Where `data` (at byte `base` of the file) stops parsing as `prototype`'s message type: the first
+// field that does not parse, as a path named by spm_model.proto ("pieces[3].score at byte 57"),
+// or "" when none is found. Only called after the generated parser rejected the file; it walks
+// the wire format with protobuf's own reader, field by field, and recurses only into the
+// message-typed fields of spm_model.proto (two levels).
+std::string FindMalformedField(const pb::Message& prototype, absl::string_view data, int base) {
+  const pb::Descriptor* type = prototype.GetDescriptor();
+  const int size = static_cast<int>(data.size());
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()), size);
+  absl::flat_hash_map<int, int> occurrences;
+  while (in.CurrentPosition() < size) {
+    const int at = in.CurrentPosition();
+    const uint32_t tag = in.ReadTag();
+    const int number = WireFormatLite::GetTagFieldNumber(tag);
+    const pb::FieldDescriptor* field = type->FindFieldByNumber(number);
+    std::string name = field != nullptr ? field->name() : absl::StrCat("field ", number);
+    if (field != nullptr && field->is_repeated()) {
+      absl::StrAppend(&name, "[", occurrences[number]++, "]");
+    }
+    const std::string where = absl::StrCat(name, " at byte ", base + at);
+    if (number == 0) return where;  // not a field number
+    if (field == nullptr || field->type() != pb::FieldDescriptor::TYPE_MESSAGE ||
+        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return where;
+      continue;
+    }
+    int length = 0;
+    if (!in.ReadVarintSizeAsInt(&length) || length > size - in.CurrentPosition()) {
+      return where;
+    }
+    const int start = in.CurrentPosition();
+    in.Skip(length);
+    const absl::string_view bytes = data.substr(start, length);
+    std::unique_ptr<pb::Message> sub(
+        pb::MessageFactory::generated_factory()->GetPrototype(field->message_type())->New());
+    if (!sub->ParseFromArray(bytes.data(), length)) {
+      const std::string inner = FindMalformedField(*sub, bytes, base + start);
+      return inner.empty() ? where : absl::StrCat(name, ".", inner);
     }
   }
-
- private:
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return true;
-    }
-    return false;
-  }
-  bool Fixed(int n, Field* f) {
-    if (end_ - p_ < n) return false;
-    f->value = 0;
-    std::memcpy(&f->value, p_, n);  // little-endian host, as the wire format
-    p_ += n;
-    return true;
-  }
-
-  const char* p_;
-  const char* end_;
-};
+  return "";
+}
 
 }  // namespace
 
@@ -73,57 +82,38 @@ absl::StatusOr<SentencePieceModel> ParseSentencePieceModel(absl::string_view dat
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a SentencePiece model (", what, ")"));
   };
+  if (data.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return corrupt(absl::StrCat(data.size(), " bytes, more than protobuf's limit of 2 GiB"));
+  }
+  spm::ModelProto proto;
+  if (!proto.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    const std::string field = FindMalformedField(proto, data, 0);
+    return corrupt(field.empty() ? "malformed protobuf" : "malformed protobuf in " + field);
+  }
   SentencePieceModel m;
-  Wire top(data);
-  Wire::Field f;
-  while (!top.done()) {
-    if (!top.Next(&f)) return corrupt("malformed protobuf");
-    if (f.wire != 2) continue;
-    Wire sub(f.bytes);
-    Wire::Field g;
-    if (f.number == 1) {  // ModelProto.pieces
-      SentencePieceModel::Piece p;
-      while (!sub.done()) {
-        if (!sub.Next(&g)) return corrupt(absl::StrCat("malformed piece ", m.pieces.size()));
-        if (g.number == 1 && g.wire == 2) p.text = std::string(g.bytes);
-        if (g.number == 2 && g.wire == 5) {
-          const uint32_t bits = static_cast<uint32_t>(g.value);
-          std::memcpy(&p.score, &bits, 4);
-        }
-        if (g.number == 3 && g.wire == 0) p.type = static_cast<int>(g.value);
-      }
-      if (p.text.empty()) return corrupt(absl::StrCat("piece ", m.pieces.size(), " is empty"));
-      m.pieces.push_back(std::move(p));
-    } else if (f.number == 2) {  // TrainerSpec
-      while (!sub.done()) {
-        if (!sub.Next(&g)) return corrupt("malformed trainer_spec");
-        if (g.number == 3 && g.wire == 0) m.model_type = static_cast<int>(g.value);
-        if (g.number == 24 && g.wire == 0) m.treat_whitespace_as_suffix = g.value != 0;
-        if (g.number == 35 && g.wire == 0) m.byte_fallback = g.value != 0;
-        if (g.number == 44 && g.wire == 2) m.unk_surface = std::string(g.bytes);
-        if (g.number == 45 && g.wire == 2) m.unk_piece = std::string(g.bytes);
-        if (g.number == 46 && g.wire == 2) m.bos_piece = std::string(g.bytes);
-        if (g.number == 47 && g.wire == 2) m.eos_piece = std::string(g.bytes);
-      }
-    } else if (f.number == 3) {  // NormalizerSpec
-      while (!sub.done()) {
-        if (!sub.Next(&g)) return corrupt("malformed normalizer_spec");
-        if (g.number == 1 && g.wire == 2) m.normalizer_name = std::string(g.bytes);
-        if (g.number == 2 && g.wire == 2) m.has_precompiled_charsmap = !g.bytes.empty();
-        if (g.number == 3 && g.wire == 0) m.add_dummy_prefix = g.value != 0;
-        if (g.number == 4 && g.wire == 0) m.remove_extra_whitespaces = g.value != 0;
-        if (g.number == 5 && g.wire == 0) m.escape_whitespaces = g.value != 0;
-      }
-    } else if (f.number == 5) {  // denormalizer_spec
-      while (!sub.done()) {
-        if (!sub.Next(&g)) return corrupt("malformed denormalizer_spec");
-        if ((g.number == 2 || g.number == 6) && g.wire == 2 && !g.bytes.empty()) {
-          m.has_denormalizer = true;
-        }
-      }
-    }
+  m.pieces.reserve(proto.pieces_size());
+  for (Piece& p : *proto.mutable_pieces()) {
+    if (p.piece().empty()) return corrupt(absl::StrCat("piece ", m.pieces.size(), " is empty"));
+    m.pieces.push_back({std::move(*p.mutable_piece()), p.score(), p.type()});
   }
   if (m.pieces.empty()) return corrupt("no pieces");
+  const spm::TrainerSpec& trainer = proto.trainer_spec();
+  m.model_type = trainer.model_type();
+  m.treat_whitespace_as_suffix = trainer.treat_whitespace_as_suffix();
+  m.byte_fallback = trainer.byte_fallback();
+  m.unk_surface = trainer.unk_surface();
+  m.unk_piece = trainer.unk_piece();
+  m.bos_piece = trainer.bos_piece();
+  m.eos_piece = trainer.eos_piece();
+  const spm::NormalizerSpec& normalizer = proto.normalizer_spec();
+  m.normalizer_name = normalizer.name();
+  m.has_precompiled_charsmap = !normalizer.precompiled_charsmap().empty();
+  m.add_dummy_prefix = normalizer.add_dummy_prefix();
+  m.remove_extra_whitespaces = normalizer.remove_extra_whitespaces();
+  m.escape_whitespaces = normalizer.escape_whitespaces();
+  const spm::NormalizerSpec& denormalizer = proto.denormalizer_spec();
+  m.has_denormalizer = !denormalizer.precompiled_charsmap().empty() ||
+                       !denormalizer.normalization_rule_tsv().empty();
   return m;
 }
 

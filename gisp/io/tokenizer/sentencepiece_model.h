@@ -1,5 +1,6 @@
-// A SentencePiece model file (the protobuf ModelProto in tokenizer.model), read with a small
-// wire-format reader: gisp does not link libsentencepiece (see sentencepiece_tokenizer.h).
+// A SentencePiece model file (the protobuf ModelProto in tokenizer.model), parsed with the message
+// that spm_model.proto declares (gisp's own description of the fields it reads, compiled by
+// protoc): gisp does not link libsentencepiece (see sentencepiece_tokenizer.h).
 #ifndef GISP_IO_TOKENIZER_SENTENCEPIECE_MODEL_H_
 #define GISP_IO_TOKENIZER_SENTENCEPIECE_MODEL_H_
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "gisp/base/file.h"
 #include "gisp/base/json.h"
+#include "gisp/io/tokenizer/sentencepiece_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -403,6 +404,41 @@ TEST(TokenizerErrorTest, BadSentencePieceModels) {
               HasSubstr("nmt_nfkc"));
   EXPECT_THAT(SpError("sp_bytes", pieces + BytesField(2, VarintField(3, 2) + VarintField(35, 1))),
               HasSubstr("<0x00>"));
+}
+
+// A truncated or corrupted tokenizer.model: the error names the file and the field (by its name in
+// spm_model.proto, with the byte where it starts) that does not parse.
+TEST(TokenizerErrorTest, MalformedSentencePieceModelNamesFileAndField) {
+  const std::string head = Piece("<unk>", 2) + Piece("<s>", 3) + Piece("</s>", 3);
+  const std::string model = head + Piece("a", 1) + BytesField(2, VarintField(3, 2));
+  ASSERT_EQ(SpError("sp_whole", model), "");
+  const std::string prefix = "tokenizer.model: not a SentencePiece model (malformed protobuf in ";
+  // Cut inside the fourth piece, and at every byte.
+  EXPECT_THAT(SpError("sp_truncated", model.substr(0, head.size() + 3)),
+              HasSubstr(absl::StrCat(prefix, "pieces[3] at byte ", head.size(), ")")));
+  for (size_t n = 1; n < model.size(); ++n) {
+    auto m = ParseSentencePieceModel(absl::string_view(model).substr(0, n), "cut.model");
+    if (m.ok()) continue;  // cut between two pieces, before the trainer_spec: a BPE-less model
+    EXPECT_THAT(std::string(m.status().message()),
+                HasSubstr("cut.model: not a SentencePiece model"))
+        << n;
+  }
+  // A piece whose score (fixed32) has two of its four bytes.
+  const std::string short_score = BytesField(1, BytesField(1, "b") + Varint((2 << 3) | 5) + "xy");
+  EXPECT_THAT(SpError("sp_short_score", head + short_score),
+              HasSubstr(absl::StrCat(prefix, "pieces[3].score at byte ", head.size() + 5, ")")));
+  // A trainer_spec whose model_type has no value.
+  EXPECT_THAT(
+      SpError("sp_no_model_type", head + BytesField(2, Varint(3 << 3))),
+      HasSubstr(absl::StrCat(prefix, "trainer_spec.model_type at byte ", head.size() + 2, ")")));
+  // Fields gisp does not read are skipped (self_test_data = 4, a trainer_spec field), unless they
+  // are malformed too.
+  const std::string unknown = BytesField(4, "anything") + BytesField(2, VarintField(4, 8000));
+  EXPECT_EQ(SpError("sp_unknown_fields", model + unknown), "");
+  EXPECT_THAT(SpError("sp_bad_unknown", model + Varint((9 << 3) | 1) + "1234"),
+              HasSubstr(absl::StrCat(prefix, "field 9 at byte ", model.size(), ")")));
+  EXPECT_THAT(SpError("sp_empty_piece", head + BytesField(1, "") + model),
+              HasSubstr("not a SentencePiece model (piece 3 is empty)"));
 }
 
 // Found by tools/fuzz/sentencepiece_fuzzer: a model without a BOS piece encoded the id -1.
