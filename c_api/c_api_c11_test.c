@@ -7,38 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c_api/c_test.h"
 #include "c_api/gisp.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
-
-/* Expects success; prints the message otherwise. */
-static void ok(gisp_status* s, const char* what) {
-  if (s != NULL) {
-    fprintf(stderr, "%s failed: [%s] %s\n", what, gisp_code_name(gisp_status_code(s)),
-            gisp_status_message(s));
-    ++failures;
-  }
-  gisp_status_free(s);
-}
-
-/* Expects `code`, and a message that mentions `needle`. */
-static void fails(gisp_status* s, gisp_code code, const char* needle, const char* what) {
-  if (gisp_status_code(s) != code || strstr(gisp_status_message(s), needle) == NULL) {
-    fprintf(stderr, "%s: expected [%s] mentioning \"%s\", got [%s] %s\n", what,
-            gisp_code_name(code), needle, gisp_code_name(gisp_status_code(s)),
-            gisp_status_message(s));
-    ++failures;
-  }
-  gisp_status_free(s);
-}
 
 typedef struct {
   int calls;
@@ -251,10 +221,5 @@ int main(void) {
   test_errors();
   test_prune_with_tokens();
   test_text_and_eval();
-  if (failures > 0) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("all C ABI checks passed\n");
-  return 0;
+  return c_test_finish("C ABI");
 }

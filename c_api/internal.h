@@ -165,6 +165,10 @@ gisp_status* GuardIn(const ContextSettings& settings, const char* function, Fn&&
   });
 }
 
+// FailedPrecondition when a pruner changed `model`'s working copy: exports take a materialized
+// step instead.
+absl::Status CheckExportable(const gisp_model* model);
+
 // The model's tokenizer (loading it on first use); an error names the directory.
 absl::StatusOr<const Tokenizer*> GetTokenizer(gisp_model* model);
 

@@ -106,6 +106,13 @@ absl::StatusOr<DType> StorageDType(const gisp_model* model, gisp_dtype dtype) {
       absl::StrCat("unknown dtype ", static_cast<int>(dtype), " (f32 0, bf16 1, f16 2, auto 100)"));
 }
 
+absl::Status CheckExportable(const gisp_model* model) {
+  if (!model->pruned_in_place) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "this model's working copy was pruned in place; export a step of the record with "
+      "gisp_model_materialize first");
+}
+
 absl::StatusOr<const Tokenizer*> GetTokenizer(gisp_model* model) {
   std::lock_guard<std::mutex> lock(model->tokenizer_mu);
   if (!model->tokenizer_tried) {
@@ -289,11 +296,7 @@ gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dt
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(dir);
   return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
-    if (model->pruned_in_place) {
-      return absl::FailedPreconditionError(
-          "this model's working copy was pruned in place; export a step of the record with "
-          "gisp_model_materialize first");
-    }
+    GISP_RETURN_IF_ERROR(gisp::capi::CheckExportable(model));
     GISP_ASSIGN_OR_RETURN(gisp::DType storage, gisp::capi::StorageDType(model, dtype));
     gisp::SlicedModel m{model->host_config, model->host_weights};
     GISP_RETURN_IF_ERROR(gisp::ExportSlicedModel(dir, m, storage));
@@ -313,11 +316,7 @@ gisp_status* gisp_model_export_format(const gisp_model* model, gisp_export_forma
   GISP_C_REQUIRE(model);
   GISP_C_REQUIRE(dir);
   return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
-    if (model->pruned_in_place) {
-      return absl::FailedPreconditionError(
-          "this model's working copy was pruned in place; export a step of the record with "
-          "gisp_model_materialize first");
-    }
+    GISP_RETURN_IF_ERROR(gisp::capi::CheckExportable(model));
     gisp::ExportFormat f;
     switch (format) {
       case GISP_EXPORT_SLICED:

@@ -10,36 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "c_api/c_test.h"
 #include "c_api/gisp.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
-
-static void ok(gisp_status* s, const char* what) {
-  if (s != NULL) {
-    fprintf(stderr, "%s failed: [%s] %s\n", what, gisp_code_name(gisp_status_code(s)),
-            gisp_status_message(s));
-    ++failures;
-  }
-  gisp_status_free(s);
-}
-
-static void fails(gisp_status* s, gisp_code code, const char* needle, const char* what) {
-  if (gisp_status_code(s) != code || strstr(gisp_status_message(s), needle) == NULL) {
-    fprintf(stderr, "%s: expected [%s] mentioning \"%s\", got [%s] %s\n", what,
-            gisp_code_name(code), needle, gisp_code_name(gisp_status_code(s)),
-            gisp_status_message(s));
-    ++failures;
-  }
-  gisp_status_free(s);
-}
 
 static const char* kTiny = "testdata/tiny/model";
 
@@ -362,10 +334,5 @@ int main(void) {
   test_logging_and_budget();
   test_cancel_every_call();
   test_model_tokens();
-  if (failures > 0) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("all service checks passed\n");
-  return 0;
+  return c_test_finish("service");
 }

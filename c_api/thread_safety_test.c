@@ -11,28 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "c_api/c_test.h"
 #include "c_api/gisp.h"
-
-static atomic_int failures = 0;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      atomic_fetch_add(&failures, 1);                                          \
-    }                                                                          \
-  } while (0)
-
-static int ok(gisp_status* s, const char* what) {
-  const int good = s == NULL;
-  if (!good) {
-    fprintf(stderr, "%s failed: [%s] %s\n", what, gisp_code_name(gisp_status_code(s)),
-            gisp_status_message(s));
-    atomic_fetch_add(&failures, 1);
-  }
-  gisp_status_free(s);
-  return good;
-}
 
 /* One prune job: its own context (thread budget), model, calibration data and pruner. */
 typedef struct {
@@ -188,10 +168,5 @@ static void test_cancel_from_another_thread(void) {
 int main(void) {
   test_concurrent_jobs_match_sequential();
   test_cancel_from_another_thread();
-  if (atomic_load(&failures) > 0) {
-    fprintf(stderr, "%d check(s) failed\n", atomic_load(&failures));
-    return 1;
-  }
-  printf("all thread-safety checks passed\n");
-  return 0;
+  return c_test_finish("thread-safety");
 }
