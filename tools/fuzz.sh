@@ -61,6 +61,13 @@ for proto in gisp/proto/gisp.proto gisp/io/tokenizer/spm_model.proto; do
   sources+=("$generated")
 done
 
+# The Python configuration the decilm export embeds (a genrule under Bazel).
+embedded="$out/gen/gisp/export/configuration_decilm_py.h"
+if [ ! -f "$embedded" ] || [ gisp/export/configuration_decilm.py -nt "$embedded" ]; then
+  mkdir -p "$(dirname "$embedded")"
+  gisp/export/embed_python.sh gisp/export/configuration_decilm.py "$embedded"
+fi
+
 # Compile what changed (an object is stale when its source or any gisp header or .proto is newer).
 newest_header="$(ls -t $(git ls-files '*.h' '*.proto') gisp/base/*.h 2>/dev/null | head -1)"
 compile() {
