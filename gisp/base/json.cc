@@ -1,11 +1,14 @@
 #include "gisp/base/json.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <cstdint>
+#include <iterator>
 
-#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
 
 namespace gisp {
 
@@ -89,115 +92,52 @@ void Json::Set(std::string key, Json value) {
   index_.reset();
 }
 
-void AppendJsonString(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 namespace {
 
-void AppendNumber(double d, std::string* out) {
-  if (!std::isfinite(d)) {  // JSON has no NaN or infinity
-    out->append("null");
-    return;
-  }
-  // Shortest representation that round-trips.
-  for (int precision = 6; precision <= 17; ++precision) {
-    std::string s = absl::StrFormat("%.*g", precision, d);
-    double back = 0;
-    if (absl::SimpleAtod(s, &back) && back == d) {
-      // Keep a non-integer number non-integer when read back ("-0" would come back as the
-      // integer 0, losing the sign; found by tools/fuzz/json_fuzzer).
-      if (s.find_first_of(".en") == std::string::npos) s.append(".0");
-      out->append(s);
-      return;
+using Nlohmann = nlohmann::ordered_json;
+
+Nlohmann ToNlohmann(const Json& j) {
+  switch (j.type()) {
+    case Json::Type::kNull:
+      return nullptr;
+    case Json::Type::kBool:
+      return j.bool_value();
+    case Json::Type::kNumber:
+      if (j.is_integer()) return j.int_value();
+      return j.number_value();  // non-finite numbers are written as null
+    case Json::Type::kString:
+      return j.string_value();
+    case Json::Type::kArray: {
+      Nlohmann out = Nlohmann::array();
+      auto& items = out.get_ref<Nlohmann::array_t&>();
+      items.reserve(j.array().size());
+      for (const Json& item : j.array()) items.push_back(ToNlohmann(item));
+      return out;
+    }
+    case Json::Type::kObject: {
+      Nlohmann out = Nlohmann::object();
+      // Appended in order without ordered_map's linear duplicate search (quadratic for a
+      // 50k-entry vocabulary); the members are written as they are, duplicates included.
+      auto& members =
+          static_cast<Nlohmann::object_t::Container&>(out.get_ref<Nlohmann::object_t&>());
+      members.reserve(j.object().size());
+      for (const auto& [key, value] : j.object()) members.emplace_back(key, ToNlohmann(value));
+      return out;
     }
   }
-  absl::StrAppendFormat(out, "%.17g", d);
+  return nullptr;
 }
 
-void Newline(std::string* out, int indent, int depth) {
-  if (indent < 0) return;
-  out->push_back('\n');
-  out->append(static_cast<size_t>(indent * depth), ' ');
+std::string DumpNlohmann(const Nlohmann& j, int indent) {
+  // Strings built in code may hold bytes that are not UTF-8: written as U+FFFD, so what gisp
+  // writes is always JSON its own parser (and Python's) accepts.
+  return j.dump(indent, ' ', /*ensure_ascii=*/false, Nlohmann::error_handler_t::replace);
 }
 
 }  // namespace
 
-void Json::DumpTo(std::string* out, int indent, int depth) const {
-  switch (type_) {
-    case Type::kNull:
-      out->append("null");
-      break;
-    case Type::kBool:
-      out->append(bool_ ? "true" : "false");
-      break;
-    case Type::kNumber:
-      if (is_integer_) {
-        absl::StrAppend(out, integer_);
-      } else {
-        AppendNumber(number_, out);
-      }
-      break;
-    case Type::kString:
-      AppendJsonString(string_, out);
-      break;
-    case Type::kArray: {
-      out->push_back('[');
-      for (size_t i = 0; i < array_.size(); ++i) {
-        if (i > 0) out->append(indent < 0 ? "," : ",");
-        Newline(out, indent, depth + 1);
-        array_[i].DumpTo(out, indent, depth + 1);
-      }
-      if (!array_.empty()) Newline(out, indent, depth);
-      out->push_back(']');
-      break;
-    }
-    case Type::kObject: {
-      out->push_back('{');
-      for (size_t i = 0; i < object_.size(); ++i) {
-        if (i > 0) out->push_back(',');
-        Newline(out, indent, depth + 1);
-        AppendJsonString(object_[i].first, out);
-        out->append(indent < 0 ? ":" : ": ");
-        object_[i].second.DumpTo(out, indent, depth + 1);
-      }
-      if (!object_.empty()) Newline(out, indent, depth);
-      out->push_back('}');
-      break;
-    }
-  }
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->append(DumpNlohmann(Nlohmann(std::string(s)), -1));
 }
 
 std::string Json::Shown() const {
@@ -211,36 +151,134 @@ std::string Json::Shown() const {
   return s;
 }
 
-std::string Json::Dump(int indent) const {
-  std::string out;
-  DumpTo(&out, indent, 0);
-  return out;
-}
+std::string Json::Dump(int indent) const { return DumpNlohmann(ToNlohmann(*this), indent); }
 
-class JsonParser {
+// Builds a Json tree from nlohmann's SAX events, keeping each value's byte offset and the
+// literal of non-integer numbers, and adds gisp's rules where nlohmann's messages are too vague
+// (leading zeros, NaN/Infinity) or its parser has no limit (nesting depth).
+class JsonBuilder : public nlohmann::json_sax<nlohmann::json> {
  public:
-  JsonParser(absl::string_view text, absl::string_view source) : text_(text), source_(source) {}
+  JsonBuilder(absl::string_view text, absl::string_view source) : text_(text), source_(source) {}
 
-  absl::StatusOr<Json> ParseDocument() {
-    Json value;
-    SkipSpace();
-    if (!ParseValue(&value, 0)) return error_;
-    SkipSpace();
-    if (pos_ != text_.size()) {
-      Fail("unexpected text after the JSON value");
+  // Feeds nlohmann's parser and records in `cursor_` how far it has read (its lexer keeps its
+  // position to itself, and SAX events carry none).
+  struct CountingIterator {
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+    const char* p;
+    const char** cursor;
+    reference operator*() const { return *p; }
+    CountingIterator& operator++() {
+      ++p;
+      *cursor = p;
+      return *this;
+    }
+    bool operator==(const CountingIterator& o) const { return p == o.p; }
+    bool operator!=(const CountingIterator& o) const { return p != o.p; }
+  };
+
+  absl::StatusOr<Json> Parse() {
+    const char* cursor = text_.data();
+    cursor_ = &cursor;
+    CountingIterator first{text_.data(), &cursor};
+    CountingIterator last{text_.data() + text_.size(), &cursor};
+    const bool ok = nlohmann::json::sax_parse(first, last, this);
+    if (!ok || !error_.ok()) {
+      if (error_.ok()) Fail(Read(), "invalid document");
       return error_;
     }
-    return value;
+    return std::move(root_);
+  }
+
+  bool null() override { return Put(Json(), Read() - 4); }
+  bool boolean(bool b) override { return Put(Json::Bool(b), Read() - (b ? 4 : 5)); }
+  bool number_integer(number_integer_t i) override {
+    return Number(Json::Int(i), absl::StrCat(i == 0 ? "-" : "", i));
+  }
+  bool number_unsigned(number_unsigned_t u) override {
+    if (u <= static_cast<uint64_t>(INT64_MAX)) {
+      return Number(Json::Int(static_cast<int64_t>(u)), absl::StrCat(u));
+    }
+    // Beyond int64: a non-integer number, shown as written.
+    const std::string literal = absl::StrCat(u);
+    Json j = Json::Number(static_cast<double>(u));
+    j.is_integer_ = false;
+    j.string_ = literal;
+    return Number(std::move(j), literal);
+  }
+  bool number_float(number_float_t d, const string_t& literal) override {
+    Json j;
+    j.type_ = Json::Type::kNumber;
+    j.number_ = d;
+    // Kept so errors show the number as written ("1.92e2", a 30-digit integer), not as
+    // re-formatted (192.0, 1.2345678901234568e+29).
+    j.string_ = literal.substr(0, kMaxLiteralShown + 1);
+    return Number(std::move(j), literal);
+  }
+  bool string(string_t& s) override { return Put(Json::String(std::move(s)), StringStart()); }
+  bool binary(binary_t&) override { return Fail(Read(), "binary values are not JSON"); }
+  bool start_object(std::size_t) override { return Open(Json::MakeObject()); }
+  bool key(string_t& k) override {
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return Open(Json::MakeArray()); }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string& last_token,
+                   const nlohmann::detail::exception& e) override {
+    Diagnose(last_token, e);
+    return false;
   }
 
  private:
   static constexpr int kMaxDepth = 256;
   static constexpr size_t kMaxLiteralShown = 40;
 
-  bool Fail(absl::string_view what) {
+  size_t Read() const { return static_cast<size_t>(*cursor_ - text_.data()); }
+
+  static bool IsTokenChar(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '+' || c == '.';
+  }
+
+  // Where `token` starts, given that it ends where the parser stopped reading or one character
+  // before (the lexer reads one character past a number).
+  size_t TokenStart(absl::string_view token) const {
+    const size_t read = Read();
+    if (read >= token.size() + 1 && text_.substr(read - token.size() - 1, token.size()) == token) {
+      return read - token.size() - 1;
+    }
+    return read >= token.size() ? read - token.size() : 0;
+  }
+
+  // The opening quote of the string whose closing quote was the last character read.
+  size_t StringStart() const {
+    size_t i = Read() - 1;
+    while (i > 0) {
+      --i;
+      if (text_[i] != '"') continue;
+      size_t backslashes = 0;
+      while (backslashes < i && text_[i - 1 - backslashes] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) return i;
+    }
+    return 0;
+  }
+
+  bool Fail(size_t offset, absl::string_view what) {
+    offset = std::min(offset, text_.size());
     int line = 1;
     int column = 1;
-    for (size_t i = 0; i < pos_ && i < text_.size(); ++i) {
+    for (size_t i = 0; i < offset; ++i) {
       if (text_[i] == '\n') {
         ++line;
         column = 1;
@@ -248,126 +286,42 @@ class JsonParser {
         ++column;
       }
     }
-    error_ = absl::InvalidArgumentError(
-        absl::StrCat(source_, ":", line, ":", column, ": invalid JSON: ", what));
+    error_ = absl::InvalidArgumentError(absl::StrCat(
+        source_, ":", line, ":", column, ": invalid JSON: ", what, " (byte ", offset, ")"));
     return false;
   }
 
-  void SkipSpace() {
-    while (pos_ < text_.size()) {
-      char c = text_[pos_];
-      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-        ++pos_;
-      } else {
-        break;
-      }
+  bool Number(Json j, absl::string_view literal) {
+    const size_t start = TokenStart(literal);
+    // nlohmann reads "01" as the number 0 followed by a stray 1: refused here with the reason.
+    const size_t digits = start + (literal[0] == '-' ? 1 : 0);
+    const size_t end = start + literal.size();
+    if (digits < text_.size() && text_[digits] == '0' && end < text_.size() && text_[end] >= '0' &&
+        text_[end] <= '9' && end == digits + 1) {
+      return Fail(digits, "number with a leading zero");
     }
+    return Put(std::move(j), start);
   }
 
-  bool Consume(absl::string_view word) {
-    if (text_.substr(pos_, word.size()) == word) {
-      pos_ += word.size();
-      return true;
+  Json* Put(Json value, size_t offset) {
+    value.offset_ = static_cast<int64_t>(offset);
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
     }
-    return false;
+    Json* parent = stack_.back();
+    if (parent->type_ == Json::Type::kArray) {
+      parent->array_.push_back(std::move(value));
+      return &parent->array_.back();
+    }
+    parent->object_.emplace_back(std::move(key_), std::move(value));
+    return &parent->object_.back().second;
   }
 
-  bool ParseValue(Json* out, int depth) {
-    if (depth > kMaxDepth) return Fail("nesting is too deep");
-    if (pos_ >= text_.size()) return Fail("unexpected end of input");
-    char c = text_[pos_];
-    switch (c) {
-      case '{':
-        return ParseObject(out, depth);
-      case '[':
-        return ParseArray(out, depth);
-      case '"': {
-        std::string s;
-        if (!ParseString(&s)) return false;
-        *out = Json::String(std::move(s));
-        return true;
-      }
-      case 't':
-        if (Consume("true")) {
-          *out = Json::Bool(true);
-          return true;
-        }
-        return Fail("unknown literal");
-      case 'f':
-        if (Consume("false")) {
-          *out = Json::Bool(false);
-          return true;
-        }
-        return Fail("unknown literal");
-      case 'n':
-        if (Consume("null")) {
-          *out = Json();
-          return true;
-        }
-        return Fail("unknown literal");
-      case 'N':
-      case 'I':
-        // Python's json writes NaN and Infinity, but they are not JSON, and a non-finite
-        // rope_theta or rms_norm_eps would run and silently give wrong results.
-        if (text_.substr(pos_, 3) == "NaN" || text_.substr(pos_, 8) == "Infinity") {
-          return Fail("NaN and Infinity are not JSON numbers");
-        }
-        return Fail("unknown literal");
-      default:
-        if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(out);
-        return Fail(absl::StrCat("unexpected character '", std::string(1, c), "'"));
-    }
-  }
-
-  bool ParseNumber(Json* out) {
-    const size_t start = pos_;
-    if (text_[pos_] == '-') {
-      ++pos_;
-      if (Consume("Infinity")) {
-        pos_ = start;
-        return Fail("NaN and Infinity are not JSON numbers");
-      }
-    }
-    bool integer = true;
-    auto digits = [&]() {
-      size_t begin = pos_;
-      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
-      return pos_ > begin;
-    };
-    const size_t int_start = pos_;
-    if (!digits()) return Fail("malformed number");
-    if (text_[int_start] == '0' && pos_ - int_start > 1) {
-      pos_ = int_start;
-      return Fail("number with a leading zero");
-    }
-    if (pos_ < text_.size() && text_[pos_] == '.') {
-      integer = false;
-      ++pos_;
-      if (!digits()) return Fail("malformed number");
-    }
-    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-      integer = false;
-      ++pos_;
-      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-      if (!digits()) return Fail("malformed number");
-    }
-    absl::string_view literal = text_.substr(start, pos_ - start);
-    int64_t i = 0;
-    if (integer && absl::SimpleAtoi(literal, &i)) {
-      *out = Json::Int(i);
-      return true;
-    }
-    double d = 0;
-    if (!absl::SimpleAtod(literal, &d) || !std::isfinite(d)) {
-      pos_ = start;
-      return Fail(absl::StrCat("number ", ShortLiteral(literal), " is out of range"));
-    }
-    out->type_ = Json::Type::kNumber;
-    out->number_ = d;
-    out->is_integer_ = false;
-    // Kept so errors show the number as written ("1.92e2", a 30-digit integer), not as
-    // re-formatted (192, 1e+29).
-    out->string_ = std::string(literal.substr(0, kMaxLiteralShown + 1));
+  bool Open(Json container) {
+    const size_t offset = Read() - 1;
+    if (stack_.size() >= kMaxDepth) return Fail(offset, "nesting is too deep");
+    stack_.push_back(Put(std::move(container), offset));
     return true;
   }
 
@@ -378,233 +332,88 @@ class JsonParser {
                         " characters)");
   }
 
-  // Length of the longest valid UTF-8 sequence at the start of `s` (1 to 4), or 0 when it is
-  // not valid UTF-8: overlong forms, surrogates and code points above U+10FFFF are invalid.
-  static size_t Utf8SequenceLength(absl::string_view s) {
-    const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-    const unsigned char b0 = byte(0);
-    if (b0 < 0x80) return 1;
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (b0 >= 0xc2 && b0 <= 0xdf) {
-      n = 2;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-      n = 3;
-      if (b0 == 0xe0) lo = 0xa0;  // overlong
-      if (b0 == 0xed) hi = 0x9f;  // UTF-16 surrogates
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-      n = 4;
-      if (b0 == 0xf0) lo = 0x90;  // overlong
-      if (b0 == 0xf4) hi = 0x8f;  // above U+10FFFF
-    } else {
-      return 0;
+  // Turns nlohmann's error into gisp's: the position where the bad token starts, and for the
+  // cases the project has seen in the wild a sentence that says what is wrong.
+  void Diagnose(const std::string& last_token, const nlohmann::detail::exception& e) {
+    const std::string message = e.what();
+    const size_t read = Read();
+    if (e.id == 406) {  // number overflow: 1e999, or a 400-digit integer
+      Fail(TokenStart(last_token),
+           absl::StrCat("number ", ShortLiteral(last_token), " is out of range"));
+      return;
     }
-    if (s.size() < n) return 0;
-    if (byte(1) < lo || byte(1) > hi) return 0;
-    for (size_t i = 2; i < n; ++i) {
-      if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
-    }
-    return n;
-  }
-
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
-  }
-
-  bool ParseHex4(uint32_t* cp) {
-    if (pos_ + 4 > text_.size()) return Fail("truncated \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = text_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v |= static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        v |= static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        return Fail("bad hex digit in \\u escape");
+    if (message.find("ill-formed UTF-8") != std::string::npos && read > 0) {
+      // Strings reach file names, tokens and error messages: only valid UTF-8 gets in. Shown
+      // at the first byte of the bad sequence.
+      size_t i = read - 1;
+      auto byte = [&](size_t k) { return static_cast<unsigned char>(text_[k]); };
+      if (byte(i) < 0xc0) {
+        size_t j = i;
+        while (j > 0 && byte(j - 1) >= 0x80 && byte(j - 1) < 0xc0) --j;
+        if (j > 0 && byte(j - 1) >= 0xc0) i = j - 1;
       }
+      Fail(i, absl::StrFormat("invalid UTF-8 byte 0x%02x inside a string", byte(i)));
+      return;
     }
-    *cp = v;
-    return true;
-  }
-
-  bool ParseString(std::string* out) {
-    ++pos_;  // opening quote
-    while (true) {
-      // Fast path: copy the run up to the next quote or backslash.
-      size_t run = pos_;
-      while (run < text_.size() && text_[run] != '"' && text_[run] != '\\') {
-        const unsigned char c = static_cast<unsigned char>(text_[run]);
-        if (c < 0x20) {
-          pos_ = run;
-          return Fail("control character inside a string");
-        }
-        if (c < 0x80) {
-          ++run;
-          continue;
-        }
-        // Strings reach file names, tokens and error messages: only valid UTF-8 (as JSON and
-        // Python's json require) gets in.
-        const size_t n = Utf8SequenceLength(text_.substr(run));
-        if (n == 0) {
-          pos_ = run;
-          return Fail(absl::StrFormat("invalid UTF-8 byte 0x%02x inside a string", c));
-        }
-        run += n;
-      }
-      out->append(text_.data() + pos_, run - pos_);
-      pos_ = run;
-      if (pos_ >= text_.size()) return Fail("unterminated string");
-      if (text_[pos_] == '"') {
-        ++pos_;
-        return true;
-      }
-      ++pos_;  // backslash
-      if (pos_ >= text_.size()) return Fail("unterminated string");
-      char e = text_[pos_++];
-      switch (e) {
-        case '"':
-          out->push_back('"');
-          break;
-        case '\\':
-          out->push_back('\\');
-          break;
-        case '/':
-          out->push_back('/');
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          const size_t escape = pos_ - 2;
-          uint32_t cp = 0;
-          if (!ParseHex4(&cp)) return false;
-          // A lone surrogate encodes no character: refused (as serde_json, which HF tokenizers
-          // uses, refuses it) rather than replaced, so no two spellings mean one token.
-          if (cp >= 0xd800 && cp < 0xdc00) {  // high surrogate: expect the low half
-            uint32_t low = 0;
-            if (text_.substr(pos_, 2) == "\\u") {
-              pos_ += 2;
-              if (!ParseHex4(&low)) return false;
-            }
-            if (low < 0xdc00 || low >= 0xe000) {
-              pos_ = escape;
-              return Fail("lone UTF-16 surrogate in a \\u escape");
-            }
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          } else if (cp >= 0xdc00 && cp < 0xe000) {
-            pos_ = escape;
-            return Fail("lone UTF-16 surrogate in a \\u escape");
+    if (message.find("surrogate") != std::string::npos) {
+      // A lone surrogate encodes no character: refused (as serde_json, which HF tokenizers
+      // uses, refuses it) rather than replaced, so no two spellings mean one token.
+      size_t at = read;
+      for (size_t i = std::min(read, text_.size()); i-- > 0;) {
+        if (text_.substr(i, 3) == "\\ud" || text_.substr(i, 3) == "\\uD") {
+          const char c = text_[i + 3];
+          if ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+            at = i;
+            break;
           }
-          AppendUtf8(cp, out);
-          break;
         }
-        default:
-          --pos_;
-          return Fail("unknown escape in string");
       }
+      Fail(at, "lone UTF-16 surrogate in a \\u escape");
+      return;
     }
-  }
-
-  bool ParseArray(Json* out, int depth) {
-    ++pos_;
-    *out = Json::MakeArray();
-    SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == ']') {
-      ++pos_;
-      return true;
+    if (message.find("control character") != std::string::npos && read > 0) {
+      Fail(read - 1, "control character inside a string");
+      return;
     }
-    while (true) {
-      SkipSpace();
-      Json item;
-      if (!ParseValue(&item, depth + 1)) return false;
-      out->array_.push_back(std::move(item));
-      SkipSpace();
-      if (pos_ >= text_.size()) return Fail("unterminated array");
-      if (text_[pos_] == ',') {
-        ++pos_;
-        continue;
+    // The token the parser stopped at.
+    size_t at = read > 0 ? read - 1 : 0;
+    if (at < text_.size() && IsTokenChar(text_[at])) {
+      while (at > 0 && IsTokenChar(text_[at - 1])) --at;
+      // Python's json writes NaN and Infinity, but they are not JSON, and a non-finite
+      // rope_theta or rms_norm_eps would run and silently give wrong results.
+      const absl::string_view token = text_.substr(at);
+      if (absl::StartsWith(token, "NaN") || absl::StartsWith(token, "Infinity") ||
+          absl::StartsWith(token, "-Infinity")) {
+        Fail(at, "NaN and Infinity are not JSON numbers");
+        return;
       }
-      if (text_[pos_] == ']') {
-        ++pos_;
-        return true;
-      }
-      return Fail("expected ',' or ']' in array");
+    } else if (!last_token.empty() && last_token.find("<U+") == std::string::npos) {
+      at = TokenStart(last_token);
     }
-  }
-
-  bool ParseObject(Json* out, int depth) {
-    ++pos_;
-    *out = Json::MakeObject();
-    SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == '}') {
-      ++pos_;
-      return true;
-    }
-    while (true) {
-      SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("expected a string key");
-      std::string key;
-      if (!ParseString(&key)) return false;
-      SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("expected ':' after key");
-      ++pos_;
-      SkipSpace();
-      Json value;
-      if (!ParseValue(&value, depth + 1)) return false;
-      out->object_.emplace_back(std::move(key), std::move(value));
-      SkipSpace();
-      if (pos_ >= text_.size()) return Fail("unterminated object");
-      if (text_[pos_] == ',') {
-        ++pos_;
-        continue;
+    // nlohmann's own words, without its "[json.exception...] parse error at ...: " prefix.
+    std::string what = message;
+    if (size_t column = what.find("column "); column != std::string::npos) {
+      if (size_t colon = what.find(": ", column); colon != std::string::npos) {
+        what = what.substr(colon + 2);
       }
-      if (text_[pos_] == '}') {
-        ++pos_;
-        return true;
-      }
-      return Fail("expected ',' or '}' in object");
+    } else if (size_t bracket = what.find("] "); bracket != std::string::npos) {
+      what = what.substr(bracket + 2);
     }
+    Fail(at, what);
   }
 
   absl::string_view text_;
   absl::string_view source_;
-  size_t pos_ = 0;
+  const char** cursor_ = nullptr;
+  Json root_;
+  std::vector<Json*> stack_;
+  std::string key_;
   absl::Status error_;
 };
 
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view source) {
-  JsonParser parser(text, source);
-  return parser.ParseDocument();
+  JsonBuilder builder(text, source);
+  return builder.Parse();
 }
 
 namespace {
@@ -612,7 +421,8 @@ namespace {
 absl::Status FieldError(absl::string_view source, absl::string_view key, absl::string_view want,
                         const Json& got) {
   return absl::InvalidArgumentError(
-      absl::StrCat(source, ": field \"", key, "\" must be ", want, ", got ", got.Shown()));
+      absl::StrCat(source, ": field \"", key, "\" must be ", want, ", got ", got.Shown(),
+                   got.offset() >= 0 ? absl::StrCat(" (byte ", got.offset(), ")") : ""));
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
-// A small JSON reader and writer for config.json, safetensors headers, tokenizer.json, JSONL data
-// and reports. Written for gisp because errors must say where the input is wrong (line:column)
-// and integers such as byte offsets must stay exact beyond 2^53.
+// gisp's JSON value for config.json, safetensors headers, tokenizer.json, JSONL data and the
+// files exports write. Parsing and serialisation are nlohmann::json's (Debian's
+// nlohmann-json3-dev, see docs/design.md); this value type adds what gisp needs on top: errors
+// that name the file, the line:column and the byte offset, gisp's strictness rules (no leading
+// zeros, NaN/Infinity, invalid UTF-8, lone surrogates, out-of-range numbers), integers kept exact
+// beyond 2^53, objects in document order with an index for large ones, and each parsed value's
+// byte offset for field errors.
 #ifndef GISP_BASE_JSON_H_
 #define GISP_BASE_JSON_H_
 
@@ -63,9 +67,10 @@ class Json {
   // For error messages: a number as it was written in the parsed text ("1.92e2" rather than
   // 192), anything else compact and cut to about 200 characters.
   std::string Shown() const;
+  // Byte offset of the value in the text it was parsed from; -1 for values built in code.
+  int64_t offset() const { return offset_; }
 
  private:
-  void DumpTo(std::string* out, int indent, int depth) const;
   void BuildIndex() const;
 
   Type type_ = Type::kNull;
@@ -73,23 +78,25 @@ class Json {
   bool is_integer_ = false;
   double number_ = 0.0;
   int64_t integer_ = 0;
+  int64_t offset_ = -1;
   std::string string_;
   Array array_;
   Object object_;
   mutable std::shared_ptr<std::map<std::string, size_t, std::less<>>> index_;
 
-  friend class JsonParser;
+  friend class JsonBuilder;
 };
 
 // Parses one JSON document. `source` names the input in error messages ("config.json").
-// Errors are InvalidArgument: "<source>:<line>:<column>: <what>".
+// Errors are InvalidArgument: "<source>:<line>:<column>: invalid JSON: <what> (byte <offset>)".
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view source);
 
 // Appends `s` as a JSON string literal (with quotes and escapes) to `out`.
 void AppendJsonString(absl::string_view s, std::string* out);
 
-// Typed getters for required / optional object members. Errors name `source` and the key,
-// e.g. "config.json: field \"hidden_size\" must be a positive integer, got -3".
+// Typed getters for required / optional object members. Errors name `source`, the key and, for
+// parsed values, the byte offset, e.g.
+// "config.json: field \"hidden_size\" must be an integer, got 1.92e2 (byte 16)".
 absl::StatusOr<int64_t> JsonGetInt(const Json& obj, absl::string_view key,
                                    absl::string_view source);
 absl::StatusOr<int64_t> JsonGetIntOr(const Json& obj, absl::string_view key, int64_t fallback,

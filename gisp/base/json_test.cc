@@ -38,6 +38,28 @@ TEST(JsonTest, ErrorsNameSourceLineAndColumn) {
       << j.status().message();
 }
 
+// Parse errors name the file, the line:column and the byte offset where the bad token starts.
+TEST(JsonTest, ErrorsNameTheByteOffset) {
+  auto j = ParseJson("{\n  \"a\": 1,\n  \"b\" 2\n}", "config.json");
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("config.json:3:7: invalid JSON: "), std::string::npos)
+      << j.status().message();
+  EXPECT_NE(j.status().message().find("(byte 18)"), std::string::npos) << j.status().message();
+  auto utf8 = ParseJson("[\"ok\", \"x\xff\"]", "t");
+  ASSERT_FALSE(utf8.ok());
+  EXPECT_NE(utf8.status().message().find("t:1:10: invalid JSON: invalid UTF-8 byte 0xff "
+                                         "inside a string (byte 9)"),
+            std::string::npos)
+      << utf8.status().message();
+  // Values keep where they were parsed from; values built in code have no offset.
+  auto v = ParseJson(R"({"k": [true, "s"]})", "t");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->offset(), 0);
+  EXPECT_EQ(v->Find("k")->offset(), 6);
+  EXPECT_EQ(v->Find("k")->array()[1].offset(), 13);
+  EXPECT_EQ(Json::Int(3).offset(), -1);
+}
+
 TEST(JsonTest, RejectsTrailingGarbageAndTruncation) {
   EXPECT_FALSE(ParseJson("{} x", "t").ok());
   EXPECT_FALSE(ParseJson("{\"a\": [1, 2", "t").ok());
@@ -151,11 +173,12 @@ TEST(JsonBadInput, HugeAndNonIntegralNumbersAreShownAsWritten) {
   auto v = JsonGetInt(*j, "hidden_size", "config.json");
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().message(),
-            "config.json: field \"hidden_size\" must be an integer, got 1.92e2");
+            "config.json: field \"hidden_size\" must be an integer, got 1.92e2 (byte 16)");
   auto n = JsonGetInt(*j, "n", "config.json");
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.status().message(),
-            "config.json: field \"n\" must be an integer, got 123456789012345678901234567890");
+            "config.json: field \"n\" must be an integer, got 123456789012345678901234567890 "
+            "(byte 29)");
 }
 
 }  // namespace
