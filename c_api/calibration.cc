@@ -66,7 +66,7 @@ absl::Status FromTokens(size_t num_sequences, const int32_t* const* tokens, cons
     s.positive = positive == nullptr || positive[i] != 0;
     data->sequences.push_back(std::move(s));
   }
-  data->source = "tokens";
+  data->source = gisp::CalibrationSource::kTokens;
   *out = data.release();
   return absl::OkStatus();
 }
@@ -95,7 +95,7 @@ gisp_status* gisp_calibration_text_windows(gisp_model* model, const char* path,
     options.seed = seed;
     auto data = std::make_unique<gisp_calibration>();
     GISP_ASSIGN_OR_RETURN(data->sequences, gisp::TextWindows(path, *tok, options));
-    data->source = "text-windows";
+    data->source = gisp::CalibrationSource::kTextWindows;
     data->window_tokens = window_tokens;
     data->seed = seed;
     data->pad_id = PadId(tok);
@@ -116,7 +116,7 @@ gisp_status* gisp_calibration_qa_jsonl(gisp_model* model, const char* path, int6
     options.max_tokens = MaxExampleTokens(model);
     auto data = std::make_unique<gisp_calibration>();
     GISP_ASSIGN_OR_RETURN(data->sequences, gisp::QaPairs(path, *tok, options));
-    data->source = "qa-jsonl";
+    data->source = gisp::CalibrationSource::kQaJsonl;
     data->pad_id = PadId(tok);
     *out = data.release();
     return absl::OkStatus();
@@ -135,7 +135,7 @@ gisp_status* gisp_calibration_multiple_choice_jsonl(gisp_model* model, const cha
     auto data = std::make_unique<gisp_calibration>();
     GISP_ASSIGN_OR_RETURN(data->sequences,
                           gisp::MultipleChoiceCandidates(items, *tok, MaxExampleTokens(model)));
-    data->source = "multiple-choice-jsonl";
+    data->source = gisp::CalibrationSource::kMultipleChoiceJsonl;
     data->pad_id = PadId(tok);
     *out = data.release();
     return absl::OkStatus();

@@ -92,7 +92,7 @@ struct gisp_model {
 
 struct gisp_calibration {
   std::vector<gisp::LabelledSequence> sequences;
-  std::string source;  // "text-windows", "qa-jsonl", "multiple-choice-jsonl", "tokens"
+  gisp::CalibrationSource source = gisp::CalibrationSource::kTokens;
   int64_t window_tokens = 0;
   uint64_t seed = 0;
   int32_t pad_id = 0;

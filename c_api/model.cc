@@ -12,6 +12,7 @@
 #include "gisp/base/file.h"
 #include "gisp/base/log.h"
 #include "gisp/base/status.h"
+#include "gisp/base/version.h"
 #include "gisp/export/exporter.h"
 #include "gisp/export/slice.h"
 #include "gisp/io/hf_config.h"
@@ -84,10 +85,6 @@ absl::Status BuildWorkingModel(gisp_model* m) {
   }
   return absl::OkStatus();
 }
-
-// Tokenizer and generation files copied next to an exported model so it is deployable as is.
-constexpr const char* kSideFiles[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
-                                      "special_tokens_map.json", "generation_config.json"};
 
 }  // namespace
 
@@ -300,13 +297,7 @@ gisp_status* gisp_model_export(const gisp_model* model, const char* dir, gisp_dt
     GISP_ASSIGN_OR_RETURN(gisp::DType storage, gisp::capi::StorageDType(model, dtype));
     gisp::SlicedModel m{model->host_config, model->host_weights};
     GISP_RETURN_IF_ERROR(gisp::ExportSlicedModel(dir, m, storage));
-    for (const char* name : gisp::capi::kSideFiles) {
-      const std::string src = gisp::JoinPath(model->tokenizer_dir, name);
-      if (!gisp::FileExists(src)) continue;
-      GISP_ASSIGN_OR_RETURN(std::string bytes, gisp::ReadFile(src));
-      GISP_RETURN_IF_ERROR(gisp::WriteFileAtomic(gisp::JoinPath(dir, name), bytes));
-    }
-    return absl::OkStatus();
+    return gisp::CopySideFiles(model->tokenizer_dir, dir);
   });
 }
 

@@ -9,36 +9,6 @@
 
 using gisp::capi::Guard;
 
-namespace {
-
-absl::StatusOr<gisp::ObjectiveKind> CheckObjective(const gisp_calibration& data,
-                                                   gisp::proto::Objective objective) {
-  const std::string& src = data.source;
-  auto mismatch = [&](const char* wanted) {
-    return absl::InvalidArgumentError(absl::StrCat("calibration from ", src, " needs objective ",
-                                                   wanted, ", the configuration has ",
-                                                   gisp::proto::Objective_Name(objective)));
-  };
-  switch (objective) {
-    case gisp::proto::OBJECTIVE_LM:
-      if (src == "qa-jsonl") return mismatch("answer-only");
-      if (src == "multiple-choice-jsonl") return mismatch("margin");
-      return gisp::ObjectiveKind::kLm;
-    case gisp::proto::OBJECTIVE_ANSWER_ONLY:
-      if (src == "text-windows") return mismatch("lm");
-      if (src == "multiple-choice-jsonl") return mismatch("margin");
-      return gisp::ObjectiveKind::kAnswerOnly;
-    case gisp::proto::OBJECTIVE_MARGIN:
-      if (src == "text-windows") return mismatch("lm");
-      if (src == "qa-jsonl") return mismatch("answer-only");
-      return gisp::ObjectiveKind::kMargin;
-    default:
-      return absl::InvalidArgumentError("unknown objective");
-  }
-}
-
-}  // namespace
-
 extern "C" {
 
 int32_t gisp_progress_step(const gisp_progress* p) { return p ? p->progress.step : 0; }
@@ -66,7 +36,7 @@ gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
           "pruner has pruned");
     }
     GISP_ASSIGN_OR_RETURN(gisp::ObjectiveKind objective,
-                          CheckObjective(*data, config->config.objective()));
+                          gisp::ResolveObjective(data->source, config->config.objective()));
     auto p = std::make_unique<gisp_pruner>();
     p->model = model;
     GISP_ASSIGN_OR_RETURN(p->batches,

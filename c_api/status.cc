@@ -5,7 +5,7 @@
 
 #include "c_api/internal.h"
 #include "gisp/base/log.h"
-#include "gisp/prune/record.h"
+#include "gisp/base/version.h"
 
 namespace gisp {
 namespace capi {

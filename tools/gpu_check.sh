@@ -68,7 +68,7 @@ pack() {
   local flags=(--symlink_prefix=/)
   [[ $config == cuda ]] && flags+=(--config=cuda)
 
-  local tests=(//gisp/backend:kernel_test //gisp/model:torch_parity_test
+  local tests=(//gisp/backend:kernel_test //gisp/integration:torch_parity_test
                //gisp/prune:torch_gisp_parity_test)
   # model_test only when it runs on every backend (testing::TestBackendNames); CPU-only tests
   # are covered by tools/test.sh here.
@@ -364,7 +364,7 @@ run() {
     step cuda_smoke 60 "$out/cuda_smoke.log" smoke ./gisp/backend/cuda/cuda_smoke
   fi
   local t
-  for t in gisp/backend/kernel_test:120 gisp/model/model_test:90 gisp/model/torch_parity_test:60 \
+  for t in gisp/backend/kernel_test:120 gisp/model/model_test:90 gisp/integration/torch_parity_test:60 \
            gisp/prune/torch_gisp_parity_test:60; do
     f="${t%%:*}"
     has "$f" || continue

@@ -65,7 +65,7 @@ elif ! bazel build --config=cuda //... >"$results/cuda_build.log" 2>&1; then
   grep -E 'error|ERROR' "$results/cuda_build.log" | head -n 20
   failed=$((failed + 1))
 else
-  cuda_tests=(//gisp/backend:kernel_test //gisp/model:model_test //gisp/model:torch_parity_test
+  cuda_tests=(//gisp/backend:kernel_test //gisp/model:model_test //gisp/integration:torch_parity_test
               //gisp/prune:torch_gisp_parity_test)
   bazel test --config=cuda "${cuda_tests[@]}" 2>&1 | tee "$results/cuda_test.log" | grep -E '^//|^Executed' || true
   cuda_rc=${PIPESTATUS[0]}

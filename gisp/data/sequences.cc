@@ -8,6 +8,20 @@
 
 namespace gisp {
 
+const char* CalibrationSourceName(CalibrationSource source) {
+  switch (source) {
+    case CalibrationSource::kTokens:
+      return "tokens";
+    case CalibrationSource::kTextWindows:
+      return "text-windows";
+    case CalibrationSource::kQaJsonl:
+      return "qa-jsonl";
+    case CalibrationSource::kMultipleChoiceJsonl:
+      return "multiple-choice-jsonl";
+  }
+  return "?";
+}
+
 LabelledSequence NextTokenSequence(std::vector<int32_t> tokens, size_t first_label) {
   LabelledSequence s;
   s.targets.assign(tokens.size(), -1);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "gisp/model/llama_model.h"
+#include "gisp/model/batch.h"
 
 namespace gisp {
 
@@ -33,6 +33,14 @@ LabelledSequence NextTokenSequence(std::vector<int32_t> tokens, size_t first_lab
 
 enum class ObjectiveKind { kLm, kAnswerOnly, kMargin };
 
+// Where calibration sequences came from. Each source other than kTokens fits one objective:
+// text windows lm, QA JSONL answer-only, multiple-choice JSONL margin; kTokens (ids supplied
+// by the caller) fits any.
+enum class CalibrationSource { kTokens, kTextWindows, kQaJsonl, kMultipleChoiceJsonl };
+
+// "tokens", "text-windows", "qa-jsonl", "multiple-choice-jsonl" (as stored in records).
+const char* CalibrationSourceName(CalibrationSource source);
+
 struct CalibrationBatches {
   std::vector<Batch> batches;            // host tensors, weights set per the objective
   std::vector<int64_t> batch_sequences;  // sequences per batch
@@ -43,7 +51,7 @@ struct CalibrationBatches {
   int64_t labelled_tokens = 0;
   std::string fingerprint;  // hash of every token, target and weight (16 hex digits)
   // Where the sequences came from, copied into the record (informational).
-  std::string source = "tokens";  // "text-windows", "qa-jsonl", "multiple-choice-jsonl", "tokens"
+  CalibrationSource source = CalibrationSource::kTokens;
   int64_t window_tokens = 0;
   uint64_t seed = 0;
 };

@@ -15,6 +15,8 @@ namespace {
 constexpr const char* kSideFiles[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
                                       "special_tokens_map.json", "generation_config.json"};
 
+}  // namespace
+
 absl::Status CopySideFiles(const std::string& from, const std::string& to) {
   if (from.empty()) return absl::OkStatus();
   for (const char* name : kSideFiles) {
@@ -25,8 +27,6 @@ absl::Status CopySideFiles(const std::string& from, const std::string& to) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::string_view ExportFormatName(ExportFormat format) {
   switch (format) {

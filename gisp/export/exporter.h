@@ -30,6 +30,12 @@ struct ExportResult {
   int64_t exact_parameters = 0;  // the sliced model's own count
 };
 
+// Copies the tokenizer and generation files (tokenizer.model, tokenizer.json,
+// tokenizer_config.json, special_tokens_map.json, generation_config.json) that exist in `from`
+// into `to`, each written atomically, so an exported model deploys as is. An empty `from` copies
+// nothing.
+absl::Status CopySideFiles(const std::string& from, const std::string& to);
+
 // Writes `model` as `format` into `dir` (weights in `storage_dtype`), copying the tokenizer and
 // generation files found in `tokenizer_dir` next to HF-style exports.
 absl::StatusOr<ExportResult> ExportModel(ExportFormat format, const std::string& dir,

@@ -9,7 +9,7 @@
 #include "gisp/prune/fingerprint.h"
 #include "gisp/prune/record.h"
 #include "gisp/prune/surgery.h"
-#include "gisp/prune/units.h"
+#include "gisp/units/units.h"
 
 namespace gisp {
 namespace {

@@ -97,11 +97,6 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
   return model;
 }
 
-absl::Status LlamaModel::set_config(const LlamaConfig& config) {
-  config_ = config;
-  return BuildKvMaps();
-}
-
 absl::Status LlamaModel::BuildKvMaps() {
   kv_maps_.clear();
   for (const LayerShape& s : config_.layers) {

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "gisp/backend/backend.h"
+#include "gisp/model/batch.h"
 #include "gisp/model/config.h"
 #include "gisp/model/grad_request.h"
 #include "gisp/model/weights.h"
@@ -23,13 +24,12 @@
 
 namespace gisp {
 
-// One batch of sequences. Host or device tensors.
-struct Batch {
-  Tensor tokens;   // i32 [B, T]
-  Tensor targets;  // i32 [B, T]: the label of each position (-1: no loss there)
-  // f32 [B, T]: weight of each position's loss. Empty: 1 / (number of labelled positions), i.e.
-  // the mean token cross-entropy of the batch.
-  Tensor weights;
+// Positions, in a decoder layer's current layout, of query heads, KV heads and MLP channels
+// (ascending, each below the layer's current width).
+struct LayerPositions {
+  std::vector<int32_t> heads;
+  std::vector<int32_t> kv_heads;
+  std::vector<int32_t> channels;
 };
 
 struct LossResult {
@@ -70,12 +70,25 @@ class LlamaModel {
                                                             Backend* backend, Options options);
 
   const LlamaConfig& config() const { return config_; }
-  // The working weights on the backend's device. The pruner zeroes and compacts them; it must
-  // keep config().layers in step (see set_config).
+  // The working weights on the backend's device. Their layout (config().layers) changes only
+  // through ZeroPositions and ApplyLayout; mutable_weights() is for changing values in place
+  // (tests perturb and poison weights), never shapes.
   LlamaWeights* mutable_weights() { return &weights_; }
   const LlamaWeights& weights() const { return weights_; }
-  // Sets the layer widths after surgery and rebuilds the device kv_map lists.
-  absl::Status set_config(const LlamaConfig& config);
+
+  // Masking: in each layer l, zeroes the q rows, o columns (and q bias) of the query heads
+  // zero[l].heads, the k/v rows (and biases) of the KV heads zero[l].kv_heads, and the gate/up
+  // rows and down columns of the channels zero[l].channels. The layout is unchanged; the zeroed
+  // heads and channels then contribute exactly nothing. `zero` has one entry per layer.
+  absl::Status ZeroPositions(const std::vector<LayerPositions>& zero);
+
+  // Compaction: keeps, in each layer l, only the query heads, KV heads and channels at the
+  // positions keep[l] (gathering their rows/columns of q/k/v/o, the biases and gate/up/down in
+  // that order) and makes shapes[l] the layer's shape: its widths must equal the kept counts
+  // and its kv_map index the kept KV heads. A layer whose lists keep everything is not touched.
+  // Rebuilds the device kv_map lists. Checks the arguments before changing anything.
+  absl::Status ApplyLayout(const std::vector<LayerPositions>& keep,
+                           const std::vector<LayerShape>& shapes);
   // The weights and config the model was created from (host tensors, unchanged by pruning).
   const LlamaWeights& host_weights() const { return host_weights_; }
   const LlamaConfig& source_config() const { return source_config_; }

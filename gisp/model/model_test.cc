@@ -2,7 +2,7 @@
 // f64 (a double-precision oracle independent of oneDNN and of the fast kernels), a
 // finite-difference check of the full backward pass in double, and the behaviour of
 // checkpointing, gradient selection and accumulation. PyTorch parity lives in
-// torch_parity_test.cc.
+// gisp/integration/torch_parity_test.cc.
 #include <cmath>
 #include <functional>
 #include <map>

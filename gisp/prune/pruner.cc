@@ -9,6 +9,7 @@
 #include "gisp/base/call_context.h"
 #include "gisp/base/log.h"
 #include "gisp/base/status.h"
+#include "gisp/base/version.h"
 #include "gisp/prune/fingerprint.h"
 #include "gisp/prune/ranking.h"
 #include "gisp/prune/record.h"
@@ -18,6 +19,18 @@
 
 namespace gisp {
 namespace {
+
+// The configuration's normalization (checked valid by ValidatePruneConfig) in saliency's terms.
+Normalization ToNormalization(proto::Normalization mode) {
+  switch (mode) {
+    case proto::NORMALIZATION_PAPER:
+      return Normalization::kPaper;
+    case proto::NORMALIZATION_NONE:
+      return Normalization::kNone;
+    default:
+      return Normalization::kReference;
+  }
+}
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t0) {
@@ -78,6 +91,49 @@ absl::Status ValidatePruneConfig(const proto::PruneConfig& c) {
                  c.normalization());
   GISP_CHECK_ARG(proto::GqaUnit_IsValid(c.gqa_unit()), "unknown GQA unit ", c.gqa_unit());
   return absl::OkStatus();
+}
+
+absl::StatusOr<ObjectiveKind> ResolveObjective(CalibrationSource source,
+                                               proto::Objective objective) {
+  // The objective each source fits; kTokens fits any.
+  auto fits = [](CalibrationSource s) -> const char* {
+    switch (s) {
+      case CalibrationSource::kTextWindows:
+        return "lm";
+      case CalibrationSource::kQaJsonl:
+        return "answer-only";
+      case CalibrationSource::kMultipleChoiceJsonl:
+        return "margin";
+      case CalibrationSource::kTokens:
+        break;
+    }
+    return nullptr;
+  };
+  ObjectiveKind kind;
+  const char* name;
+  switch (objective) {
+    case proto::OBJECTIVE_LM:
+      kind = ObjectiveKind::kLm;
+      name = "lm";
+      break;
+    case proto::OBJECTIVE_ANSWER_ONLY:
+      kind = ObjectiveKind::kAnswerOnly;
+      name = "answer-only";
+      break;
+    case proto::OBJECTIVE_MARGIN:
+      kind = ObjectiveKind::kMargin;
+      name = "margin";
+      break;
+    default:
+      return absl::InvalidArgumentError("unknown objective");
+  }
+  const char* wanted = fits(source);
+  if (wanted != nullptr && absl::string_view(wanted) != name) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("calibration from ", CalibrationSourceName(source), " needs objective ",
+                     wanted, ", the configuration has ", proto::Objective_Name(objective)));
+  }
+  return kind;
 }
 
 absl::StatusOr<std::unique_ptr<Pruner>> Pruner::Create(LlamaModel* model,
@@ -184,7 +240,7 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   ci->set_labelled_tokens(data_->labelled_tokens);
   ci->set_positive_sequences(data_->positives);
   ci->set_negative_sequences(data_->negatives);
-  ci->set_source(data_->source);
+  ci->set_source(CalibrationSourceName(data_->source));
   ci->set_window_tokens(data_->window_tokens);
   ci->set_seed(data_->seed);
   proto::UnitLayout* layout = record_.mutable_layout();
@@ -289,7 +345,8 @@ absl::Status Pruner::Step() {
   const KeptStructure layout =
       options_.compact ? kept_
                        : ComputeKept(space_, dense_, std::vector<bool>(pruned.size(), false));
-  const Normalizer normalizer = MakeNormalizer(space_, dense_, options_.config.normalization());
+  const Normalizer normalizer =
+      MakeNormalizer(space_, dense_, ToNormalization(options_.config.normalization()));
   auto scores = ComputeUnitScores(space_, layout, *model_, gbar, pruned, normalizer);
   if (!scores.ok()) return Annotate(scores.status(), absl::StrCat("step ", k));
   times.scoring = Since(t1);

@@ -15,7 +15,7 @@
 #include "gisp/data/sequences.h"
 #include "gisp/model/llama_model.h"
 #include "gisp/proto/gisp.pb.h"
-#include "gisp/prune/units.h"
+#include "gisp/units/units.h"
 
 namespace gisp {
 
@@ -25,6 +25,12 @@ proto::PruneConfig DefaultPruneConfig();
 
 // Checks every option; errors name the option and the allowed range.
 absl::Status ValidatePruneConfig(const proto::PruneConfig& config);
+
+// The batching objective for calibration data from `source` under the configured `objective`.
+// InvalidArgument when the source fits another objective (text windows need lm, QA JSONL
+// answer-only, multiple-choice JSONL margin; caller-supplied tokens fit any), naming both.
+absl::StatusOr<ObjectiveKind> ResolveObjective(CalibrationSource source,
+                                               proto::Objective objective);
 
 struct PruneProgress {
   int32_t step = 0;     // the step being computed (0-based)

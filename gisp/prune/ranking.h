@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "gisp/prune/units.h"
+#include "gisp/units/units.h"
 
 namespace gisp {
 

@@ -12,8 +12,6 @@
 
 namespace gisp {
 
-const char* GispVersion() { return "0.1.0"; }
-
 std::string RecordToBinary(const proto::Record& record) {
   std::string out;
   record.SerializeToString(&out);

@@ -11,14 +11,11 @@
 #include "absl/status/statusor.h"
 #include "gisp/model/config.h"
 #include "gisp/proto/gisp.pb.h"
-#include "gisp/prune/units.h"
+#include "gisp/units/units.h"
 
 namespace gisp {
 
 constexpr uint32_t kRecordFormatVersion = 1;
-
-// The version string stored in records ("0.1.0").
-const char* GispVersion();
 
 // Writes the record: JSON when `path` ends in ".json", binary protobuf otherwise. Atomic.
 absl::Status SaveRecord(const proto::Record& record, const std::string& path);

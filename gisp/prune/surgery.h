@@ -1,13 +1,15 @@
 // Applying a set of pruned units to the working model, in one of two equivalent ways:
 //   MaskModel:    zero the pruned rows/columns of a dense model (what the released code does);
 //   CompactModel: physically drop them, so the next calibration pass runs smaller GEMMs.
-// Both give the same function; tests check they give the same scores and record.
+// Both give the same function; tests check they give the same scores and record. The model
+// applies the change itself (LlamaModel::ZeroPositions / ApplyLayout); this file translates
+// unit structures into its per-layer positions.
 #ifndef GISP_PRUNE_SURGERY_H_
 #define GISP_PRUNE_SURGERY_H_
 
 #include "absl/status/status.h"
 #include "gisp/model/llama_model.h"
-#include "gisp/prune/units.h"
+#include "gisp/units/units.h"
 
 namespace gisp {
 

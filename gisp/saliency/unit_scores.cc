@@ -70,16 +70,14 @@ uint32_t ScoredParams(const UnitSpace& space) {
   return bits;
 }
 
-Normalizer MakeNormalizer(const UnitSpace& space, const LlamaConfig& dense,
-                          proto::Normalization mode) {
+Normalizer MakeNormalizer(const UnitSpace& space, const LlamaConfig& dense, Normalization mode) {
   Normalizer n;
-  if (mode == proto::NORMALIZATION_NONE) return n;
+  if (mode == Normalization::kNone) return n;
   const double dh = static_cast<double>(dense.head_dim);
   const double d = static_cast<double>(dense.hidden_size);
   n.head = space.kind == HeadUnitKind::kKvGroup ? (2.0 * space.group + 2.0) * dh * d : 4.0 * dh * d;
-  n.channel = mode == proto::NORMALIZATION_PAPER
-                  ? 3.0 * d
-                  : 3.0 * static_cast<double>(dense.intermediate_size);
+  n.channel =
+      mode == Normalization::kPaper ? 3.0 * d : 3.0 * static_cast<double>(dense.intermediate_size);
   return n;
 }
 

@@ -9,8 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "gisp/model/llama_model.h"
-#include "gisp/proto/gisp.pb.h"
-#include "gisp/prune/units.h"
+#include "gisp/units/units.h"
 
 namespace gisp {
 
@@ -22,12 +21,12 @@ uint32_t ScoredParams(const UnitSpace& space);
 //              element count of a group, a gisp decision), channel 3 * F
 //   paper:     as reference but channel 3 * D
 //   none:      1 and 1
+enum class Normalization { kReference, kPaper, kNone };
 struct Normalizer {
   double head = 1;
   double channel = 1;
 };
-Normalizer MakeNormalizer(const UnitSpace& space, const LlamaConfig& dense,
-                          proto::Normalization mode);
+Normalizer MakeNormalizer(const UnitSpace& space, const LlamaConfig& dense, Normalization mode);
 
 // Raw (unnormalized) and normalized scores of every unit. `kept` describes the working model's
 // current layout (compacted or dense-and-masked: a dense layout has every id kept, and the

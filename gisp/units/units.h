@@ -6,8 +6,8 @@
 //   MHA (KV == H):          unit h = q, k, v rows and o columns of head h
 //   GQA, query-head units:  unit h = q rows and o columns of query head h (K/V always kept)
 //   GQA, kv-group units:    unit j = KV head j with all G = H / KV query heads that read it
-#ifndef GISP_PRUNE_UNITS_H_
-#define GISP_PRUNE_UNITS_H_
+#ifndef GISP_UNITS_UNITS_H_
+#define GISP_UNITS_UNITS_H_
 
 #include <cstdint>
 #include <vector>
@@ -58,4 +58,4 @@ KeptStructure ComputeKept(const UnitSpace& space, const LlamaConfig& dense,
 
 }  // namespace gisp
 
-#endif  // GISP_PRUNE_UNITS_H_
+#endif  // GISP_UNITS_UNITS_H_

@@ -1,4 +1,4 @@
-#include "gisp/prune/units.h"
+#include "gisp/units/units.h"
 
 #include <cmath>
 
