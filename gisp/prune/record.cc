@@ -72,9 +72,9 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
     return absl::FailedPreconditionError(absl::StrCat(
         source, ": record format_version 1 is no longer supported: its fingerprints (",
         r.model().fingerprint(), ", ", r.calibration().fingerprint(),
-        ") use a hash this gisp no longer computes (format 2 uses XXH3-128), so the record can "
-        "neither be checked against a model nor converted. Prune again with this gisp: the "
-        "prune CLI with --fresh (or another --out) starts over in the same directory"));
+        ") were made with a hash this gisp no longer computes (format 2 uses XXH3-128), so the "
+        "record can neither be checked against a model nor converted. Prune again with this "
+        "gisp: with the prune CLI, --fresh starts over in the same --out directory"));
   }
   if (r.format_version() < kOldestReadableRecordFormatVersion ||
       r.format_version() > kRecordFormatVersion) {
