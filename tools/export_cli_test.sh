@@ -39,6 +39,13 @@ expect_error 1 "not empty" --model "$model" --record "$record" --targets 0.3 --e
 # A record of another model (fingerprint).
 expect_error 1 "another model" --model testdata/llama/llama3_gqa_headdim_f32 --record "$record" \
   --targets 0.3 --export llama --out "$TEST_TMPDIR/other"
+# A record of format_version 1 (the former fingerprint hash): refused with what to do. The
+# binary record starts with field 1 (format_version), tag 0x08, value 2.
+[ "$(head -c 2 "$record" | od -An -tx1 | tr -d ' ')" = "0802" ] || fail "record: unexpected start"
+{ printf '\010\001'; tail -c +3 "$record"; } >"$TEST_TMPDIR/v1.pb"
+expect_error 1 "format_version 1 is no longer supported" --model "$model" \
+  --record "$TEST_TMPDIR/v1.pb" --targets 0.3 --export llama --out "$TEST_TMPDIR/v1"
+grep -q "Prune again" "$TEST_TMPDIR/err.log" || { cat "$TEST_TMPDIR/err.log"; fail "v1: no way forward"; }
 # A sparsity the run never reached.
 expect_error 1 "0.9" --model "$model" --record "$record" --targets 0.9 --export llama \
   --out "$TEST_TMPDIR/far"

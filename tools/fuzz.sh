@@ -50,7 +50,7 @@ cxxflags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -mavx2 -mfma -mf16c -mbmi2
   -Wno-unknown-pragmas -I. -I"$out/gen" $(pkg-config --cflags protobuf))
 libs=($(pkg-config --libs absl_status absl_statusor absl_str_format absl_strings absl_flags \
   absl_flags_parse absl_synchronization absl_time absl_hash absl_raw_hash_set absl_random_random \
-  protobuf) -ldnnl -l:libgomp.so.1 -lpthread)
+  protobuf) -ldnnl -lxxhash -l:libgomp.so.1 -lpthread)
 
 # Generated protobuf code: gisp's formats and the fields of tokenizer.model that gisp reads.
 for proto in gisp/proto/gisp.proto gisp/io/tokenizer/spm_model.proto; do

@@ -62,6 +62,21 @@ cp "$tmp/whole/record.pb" "$tmp/before.pb"
 expect_error fingerprint_mismatch 1 "different calibration set" "${small[@]}" --seed 7 --out "$tmp/whole"
 cmp -s "$tmp/before.pb" "$tmp/whole/record.pb" || fail "fingerprint_mismatch: record was modified"
 
+# A record of format_version 1 (fingerprints of the former hash, 16 hex digits) is refused with
+# what to do and left untouched; --fresh then starts over and gives the uninterrupted record.
+mkdir -p "$tmp/v1"
+sed -e 's/"format_version": 2,/"format_version": 1,/' \
+    -e 's/"fingerprint": "\([0-9a-f]\{16\}\)[0-9a-f]\{16\}"/"fingerprint": "\1"/' \
+    "$tmp/whole/record.json" >"$tmp/v1/record.pb"
+grep -q '"format_version": 1,' "$tmp/v1/record.pb" || fail "v1 record: format_version not set"
+cp "$tmp/v1/record.pb" "$tmp/v1.before"
+expect_error old_format 1 "format_version 1 is no longer supported" "${small[@]}" --out "$tmp/v1"
+grep -qF -- "--fresh" "$tmp/old_format.out" || { cat "$tmp/old_format.out"; fail "old_format: no way forward"; }
+cmp -s "$tmp/v1.before" "$tmp/v1/record.pb" || fail "old_format: record was modified"
+"$prune" "${small[@]}" --fresh --out "$tmp/v1" >/dev/null 2>"$tmp/v1.log" || { cat "$tmp/v1.log"; fail "--fresh over a v1 record"; }
+cmp -s "$tmp/whole/record.pb" "$tmp/v1/record.pb" || fail "--fresh over a v1 record: record differs"
+pass "format_version 1 refused with the way forward; --fresh starts over"
+
 # Relative paths resolve against the directory bazel was run from.
 mkdir -p "$tmp/caller"
 (cd / && BUILD_WORKING_DIRECTORY="$tmp/caller" "$prune" "${small[@]}" --steps 2 --out rel >/dev/null 2>&1) \

@@ -10,7 +10,7 @@ packages=(
   bazel-bootstrap bazel-rules-java pkg-config
   libabsl-dev libeigen3-dev libdnnl-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev zlib1g-dev libfreetype-dev fonts-dejavu-core
+  libpng-dev zlib1g-dev libfreetype-dev fonts-dejavu-core libxxhash-dev
   golang-go python3-numpy python3-pytest
 )
 if [ "${1:-}" = "--tests" ]; then

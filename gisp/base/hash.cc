@@ -1,60 +1,66 @@
 #include "gisp/base/hash.h"
 
+#include <xxhash.h>
+
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
 
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "fingerprints hash tensors' in-memory bytes as little-endian values");
+
 namespace gisp {
-namespace {
 
-// The 64-bit finalizer of MurmurHash3 / SplitMix64: every input bit affects every output bit.
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
+struct Fingerprint::State {
+  XXH3_state_t* xxh;
+  State() : xxh(XXH3_createState()) {
+    if (xxh == nullptr) std::abort();
+    XXH3_128bits_reset(xxh);
+  }
+  ~State() { XXH3_freeState(xxh); }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+};
+
+Fingerprint::Fingerprint() : state_(std::make_unique<State>()) {}
+Fingerprint::~Fingerprint() = default;
+
+Fingerprint::Fingerprint(const Fingerprint& other) : state_(std::make_unique<State>()) {
+  XXH3_copyState(state_->xxh, other.state_->xxh);
 }
 
-inline uint64_t Absorb(uint64_t state, uint64_t word) {
-  return Mix(state ^ (word + 0x9e3779b97f4a7c15ull + (state << 6) + (state >> 2)));
+Fingerprint& Fingerprint::operator=(const Fingerprint& other) {
+  if (this != &other) XXH3_copyState(state_->xxh, other.state_->xxh);
+  return *this;
 }
 
-}  // namespace
-
-void Fingerprint64::Update(const void* data, size_t bytes) {
-  const unsigned char* p = static_cast<const unsigned char*>(data);
-  length_ += bytes;
-  // Complete a pending partial word first.
-  while (tail_bytes_ > 0 && tail_bytes_ < 8 && bytes > 0) {
-    tail_ |= static_cast<uint64_t>(*p++) << (8 * tail_bytes_++);
-    --bytes;
-  }
-  if (tail_bytes_ == 8) {
-    state_ = Absorb(state_, tail_);
-    tail_ = 0;
-    tail_bytes_ = 0;
-  }
-  while (bytes >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);  // little-endian machines only (x86-64, aarch64)
-    state_ = Absorb(state_, w);
-    p += 8;
-    bytes -= 8;
-  }
-  while (bytes > 0) {
-    tail_ |= static_cast<uint64_t>(*p++) << (8 * tail_bytes_++);
-    --bytes;
-  }
+void Fingerprint::Update(const void* data, size_t bytes) {
+  if (bytes == 0) return;
+  XXH3_128bits_update(state_->xxh, data, bytes);
 }
 
-uint64_t Fingerprint64::value() const {
-  uint64_t s = state_;
-  if (tail_bytes_ > 0) s = Absorb(s, tail_);
-  return Mix(s ^ length_);
+void Fingerprint::UpdateInt(int64_t v) {
+  unsigned char b[8];
+  const uint64_t u = static_cast<uint64_t>(v);
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(u >> (8 * i));
+  Update(b, sizeof(b));
 }
 
-std::string Fingerprint64::Hex() const { return absl::StrFormat("%016x", value()); }
+void Fingerprint::UpdateDouble(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  UpdateInt(static_cast<int64_t>(bits));
+}
+
+void Fingerprint::UpdateString(absl::string_view s) {
+  UpdateInt(static_cast<int64_t>(s.size()));
+  Update(s.data(), s.size());
+}
+
+std::string Fingerprint::Hex() const {
+  const XXH128_hash_t h = XXH3_128bits_digest(state_->xxh);
+  return absl::StrFormat("%016x%016x", h.high64, h.low64);
+}
 
 }  // namespace gisp

@@ -59,7 +59,9 @@ absl::StatusOr<CalibrationBatches> MakeCalibrationBatches(
   out.positives = static_cast<int64_t>(pos.size());
   out.negatives = static_cast<int64_t>(neg.size());
 
-  Fingerprint64 fp;
+  // docs/formats.md, "Fingerprints": the tag, then per batch its shape and its three tensors.
+  Fingerprint fp;
+  fp.UpdateString("gisp.calibration.v2");
   auto emit = [&](const std::vector<const LabelledSequence*>& group, double sign,
                   int64_t group_size) -> absl::Status {
     for (size_t b0 = 0; b0 < group.size(); b0 += static_cast<size_t>(batch_size)) {
@@ -91,6 +93,8 @@ absl::StatusOr<CalibrationBatches> MakeCalibrationBatches(
           wt[t] = tgt[t] >= 0 ? w : 0.0f;
         }
       }
+      fp.UpdateInt(bs);
+      fp.UpdateInt(static_cast<int64_t>(len));
       fp.Update(batch.tokens.raw(), batch.tokens.bytes());
       fp.Update(batch.targets.raw(), batch.targets.bytes());
       fp.Update(batch.weights.raw(), batch.weights.bytes());

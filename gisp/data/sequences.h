@@ -49,7 +49,7 @@ struct CalibrationBatches {
   int64_t positives = 0;
   int64_t negatives = 0;
   int64_t labelled_tokens = 0;
-  std::string fingerprint;  // hash of every token, target and weight (16 hex digits)
+  std::string fingerprint;  // XXH3-128 of every batch (docs/formats.md), 32 hex digits
   // Where the sequences came from, copied into the record (informational).
   CalibrationSource source = CalibrationSource::kTokens;
   int64_t window_tokens = 0;

@@ -11,16 +11,33 @@ namespace gisp {
 
 absl::StatusOr<std::string> FingerprintHostWeights(const LlamaConfig& c,
                                                    const LlamaWeights& weights) {
-  Fingerprint64 fp;
+  // docs/formats.md, "Fingerprints": every field below, in this order.
+  Fingerprint fp;
+  fp.UpdateString(kModelFingerprintTag);
   for (int64_t v : {c.vocab_size, c.hidden_size, c.num_layers, c.num_heads, c.num_kv_heads,
                     c.head_dim, c.intermediate_size}) {
     fp.UpdateInt(v);
   }
   fp.UpdateDouble(c.rms_norm_eps);
   fp.UpdateDouble(c.rope_theta);
-  fp.UpdateInt(static_cast<int64_t>(c.rope_scaling.type));
+  const char* rope = "none";
+  switch (c.rope_scaling.type) {
+    case RopeScaling::Type::kNone:
+      break;
+    case RopeScaling::Type::kLinear:
+      rope = "linear";
+      break;
+    case RopeScaling::Type::kLlama3:
+      rope = "llama3";
+      break;
+  }
+  fp.UpdateString(rope);
   fp.UpdateDouble(c.rope_scaling.factor);
-  fp.UpdateInt(c.tie_word_embeddings);
+  fp.UpdateDouble(c.rope_scaling.low_freq_factor);
+  fp.UpdateDouble(c.rope_scaling.high_freq_factor);
+  fp.UpdateInt(c.rope_scaling.original_max_position_embeddings);
+  fp.UpdateInt(c.tie_word_embeddings ? 1 : 0);
+  fp.UpdateInt(c.attention_bias ? 1 : 0);
   LlamaWeights w = weights;
   absl::Status status;
   std::vector<float> chunk;
@@ -30,7 +47,9 @@ absl::StatusOr<std::string> FingerprintHostWeights(const LlamaConfig& c,
       status = absl::InvalidArgumentError(absl::StrCat("weights: tensor ", name, " is missing"));
       return;
     }
-    fp.Update(name);
+    fp.UpdateString(name);
+    fp.UpdateInt(static_cast<int64_t>(t->shape().size()));
+    for (int64_t d : t->shape()) fp.UpdateInt(d);
     const size_t n = static_cast<size_t>(t->numel());
     constexpr size_t kChunk = 1 << 20;
     for (size_t i = 0; i < n; i += kChunk) {

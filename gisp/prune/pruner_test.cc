@@ -90,7 +90,8 @@ TEST(PrunerTest, ScheduleNestingProtectionAndRecord) {
     }
   }
   EXPECT_GT(rec.final_calibration_loss(), 0);
-  EXPECT_EQ(rec.model().fingerprint().size(), 16u);
+  EXPECT_EQ(rec.model().fingerprint().size(), 32u);
+  EXPECT_EQ(rec.format_version(), kRecordFormatVersion);
   EXPECT_EQ(rec.calibration().fingerprint(), data.fingerprint);
 }
 
@@ -127,6 +128,14 @@ TEST(PrunerTest, RecordsThatContradictThemselvesAreRefused) {
       {"pruned units", [](proto::Record* x) { x->mutable_steps(2)->set_pruned_units(1); }},
       {"layout",
        [](proto::Record* x) { x->mutable_layout()->set_channel_units_per_layer(2000000000); }},
+      {"fingerprint",
+       [](proto::Record* x) { x->mutable_model()->set_fingerprint("b6f06d56219313cd"); }},
+      {"fingerprint",
+       [](proto::Record* x) {
+         x->mutable_calibration()->set_fingerprint("9D59D371B93AA953CC071DC7342FC2E9");
+       }},
+      {"format_version 3", [](proto::Record* x) { x->set_format_version(3); }},
+      {"format_version 0", [](proto::Record* x) { x->set_format_version(0); }},
   };
   for (const Edit& e : edits) {
     proto::Record bad = good;
@@ -217,6 +226,39 @@ TEST(PrunerTest, TwoRunsGiveBitIdenticalRecords) {
   ASSERT_TRUE(a.pruner->Run().ok());
   ASSERT_TRUE(b.pruner->Run().ok());
   EXPECT_EQ(RecordToBinary(a.pruner->record()), RecordToBinary(b.pruner->record()));
+}
+
+// Records of format 1 carry fingerprints of the former custom hash, which this gisp cannot
+// recompute: loading, validating or resuming one is refused with what to do instead.
+TEST(PrunerTest, RecordsOfFormatVersion1AreRefusedWithTheWayForward) {
+  const LlamaConfig c = Gqa();
+  const CalibrationBatches data = Data(c);
+  Session first = Start(c, &data, Options(4, 0.5));
+  ASSERT_TRUE(first.pruner->Step().ok());
+  EXPECT_EQ(first.pruner->record().format_version(), 2u);
+  EXPECT_EQ(kRecordFormatVersion, 2u);
+  proto::Record old = first.pruner->record();
+  old.set_format_version(1);
+  old.mutable_model()->set_fingerprint("b6f06d56219313cd");
+  old.mutable_calibration()->set_fingerprint("0123456789abcdef");
+  auto expect_refused = [](const absl::Status& s, const char* source) {
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    for (const char* part : {source, "format_version 1 is no longer supported", "b6f06d56219313cd",
+                             "XXH3-128", "nor converted", "Prune again", "--fresh"}) {
+      EXPECT_NE(s.message().find(part), std::string::npos) << part << ": " << s;
+    }
+  };
+  expect_refused(ValidateRecord(old, "old.pb"), "old.pb");
+  expect_refused(RecordFromBytes(RecordToBinary(old), "old.pb").status(), "old.pb");
+  auto json = RecordToJson(old);
+  ASSERT_TRUE(json.ok());
+  expect_refused(RecordFromBytes(*json, "old.json").status(), "old.json");
+  // Resuming: the same model and calibration data, and still refused.
+  auto backend = CreateCpuBackend().value();
+  auto model = LlamaModel::Create(c, testing::RandomWeights(c, 17), backend.get()).value();
+  auto p = Pruner::Create(model.get(), &data, Options(4, 0.5), &old);
+  expect_refused(p.status(), "resume record");
 }
 
 TEST(PrunerTest, ResumeContinuesToTheSameRecord) {

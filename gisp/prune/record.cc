@@ -66,9 +66,26 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
   auto bad = [&](const std::string& what) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": invalid record: ", what));
   };
-  if (r.format_version() == 0 || r.format_version() > kRecordFormatVersion) {
-    return bad(absl::StrCat("format_version ", r.format_version(), " (this gisp reads 1..",
-                            kRecordFormatVersion, ")"));
+  if (r.format_version() == 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        source, ": record format_version 1 is no longer supported: its fingerprints (",
+        r.model().fingerprint(), ", ", r.calibration().fingerprint(),
+        ") were made with a hash this gisp no longer computes (format 2 uses XXH3-128), so the "
+        "record can neither be checked against a model nor converted. Prune again with this "
+        "gisp: with the prune CLI, --fresh starts over in the same --out directory"));
+  }
+  if (r.format_version() < kOldestReadableRecordFormatVersion ||
+      r.format_version() > kRecordFormatVersion) {
+    return bad(absl::StrCat("format_version ", r.format_version(), " (this gisp reads ",
+                            kOldestReadableRecordFormatVersion, "..", kRecordFormatVersion, ")"));
+  }
+  // Fingerprints of format 2: 32 lower-case hex digits (XXH3-128).
+  auto is_fingerprint = [](const std::string& f) {
+    return f.size() == 32 && f.find_first_not_of("0123456789abcdef") == std::string::npos;
+  };
+  if (!is_fingerprint(r.model().fingerprint()) || !is_fingerprint(r.calibration().fingerprint())) {
+    return bad(absl::StrCat("fingerprints '", r.model().fingerprint(), "' and '",
+                            r.calibration().fingerprint(), "' are not 32 lower-case hex digits"));
   }
   if (absl::Status s = ValidatePruneConfig(r.config()); !s.ok()) {
     return bad(absl::StrCat("config: ", s.message()));

@@ -15,7 +15,13 @@
 
 namespace gisp {
 
-constexpr uint32_t kRecordFormatVersion = 1;
+// 2: fingerprints are XXH3-128 (docs/formats.md). Records of format 1 carry fingerprints of a
+// former custom hash that this gisp no longer computes: they are refused (ValidateRecord says
+// how to proceed) and cannot be converted, since converting would need the model and the
+// calibration data to be hashed anew, which is a new run.
+constexpr uint32_t kRecordFormatVersion = 2;
+// The oldest format this gisp reads.
+constexpr uint32_t kOldestReadableRecordFormatVersion = 2;
 
 // Writes the record: JSON when `path` ends in ".json", binary protobuf otherwise. Atomic.
 absl::Status SaveRecord(const proto::Record& record, const std::string& path);

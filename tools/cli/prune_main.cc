@@ -338,6 +338,7 @@ Status MakePruner(const Settings& s, gisp_model* model, const gisp_calibration* 
     gisp_record* raw = nullptr;
     Status status = gisp_record_load(record_path.c_str(), &raw);
     if (!status.ok()) {
+      if (absl::StrContains(status.message(), "--fresh")) return status;  // says so already
       return Status(status.code(), absl::StrCat(status.message(), " (use --fresh to start over)"));
     }
     resume.reset(raw);
