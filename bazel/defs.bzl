@@ -1,6 +1,15 @@
 """Build macros: our own code compiles with -Wall -Wextra -Werror and OpenMP (oneDNN already links
 libgomp, so our loops share its thread pool)."""
 
+# C programs written against the public header alone: strict C11, every warning an error.
+C_ABI_COPTS = [
+    "-std=c11",
+    "-pedantic",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+]
+
 GISP_COPTS = [
     "-Wall",
     "-Wextra",
