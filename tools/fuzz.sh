@@ -34,12 +34,12 @@ fi
 
 mkdir -p "$out/obj" "$out/gen" "$out/bin"
 
-# gisp's sources: the library (as libgisp.so builds it, CPU only), without tests and tools.
+# gisp's sources: the library (as libgisp.so builds it, CPU only), without tests and tools. Every
+# package under gisp/ counts, so a new one is picked up without editing this list.
 mapfile -t sources < <(
-  ls gisp/base/*.cc gisp/tensor/*.cc gisp/io/*.cc gisp/io/tokenizer/*.cc gisp/data/*.cc \
-    gisp/model/*.cc gisp/prune/*.cc gisp/saliency/*.cc gisp/eval/*.cc gisp/export/*.cc \
-    gisp/backend/*.cc gisp/backend/cpu/*.cc gisp/backend/cpu/reference/*.cc c_api/*.cc |
-    grep -v -e '_test\.cc$' -e '/test_util\.cc$' -e 'smoke' -e '_bench' -e '/cpu_features\.cc$')
+  find gisp c_api -name '*.cc' | sort |
+    grep -v -e '_test\.cc$' -e '/test_util\.cc$' -e 'smoke' -e '_bench' -e '/cpu_features\.cc$' \
+      -e '^gisp/testing/' -e '^gisp/integration/' -e '^gisp/backend/cuda/' -e '^c_api/examples/')
 sources+=(tools/fuzz/cpu_features_clang.cc)
 
 # -mavx2 etc.: clang ignores the "#pragma GCC target" that gisp/base/cpu_features.h uses for the
