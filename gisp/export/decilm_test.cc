@@ -20,12 +20,19 @@ namespace gisp {
 namespace {
 
 LayerShape Shape(std::vector<int32_t> kv_map, int64_t n_kv, int64_t f) {
-  LayerShape s;
-  s.n_heads = static_cast<int64_t>(kv_map.size());
-  s.n_kv_heads = n_kv;
-  s.kv_map = std::move(kv_map);
-  s.intermediate = f;
-  return s;
+  return testing::PrunedLayer(std::move(kv_map), n_kv, f);
+}
+
+// The model gisp reloads from an export computes the sliced model's logits.
+void ExpectSameLogits(const SlicedModel& sliced, const Checkpoint& loaded) {
+  auto cpu = CreateCpuBackend().value();
+  auto small = LlamaModel::Create(sliced.config, sliced.weights, cpu.get()).value();
+  auto back = LlamaModel::Create(loaded.config, loaded.weights, cpu.get()).value();
+  const Batch batch = testing::RandomBatch(sliced.config, 2, 9, 4);
+  Tensor want, got;
+  ASSERT_TRUE(small->Forward(batch, nullptr, &want).ok());
+  ASSERT_TRUE(back->Forward(batch, nullptr, &got).ok());
+  EXPECT_LE(testing::Compare(got, want).rel_inf, 1e-5);
 }
 
 TEST(DecilmTest, FfnMultGivesThePaddedWidth) {
@@ -67,14 +74,7 @@ TEST(DecilmTest, NoOpBlocksRegroupedHeadsAndPaddedMlpReloadExactly) {
   EXPECT_EQ(loaded->archive->Find("model.layers.2.input_layernorm.weight"), nullptr);
   EXPECT_EQ(loaded->archive->Find("model.layers.3.mlp.up_proj.weight"), nullptr);
 
-  auto cpu = CreateCpuBackend().value();
-  auto small = LlamaModel::Create(sliced.config, sliced.weights, cpu.get()).value();
-  auto back = LlamaModel::Create(loaded->config, loaded->weights, cpu.get()).value();
-  const Batch batch = testing::RandomBatch(sliced.config, 2, 9, 4);
-  Tensor want, got;
-  ASSERT_TRUE(small->Forward(batch, nullptr, &want).ok());
-  ASSERT_TRUE(back->Forward(batch, nullptr, &got).ok());
-  EXPECT_LE(testing::Compare(got, want).rel_inf, 1e-5);
+  ExpectSameLogits(sliced, *loaded);
 }
 
 // TensorRT-LLM's engine flow (tensorrt_llm/models/nemotron_nas/config.py) derives the head
@@ -108,14 +108,7 @@ TEST(DecilmTest, HeadCountMatchesHiddenOverHeadDimAndTiedHeadIsWritten) {
   ASSERT_TRUE(head_tensor.ok());
   EXPECT_EQ(testing::Compare(*head_tensor, sliced.weights.embed).rel_inf, 0.0);
 
-  auto cpu = CreateCpuBackend().value();
-  auto small = LlamaModel::Create(sliced.config, sliced.weights, cpu.get()).value();
-  auto back = LlamaModel::Create(loaded->config, loaded->weights, cpu.get()).value();
-  const Batch batch = testing::RandomBatch(sliced.config, 2, 9, 4);
-  Tensor want, got;
-  ASSERT_TRUE(small->Forward(batch, nullptr, &want).ok());
-  ASSERT_TRUE(back->Forward(batch, nullptr, &got).ok());
-  EXPECT_LE(testing::Compare(got, want).rel_inf, 1e-5);
+  ExpectSameLogits(sliced, *loaded);
 }
 
 // transformers has no nemotron-nas config type: the directory carries gisp's own
@@ -136,8 +129,8 @@ TEST(DecilmTest, WritesTheConfigurationModuleAndAutoMap) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     names.insert(entry.path().filename().string());
   }
-  EXPECT_EQ(names, (std::set<std::string>{"config.json", "configuration_decilm.py",
-                                          "model.safetensors"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"config.json", "configuration_decilm.py", "model.safetensors"}));
 
   auto text = ReadFile(JoinPath(dir, "config.json"));
   ASSERT_TRUE(text.ok()) << text.status();

@@ -24,12 +24,7 @@ std::string TempDir(const std::string& name) {
 }
 
 LayerShape Shape(std::vector<int32_t> kv_map, int64_t n_kv, int64_t f) {
-  LayerShape s;
-  s.n_heads = static_cast<int64_t>(kv_map.size());
-  s.n_kv_heads = n_kv;
-  s.kv_map = std::move(kv_map);
-  s.intermediate = f;
-  return s;
+  return testing::PrunedLayer(std::move(kv_map), n_kv, f);
 }
 
 TEST(RegroupTest, GroupSizesMixPaddingAndDuplication) {

@@ -8,6 +8,15 @@
 namespace gisp {
 namespace testing {
 
+LayerShape PrunedLayer(std::vector<int32_t> kv_map, int64_t n_kv, int64_t intermediate) {
+  LayerShape s;
+  s.n_heads = static_cast<int64_t>(kv_map.size());
+  s.n_kv_heads = n_kv;
+  s.kv_map = std::move(kv_map);
+  s.intermediate = intermediate;
+  return s;
+}
+
 LlamaConfig SmallConfig(int64_t vocab, int64_t hidden, int64_t layers, int64_t heads,
                         int64_t kv_heads, int64_t head_dim, int64_t intermediate) {
   LlamaConfig c;

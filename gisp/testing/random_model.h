@@ -3,6 +3,7 @@
 #define GISP_TESTING_RANDOM_MODEL_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "gisp/model/config.h"
 #include "gisp/model/llama_model.h"
@@ -14,6 +15,10 @@ namespace testing {
 // A config with the given sizes (dense layers); other fields at Llama defaults.
 LlamaConfig SmallConfig(int64_t vocab, int64_t hidden, int64_t layers, int64_t heads,
                         int64_t kv_heads, int64_t head_dim, int64_t intermediate);
+
+// A pruned layer's shape: query head i reads KV head kv_map[i] of `n_kv`; `intermediate` MLP
+// channels.
+LayerShape PrunedLayer(std::vector<int32_t> kv_map, int64_t n_kv, int64_t intermediate);
 
 // Host f32 weights for `config` (per-layer shapes honoured): matrices uniform with std ~
 // 1/sqrt(fan_in), norms around 1, biases small. Deterministic in `seed`.
