@@ -336,13 +336,16 @@ class JsonBuilder : public nlohmann::json_sax<nlohmann::json> {
   // cases the project has seen in the wild a sentence that says what is wrong.
   void Diagnose(const std::string& last_token, const nlohmann::detail::exception& e) {
     const std::string message = e.what();
+    // nlohmann's words without the input it echoes ("; last read: '...'"): the input may
+    // itself contain "surrogate" or "control character".
+    const std::string words = message.substr(0, message.find("; last read:"));
     const size_t read = Read();
     if (e.id == 406) {  // number overflow: 1e999, or a 400-digit integer
       Fail(TokenStart(last_token),
            absl::StrCat("number ", ShortLiteral(last_token), " is out of range"));
       return;
     }
-    if (message.find("ill-formed UTF-8") != std::string::npos && read > 0) {
+    if (words.find("ill-formed UTF-8") != std::string::npos && read > 0) {
       // Strings reach file names, tokens and error messages: only valid UTF-8 gets in. Shown
       // at the first byte of the bad sequence.
       size_t i = read - 1;
@@ -355,12 +358,13 @@ class JsonBuilder : public nlohmann::json_sax<nlohmann::json> {
       Fail(i, absl::StrFormat("invalid UTF-8 byte 0x%02x inside a string", byte(i)));
       return;
     }
-    if (message.find("surrogate") != std::string::npos) {
+    if (words.find("surrogate") != std::string::npos) {
       // A lone surrogate encodes no character: refused (as serde_json, which HF tokenizers
       // uses, refuses it) rather than replaced, so no two spellings mean one token.
       size_t at = read;
       for (size_t i = std::min(read, text_.size()); i-- > 0;) {
-        if (text_.substr(i, 3) == "\\ud" || text_.substr(i, 3) == "\\uD") {
+        if (i + 3 < text_.size() &&
+            (text_.substr(i, 3) == "\\ud" || text_.substr(i, 3) == "\\uD")) {
           const char c = text_[i + 3];
           if ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
             at = i;
@@ -371,7 +375,7 @@ class JsonBuilder : public nlohmann::json_sax<nlohmann::json> {
       Fail(at, "lone UTF-16 surrogate in a \\u escape");
       return;
     }
-    if (message.find("control character") != std::string::npos && read > 0) {
+    if (words.find("control character") != std::string::npos && read > 0) {
       Fail(read - 1, "control character inside a string");
       return;
     }

@@ -162,6 +162,16 @@ TEST(JsonBadInput, LoneSurrogates) {
   ExpectRefused(R"(["\ud800x"])", "lone UTF-16 surrogate");
 }
 
+// Found by json_fuzzer: an input that spells "surrogate" and ends in a truncated "\ud" escape
+// was diagnosed from the echoed input and read past its end.
+TEST(JsonBadInput, DiagnosisReadsOnlyTheParserMessage) {
+  ExpectRefused(R"({"[[[2surrogatee\\udy7\\udy,N}atee00;77\\ud)", "invalid JSON");
+  ExpectRefused(R"(["\ud)", "invalid JSON");
+  auto j = ParseJson(R"({"a surrogate": 1 2})", "c");
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message().find("surrogate in"), std::string::npos) << j.status();
+}
+
 TEST(JsonBadInput, HugeAndNonIntegralNumbersAreShownAsWritten) {
   const std::string digits(400, '7');
   ExpectRefused(absl::StrCat(R"({"num_hidden_layers": )", digits, "}"),
