@@ -48,9 +48,23 @@ _WKT = [
     "descriptor",
 ]
 
+# The protobuf runtime libgisp.so links statically: Debian's own source of the libprotobuf-dev
+# release, built position-independent by tools/deps/build_protobuf_pic.sh
+# (run by tools/setup.sh). Debian's libprotobuf.a cannot go into a shared object, and linking
+# libprotobuf.so.32 would share one unversioned protobuf with whatever else the host process loads.
+_PROTOBUF_PIC = "protobuf-3.21.12-3+deb12u1-pic"
+
 def _system_protobuf_impl(ctx):
     if not ctx.path("/usr/bin/protoc").exists:
         fail("/usr/bin/protoc is missing (apt-get install protobuf-compiler libprotobuf-dev)")
+    deps = ctx.os.environ.get("GISP_DEPS_DIR", ctx.os.environ.get("HOME", "") + "/.cache/gisp-deps")
+    pic = ctx.path("%s/%s" % (deps, _PROTOBUF_PIC))
+    if not pic.get_child(".complete").exists:
+        fail("%s is missing: run tools/setup.sh (it builds the position-independent protobuf " % pic +
+             "runtime with tools/deps/build_protobuf_pic.sh; set GISP_DEPS_DIR to use another place)")
+    ctx.symlink(pic.get_child("lib").get_child("libprotobuf_pic.a"), "libprotobuf_pic.a")
+    ctx.symlink(pic.get_child("include"), "include")
+    ctx.symlink(pic.get_child("LICENSE"), "LICENSE")
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
     ctx.file("protoc.sh", "#!/bin/sh\nexec /usr/bin/protoc \"$@\"\n", executable = True)
     wkt_rules = []
@@ -70,9 +84,15 @@ sh_binary(
     visibility = ["//visibility:public"],
 )
 
+exports_files(["LICENSE"])
+
 cc_library(
     name = "protobuf",
-    linkopts = ["-lprotobuf", "-lpthread"],
+    srcs = ["libprotobuf_pic.a"],
+    hdrs = glob(["include/google/**/*.h", "include/google/**/*.inc"]),
+    includes = ["include"],
+    linkopts = ["-lpthread"],
+    linkstatic = True,
     visibility = ["//visibility:public"],
 )
 
@@ -87,5 +107,6 @@ proto_lang_toolchain(
 
 system_protobuf = repository_rule(
     implementation = _system_protobuf_impl,
+    environ = ["GISP_DEPS_DIR", "HOME"],
     local = True,
 )

@@ -61,6 +61,12 @@ for proto in gisp/proto/gisp.proto gisp/io/tokenizer/spm_model.proto; do
   sources+=("$generated")
 done
 
+# The version string from VERSION (gisp/base:version_inc under Bazel).
+version_inc="$out/gen/gisp/base/version.inc"
+mkdir -p "$(dirname "$version_inc")"
+printf '"%s"\n' "$(tr -d '[:space:]' < VERSION)" > "$version_inc.new"
+cmp -s "$version_inc.new" "$version_inc" && rm -f "$version_inc.new" || mv -f "$version_inc.new" "$version_inc"
+
 # The Python configuration the decilm export embeds (a genrule under Bazel).
 embedded="$out/gen/gisp/export/configuration_decilm_py.h"
 if [ ! -f "$embedded" ] || [ gisp/export/configuration_decilm.py -nt "$embedded" ]; then
@@ -137,6 +143,9 @@ for t in "${targets[@]}"; do
   dict=()
   [ -f "tools/fuzz/dicts/$t.dict" ] && dict=(-dict="tools/fuzz/dicts/$t.dict")
   log="$out/$t.log"
+  # Findings of earlier runs stay for inspection, in findings/<target>/old/, and do not count.
+  mkdir -p "$findings/old"
+  find "$findings" -maxdepth 1 -type f -exec mv -f {} "$findings/old/" \;
   # -rss_limit_mb: an input that makes gisp allocate gigabytes is a finding (issue 9's
   # "unbounded allocation"); -timeout: one input taking 10 s is a hang.
   set +e
@@ -147,7 +156,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   execs="$(grep -a 'stat::number_of_executed_units' "$log" | awk '{print $2}' | tail -1)"
-  found="$(ls "$findings" | wc -l)"
+  found="$(find "$findings" -maxdepth 1 -type f | wc -l)"
   if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
     what="$(grep -a -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|property failed|GISP_INTERNAL' "$log" || echo "exit $rc")"

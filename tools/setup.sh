@@ -12,6 +12,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev zlib1g-dev libfreetype-dev fonts-dejavu-core libxxhash-dev
   golang-go python3-numpy python3-pytest
+  # The protobuf runtime libgisp.so links statically is built from Debian's source package
+  # (tools/deps/build_protobuf_pic.sh); CMake also builds the SDK's CMake consumer test.
+  cmake g++ make curl ca-certificates patch xz-utils
 )
 if [ "${1:-}" = "--tests" ]; then
   # The PyTorch reference (tools/reference), the fixture generators' self-tests and the tiny
@@ -44,6 +47,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >/dev/null
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Once per machine (a few minutes): the position-independent protobuf runtime (see the script).
+"$(dirname "$0")/deps/build_protobuf_pic.sh"
 
 if [ "${1:-}" = "--tests" ]; then
   # The runtimes that load gisp's exports (transformers, gguf, llama-cpp-python), pinned, in the

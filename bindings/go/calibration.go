@@ -3,7 +3,7 @@ package gisp
 /*
 #include <stdint.h>
 #include <stdlib.h>
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 */
 import "C"
 

@@ -5,7 +5,7 @@ package gisp
 
 /*
 #include <stdint.h>
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 */
 import "C"
 

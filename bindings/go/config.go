@@ -1,7 +1,7 @@
 package gisp
 
 /*
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 */
 import "C"
 

@@ -3,7 +3,7 @@ package gisp
 /*
 #include <stdint.h>
 #include <stdlib.h>
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 extern void gispGoLog(gisp_log_level level, char* message, void* user);
 static gisp_status* gisp_go_context_set_log(gisp_context* c, int min_level, uintptr_t handle) {
   return gisp_context_set_log_callback(c, (gisp_log_fn)gispGoLog, (gisp_log_level)min_level,

@@ -18,16 +18,19 @@
 // created for the model if its Context has none) and the call returns an *Error with code
 // Cancelled that wraps ctx.Err(), so errors.Is(err, context.Canceled) holds.
 //
+// Building: the package links the installed gisp SDK through pkg-config (`#cgo pkg-config:
+// gisp`). Install it with `bazel run //:install -- --prefix DIR` (or unpack a release archive),
+// then build with PKG_CONFIG_PATH=DIR/lib/pkgconfig and run with DIR/lib on LD_LIBRARY_PATH.
+//
 // Services: a Context grants threads, a memory budget, a log function and a cancel token to
 // the models that run under it (LoadWithOptions, Model.SetContext).
 package gisp
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../..
-#cgo LDFLAGS: -L${SRCDIR}/../../bazel-bin/c_api -lgisp -Wl,-rpath,${SRCDIR}/../../bazel-bin/c_api
+#cgo pkg-config: gisp
 #include <stdint.h>
 #include <stdlib.h>
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 extern void gispGoLog(gisp_log_level level, char* message, void* user);
 static void gisp_go_set_log(int on, int min_level, uintptr_t handle) {
   gisp_set_log_callback(on ? (gisp_log_fn)gispGoLog : NULL, (gisp_log_level)min_level,
@@ -106,6 +109,10 @@ func takeString(p *C.char) string {
 
 // Version of the loaded library, e.g. "0.1.0".
 func Version() string { return C.GoString(C.gisp_version_string()) }
+
+// PackageVersion is the gisp release this package belongs to (the repository's VERSION file;
+// tools/release/set_version.py keeps it in step). Version() may be newer: the C ABI only grows.
+const PackageVersion = "0.1.0"
 
 // ABIVersion is the ABI this package was built for.
 const ABIVersion = 1

@@ -51,8 +51,12 @@ func fixture(t *testing.T) string {
 }
 
 func TestVersion(t *testing.T) {
-	if Version() != "0.1.0" {
-		t.Fatalf("version %q", Version())
+	want, err := os.ReadFile(filepath.Join(root(t), "VERSION"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := strings.TrimSpace(string(want)); Version() != v || PackageVersion != v {
+		t.Fatalf("library %q, package %q, VERSION file %q", Version(), PackageVersion, v)
 	}
 }
 

@@ -1,3 +1,3 @@
-module gisp.example/gisp
+module github.com/gisp-project/gisp/bindings/go
 
 go 1.19

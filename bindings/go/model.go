@@ -3,7 +3,7 @@ package gisp
 /*
 #include <stdint.h>
 #include <stdlib.h>
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 extern bool gispGoLoadProgress(int64_t done, int64_t total, void* user);
 static gisp_status* gisp_go_load_progress(gisp_load_options* o, uintptr_t handle) {
   return gisp_load_options_set_progress_callback(o, (gisp_load_progress_fn)gispGoLoadProgress,

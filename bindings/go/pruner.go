@@ -3,7 +3,7 @@ package gisp
 /*
 #include <stdint.h>
 #include <stdlib.h>
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 extern bool gispGoProgress(gisp_progress* progress, void* user);
 static void gisp_go_set_callback(gisp_pruner* p, uintptr_t handle) {
   gisp_pruner_set_progress_callback(p, (gisp_progress_fn)gispGoProgress, (void*)handle);

@@ -2,7 +2,7 @@ package gisp
 
 /*
 #include <stdlib.h>
-#include "c_api/gisp.h"
+#include <gisp/gisp.h>
 */
 import "C"
 

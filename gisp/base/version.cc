@@ -2,6 +2,11 @@
 
 namespace gisp {
 
-const char* GispVersion() { return "0.1.0"; }
+// version.inc holds the VERSION file's text as a string literal (a genrule in BUILD.bazel).
+const char* GispVersion() {
+  return
+#include "gisp/base/version.inc"
+      ;
+}
 
 }  // namespace gisp

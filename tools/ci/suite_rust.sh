@@ -6,13 +6,15 @@
 #    a missing or unpinned bindgen counts as a failure, with the reason printed);
 #  - the crates are rustfmt clean (cargo fmt --check);
 #  - the build prints no compiler warnings.
-# libgisp comes from $GISP_LIB_DIR, by default the repository's bazel-bin/c_api.
+# libgisp comes from the SDK installed from this checkout (tools/ci/sdk_env.sh), found by
+# gisp-sys through pkg-config as users' builds find it; $GISP_LIB_DIR, when set, overrides it.
 # Prints "SUITE-COUNT <passed> <failed>" for tools/test.sh.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=tools/ci/sdk_env.sh
+source "$root/tools/ci/sdk_env.sh" || { echo "SUITE-COUNT 0 1"; exit 0; }
 cd "$root/bindings/rust"
-export GISP_LIB_DIR="${GISP_LIB_DIR:-$root/bazel-bin/c_api}"
 
 checks_passed=0
 checks_failed=0

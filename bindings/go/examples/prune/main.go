@@ -10,7 +10,7 @@ import (
 	"os"
 	"os/signal"
 
-	"gisp.example/gisp"
+	"github.com/gisp-project/gisp/bindings/go"
 )
 
 func main() {

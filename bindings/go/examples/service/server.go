@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
-	"gisp.example/gisp"
+	"github.com/gisp-project/gisp/bindings/go"
 )
 
 // config is what the service is started with; the hooks are for tests (nil in main).

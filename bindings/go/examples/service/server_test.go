@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"gisp.example/gisp"
+	"github.com/gisp-project/gisp/bindings/go"
 )
 
 const wait = 60 * time.Second // bound on every wait; a job on the tiny model takes well under a second
