@@ -40,10 +40,9 @@ absl::Status ShareFailure(Communicator& comm, int root, const absl::Status& loca
   message.resize(length);
   GISP_RETURN_IF_ERROR(comm.Broadcast(message.data(), length, root));
   // A failed rank never reports OK; a zero code can only come from a broken transport.
-  const auto code = header[0] == 0 ? absl::StatusCode::kUnknown
-                                   : static_cast<absl::StatusCode>(header[0]);
-  return absl::Status(code,
-                      absl::StrCat("rank ", root, " of ", comm.size(), ": ", message));
+  const auto code =
+      header[0] == 0 ? absl::StatusCode::kUnknown : static_cast<absl::StatusCode>(header[0]);
+  return absl::Status(code, absl::StrCat("rank ", root, " of ", comm.size(), ": ", message));
 }
 
 }  // namespace
@@ -62,7 +61,8 @@ absl::Status Agree(Communicator& comm, const absl::Status& local,
   double* total = digests + static_cast<size_t>(n) * nf;
   flags[r] = local.ok() ? 0.0 : 1.0;
   if (local.ok()) {
-    for (size_t i = 0; i < nf; ++i) digests[static_cast<size_t>(r) * nf + i] = Digest(facts[i].value);
+    for (size_t i = 0; i < nf; ++i)
+      digests[static_cast<size_t>(r) * nf + i] = Digest(facts[i].value);
     std::copy(sums.begin(), sums.end(), total);
   }
   GISP_RETURN_IF_ERROR(comm.AllReduceSum(absl::MakeSpan(buffer)));
@@ -72,9 +72,8 @@ absl::Status Agree(Communicator& comm, const absl::Status& local,
   for (size_t i = 0; i < nf; ++i) {
     for (int q = 1; q < n; ++q) {
       if (digests[static_cast<size_t>(q) * nf + i] != digests[i]) {
-        return absl::FailedPreconditionError(absl::StrCat("rank ", q, " of ", n,
-                                                          " has a different ", facts[i].what,
-                                                          " than rank 0"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "rank ", q, " of ", n, " has a different ", facts[i].what, " than rank 0"));
       }
     }
   }

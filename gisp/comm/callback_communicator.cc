@@ -26,8 +26,8 @@ absl::StatusOr<std::shared_ptr<CallbackCommunicator>> CallbackCommunicator::Crea
                           : callbacks.broadcast == nullptr      ? "broadcast"
                                                                 : nullptr;
     if (missing != nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("communicator of ", size,
-                                                     " ranks has no ", missing, " function"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("communicator of ", size, " ranks has no ", missing, " function"));
     }
   }
   return std::shared_ptr<CallbackCommunicator>(new CallbackCommunicator(rank, size, callbacks));

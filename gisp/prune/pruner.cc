@@ -10,11 +10,13 @@
 #include "gisp/base/log.h"
 #include "gisp/base/status.h"
 #include "gisp/base/version.h"
+#include "gisp/comm/agreement.h"
 #include "gisp/prune/fingerprint.h"
 #include "gisp/prune/ranking.h"
 #include "gisp/prune/record.h"
 #include "gisp/prune/surgery.h"
 #include "gisp/saliency/calibration_pass.h"
+#include "gisp/saliency/gradient_reduction.h"
 #include "gisp/saliency/unit_scores.h"
 
 namespace gisp {
@@ -32,9 +34,8 @@ Normalization ToNormalization(proto::Normalization mode) {
   }
 }
 
-using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // Nonzero count of each row (rows = true) or column of a host matrix of any float dtype (the
@@ -58,6 +59,27 @@ std::vector<int64_t> Blocks(const std::vector<int64_t>& v, int64_t width) {
   std::vector<int64_t> out(v.size() / static_cast<size_t>(width), 0);
   for (size_t i = 0; i < v.size(); ++i) out[i / width] += v[i];
   return out;
+}
+
+// What every rank must share before the first step, in the order Create and Abandon agree on
+// them (both must pass the same number of facts). `record` is the pruner's starting record: its
+// fixed part names the model, calibration set and configuration, its steps the resumed run.
+constexpr int kSetupFacts = 4;
+std::vector<SharedFact> SetupFacts(const proto::Record* record, bool compact) {
+  std::vector<SharedFact> facts = {{"model (fingerprint)", ""},
+                                   {"calibration set (fingerprint)", ""},
+                                   {"configuration", ""},
+                                   {"record to resume (completed steps and pruned units)", ""}};
+  if (record != nullptr) {
+    facts[0].value = record->model().fingerprint();
+    facts[1].value = record->calibration().fingerprint();
+    facts[2].value = absl::StrCat(record->config().SerializeAsString(), compact ? "+" : "-");
+    facts[3].value = absl::StrCat(
+        record->steps_size(), ":",
+        absl::string_view(reinterpret_cast<const char*>(record->pruned_at_step().data()),
+                          record->pruned_at_step_size() * sizeof(int32_t)));
+  }
+  return facts;
 }
 
 }  // namespace
@@ -140,14 +162,27 @@ absl::StatusOr<std::unique_ptr<Pruner>> Pruner::Create(LlamaModel* model,
                                                        const CalibrationBatches* data,
                                                        PrunerOptions options,
                                                        const proto::Record* resume) {
-  GISP_RETURN_IF_ERROR(ValidatePruneConfig(options.config));
-  GISP_CHECK_ARG(data != nullptr && !data->batches.empty(), "pruner: no calibration batches");
+  if (options.comm == nullptr) options.comm = SingleProcessCommunicator();
   std::unique_ptr<Pruner> p(new Pruner());
   p->model_ = model;
   p->data_ = data;
   p->options_ = std::move(options);
-  GISP_RETURN_IF_ERROR(p->Init(resume));
+  // Every check runs before the agreement, so a rank that fails one still takes part in it.
+  const absl::Status local = [&]() -> absl::Status {
+    GISP_RETURN_IF_ERROR(ValidatePruneConfig(p->options_.config));
+    GISP_CHECK_ARG(data != nullptr && !data->batches.empty(), "pruner: no calibration batches");
+    return p->Init(resume);
+  }();
+  GISP_RETURN_IF_ERROR(
+      Agree(p->comm(), local, SetupFacts(local.ok() ? &p->record_ : nullptr, p->options_.compact)));
   return p;
+}
+
+absl::Status Pruner::Abandon(Communicator& comm, const absl::Status& failure) {
+  GISP_CHECK_INTERNAL(!failure.ok());
+  const std::vector<SharedFact> facts = SetupFacts(nullptr, false);
+  GISP_CHECK_INTERNAL(facts.size() == kSetupFacts);
+  return Agree(comm, failure, facts);
 }
 
 absl::Status Pruner::Init(const proto::Record* resume) {
@@ -311,7 +346,6 @@ absl::Status Pruner::Step() {
   for (int64_t l = 0; l < space_.num_layers; ++l) {
     if (!space_.protected_layer[l]) request.layers[static_cast<size_t>(l)] = ScoredParams(space_);
   }
-  GISP_ASSIGN_OR_RETURN(LlamaGradients gbar, model_->AllocateGradients(request));
   const double elapsed_before = elapsed_;
   const double last_sparsity =
       record_.steps_size() > 0 ? record_.steps(record_.steps_size() - 1).sparsity() : 0.0;
@@ -335,10 +369,47 @@ absl::Status Pruner::Step() {
     p.last_loss = last_loss;
     return options_.progress(p);
   };
-  auto pass = RunCalibrationPass(model_, *data_, request, &gbar, on_batch);
-  if (!pass.ok()) return Annotate(pass.status(), absl::StrCat("step ", k));
+  // This rank's share of Gbar. A failure here (or on another rank) is agreed on with the
+  // losses, before the ranks exchange gradients, so no rank waits for one that stopped.
+  const BatchRange share =
+      ShareOf(static_cast<int64_t>(data_->batches.size()), comm().rank(), comm().size());
+  absl::StatusOr<LlamaGradients> gbar = model_->AllocateGradients(request);
+  absl::StatusOr<CalibrationPassResult> pass =
+      gbar.ok() ? RunCalibrationPass(model_, *data_, request, &*gbar, on_batch, share)
+                : absl::StatusOr<CalibrationPassResult>(gbar.status());
+  const auto t_reduce = Clock::now();
+  double loss = 0;
+  GISP_RETURN_IF_ERROR(Annotate(
+      AgreeOnLoss(pass.status(),
+                  pass.ok() ? std::move(pass->batch_mean_nll) : std::vector<double>(), &loss),
+      absl::StrCat("step ", k)));
+  GISP_RETURN_IF_ERROR(Annotate(ReduceGradients(comm(), model_, &*gbar),
+                                absl::StrCat("step ", k, ": adding up Gbar")));
+  times.reduction = Since(t_reduce);
   times.gradient = Since(t0);
 
+  // Identical Gbar on every rank gives identical decisions; the end-of-step agreement checks
+  // that (a digest of the pruned units) and spreads any rank's failure, a checkpoint that could
+  // not be written included.
+  const absl::Status finished = FinishStep(k, ratio, loss, &*gbar, t0, &times);
+  const SharedFact decision{"set of pruned units",
+                            std::string(reinterpret_cast<const char*>(pruned_at_step_.data()),
+                                        pruned_at_step_.size() * sizeof(int32_t))};
+  return Annotate(Agree(comm(), finished, {&decision, 1}), absl::StrCat("step ", k));
+}
+
+absl::Status Pruner::AgreeOnLoss(const absl::Status& local, std::vector<double> batch_mean_nll,
+                                 double* loss) {
+  // Each batch's mean is nonzero on one rank only, so the sum is exact: the loss equals the
+  // single-process one bit for bit whenever the models are the same.
+  batch_mean_nll.resize(data_->batches.size(), 0.0);
+  GISP_RETURN_IF_ERROR(Agree(comm(), local, {}, absl::MakeSpan(batch_mean_nll)));
+  *loss = CalibrationLoss(*data_, batch_mean_nll);
+  return absl::OkStatus();
+}
+
+absl::Status Pruner::FinishStep(int32_t k, double ratio, double loss, LlamaGradients* gbar,
+                                Clock::time_point t0, StepTimes* times) {
   auto t1 = Clock::now();
   std::vector<bool> pruned(pruned_at_step_.size());
   for (size_t u = 0; u < pruned.size(); ++u) pruned[u] = pruned_at_step_[u] >= 0;
@@ -347,9 +418,9 @@ absl::Status Pruner::Step() {
                        : ComputeKept(space_, dense_, std::vector<bool>(pruned.size(), false));
   const Normalizer normalizer =
       MakeNormalizer(space_, dense_, ToNormalization(options_.config.normalization()));
-  auto scores = ComputeUnitScores(space_, layout, *model_, gbar, pruned, normalizer);
-  if (!scores.ok()) return Annotate(scores.status(), absl::StrCat("step ", k));
-  times.scoring = Since(t1);
+  auto scores = ComputeUnitScores(space_, layout, *model_, *gbar, pruned, normalizer);
+  if (!scores.ok()) return scores.status();
+  times->scoring = Since(t1);
 
   auto t2 = Clock::now();
   GISP_ASSIGN_OR_RETURN(Threshold thr, GlobalThreshold(scores->normalized, ratio));
@@ -357,12 +428,12 @@ absl::Status Pruner::Step() {
   RoundKeptChannels(space_, scores->normalized, k, options_.config.round_channels_to(),
                     &pruned_at_step_);
   for (size_t u = 0; u < pruned.size(); ++u) pruned[u] = pruned_at_step_[u] >= 0;
-  times.ranking = Since(t2);
+  times->ranking = Since(t2);
 
   auto t3 = Clock::now();
-  gbar = LlamaGradients();  // free Gbar before compaction allocates the new weights
+  *gbar = LlamaGradients();  // free Gbar before compaction allocates the new weights
   GISP_RETURN_IF_ERROR(ApplyPruned(pruned));
-  times.compaction = Since(t3);
+  times->compaction = Since(t3);
 
   proto::StepRecord* st = record_.add_steps();
   st->set_index(k);
@@ -372,7 +443,7 @@ absl::Status Pruner::Step() {
   for (bool p : pruned) pruned_count += p;
   st->set_pruned_units(pruned_count);
   st->set_sparsity(SparsityOf(pruned));
-  st->set_calibration_loss(pass->loss);
+  st->set_calibration_loss(loss);
   for (int64_t l = 0; l < space_.num_layers; ++l) {
     st->add_kept_heads(static_cast<int32_t>(kept_.shapes[l].n_heads));
     st->add_kept_channels(static_cast<int32_t>(kept_.shapes[l].intermediate));
@@ -381,28 +452,41 @@ absl::Status Pruner::Step() {
   last_raw_ = std::move(scores->raw);
   last_scores_ = std::move(scores->normalized);
   ++next_step_;
-  times.total = Since(t0);
-  elapsed_ += times.total;
-  times_.push_back(times);
+  times->total = Since(t0);
+  elapsed_ += times->total;
+  times_.push_back(*times);
   Log(LogLevel::kInfo,
-      absl::StrFormat("step %d/%d: sparsity %.4f, %d units pruned, calibration loss %.6f, "
-                      "%.2f s (gradient %.2f, scoring %.3f, ranking %.3f, compaction %.3f), "
-                      "%d threads",
-                      k + 1, total_steps(), st->sparsity(), pruned_count, pass->loss, times.total,
-                      times.gradient, times.scoring, times.ranking, times.compaction,
-                      CurrentThreadCount()));
-  if (options_.checkpoint) GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
+      absl::StrFormat(
+          "step %d/%d: sparsity %.4f, %d units pruned, calibration loss %.6f, "
+          "%.2f s (gradient %.2f, scoring %.3f, ranking %.3f, compaction %.3f), "
+          "%d threads%s",
+          k + 1, total_steps(), st->sparsity(), pruned_count, loss, times->total, times->gradient,
+          times->scoring, times->ranking, times->compaction, CurrentThreadCount(),
+          comm().size() == 1 ? ""
+                             : absl::StrFormat(", rank %d of %d (reduction %.3f s)", comm().rank(),
+                                               comm().size(), times->reduction)));
+  if (options_.checkpoint && comm().rank() == 0) {
+    GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
+  }
   return absl::OkStatus();
 }
 
 absl::Status Pruner::FinalLoss() {
-  std::vector<double> means;
-  for (const Batch& batch : data_->batches) {
-    GISP_RETURN_IF_ERROR(CheckCancelled("the final calibration loss"));
-    GISP_ASSIGN_OR_RETURN(LossResult r, model_->Forward(batch));
-    means.push_back(r.labelled > 0 ? r.nll_sum / static_cast<double>(r.labelled) : 0.0);
-  }
-  record_.set_final_calibration_loss(CalibrationLoss(*data_, means));
+  const BatchRange share =
+      ShareOf(static_cast<int64_t>(data_->batches.size()), comm().rank(), comm().size());
+  std::vector<double> means(data_->batches.size(), 0.0);
+  const absl::Status local = [&]() -> absl::Status {
+    for (int64_t b = share.begin; b < share.end; ++b) {
+      GISP_RETURN_IF_ERROR(CheckCancelled("the final calibration loss"));
+      GISP_ASSIGN_OR_RETURN(LossResult r, model_->Forward(data_->batches[static_cast<size_t>(b)]));
+      means[static_cast<size_t>(b)] =
+          r.labelled > 0 ? r.nll_sum / static_cast<double>(r.labelled) : 0.0;
+    }
+    return absl::OkStatus();
+  }();
+  double loss = 0;
+  GISP_RETURN_IF_ERROR(AgreeOnLoss(local, std::move(means), &loss));
+  record_.set_final_calibration_loss(loss);
   return absl::OkStatus();
 }
 
@@ -411,7 +495,9 @@ absl::Status Pruner::Run() {
   if (!record_.complete()) {
     GISP_RETURN_IF_ERROR(FinalLoss());
     record_.set_complete(true);
-    if (options_.checkpoint) GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
+    absl::Status saved;
+    if (options_.checkpoint && comm().rank() == 0) saved = options_.checkpoint(record_);
+    GISP_RETURN_IF_ERROR(Agree(comm(), saved));
   }
   return absl::OkStatus();
 }

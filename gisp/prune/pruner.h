@@ -4,14 +4,24 @@
 // model (compaction) so the next step is cheaper. The record grows by one step each time and
 // is handed to a checkpoint hook, so a killed run resumes from the last completed step with a
 // bit-identical result.
+//
+// Data parallel (docs/scaling.md): with a communicator of N ranks, every rank runs a Pruner on
+// the same model, calibration set and configuration. Each step, rank r runs the calibration
+// pass on its contiguous share of the batches (ShareOf), the ranks add up their gradient sums
+// (ReduceGradients: one all-reduce per gradient buffer, in a fixed order) and their per-batch
+// losses, and every rank then scores, ranks and compacts identically. Rank 0 alone calls the
+// checkpoint hook. Agreements (gisp/comm/agreement.h) after setup, after each pass and at the
+// end of each step make every rank return the same error, naming the rank that failed.
 #ifndef GISP_PRUNE_PRUNER_H_
 #define GISP_PRUNE_PRUNER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gisp/comm/communicator.h"
 #include "gisp/data/sequences.h"
 #include "gisp/model/llama_model.h"
 #include "gisp/proto/gisp.pb.h"
@@ -35,8 +45,8 @@ absl::StatusOr<ObjectiveKind> ResolveObjective(CalibrationSource source,
 struct PruneProgress {
   int32_t step = 0;     // the step being computed (0-based)
   int32_t steps = 0;    // total steps
-  int64_t batch = 0;    // calibration batches done in this step
-  int64_t batches = 0;  // calibration batches per step
+  int64_t batch = 0;    // calibration batches done in this step (by this rank)
+  int64_t batches = 0;  // calibration batches per step (this rank's share)
   double elapsed_seconds = 0;
   double eta_seconds = 0;  // estimate for the whole run
   double last_sparsity = 0;
@@ -48,6 +58,9 @@ using ProgressCallback = std::function<bool(const PruneProgress&)>;
 
 struct StepTimes {
   double total = 0, gradient = 0, scoring = 0, ranking = 0, compaction = 0;
+  // Data parallel: waiting for and adding up the other ranks' gradients and losses (0 on one
+  // rank). Part of `gradient`.
+  double reduction = 0;
 };
 
 struct PrunerOptions {
@@ -56,8 +69,11 @@ struct PrunerOptions {
   // false the model stays dense and pruned parts are zeroed, as the released code does.
   bool compact = true;
   ProgressCallback progress;
-  // Called with the record after every completed step (the CLI writes it to disk).
+  // Called with the record after every completed step (the CLI writes it to disk); on rank 0
+  // only.
   std::function<absl::Status(const proto::Record&)> checkpoint;
+  // The ranks sharing the calibration work; null: this process alone.
+  std::shared_ptr<Communicator> comm;
 };
 
 class Pruner {
@@ -66,14 +82,22 @@ class Pruner {
   // subnetwork) and must outlive nothing else: both `model` and `data` must outlive the pruner.
   // With `resume`, the record of an earlier run with the same configuration, model and data is
   // continued after its last completed step (mismatches are errors naming the field).
+  // Collective under a communicator: every rank must call it (see Abandon for a rank that
+  // cannot), and all fail when one does, or when the ranks' models, calibration sets,
+  // configurations or resume records differ.
   static absl::StatusOr<std::unique_ptr<Pruner>> Create(LlamaModel* model,
                                                         const CalibrationBatches* data,
                                                         PrunerOptions options,
                                                         const proto::Record* resume = nullptr);
 
-  // Runs the next step. FailedPrecondition when all steps are done.
+  // For a rank whose setup failed before it could call Create: takes part in Create's
+  // agreement with `failure`, so every rank's Create returns that error (naming this rank)
+  // instead of waiting for this one. Returns the agreed status.
+  static absl::Status Abandon(Communicator& comm, const absl::Status& failure);
+
+  // Runs the next step. FailedPrecondition when all steps are done. Collective.
   absl::Status Step();
-  // Runs the remaining steps, then the final calibration loss.
+  // Runs the remaining steps, then the final calibration loss. Collective.
   absl::Status Run();
 
   bool done() const { return next_step_ >= static_cast<int32_t>(schedule_.size()); }
@@ -94,7 +118,17 @@ class Pruner {
   Pruner() = default;
   absl::Status Init(const proto::Record* resume);
   absl::Status ApplyPruned(const std::vector<bool>& pruned);
+  // Scores Gbar (then frees it), ranks, prunes, compacts and records step `k`, which started
+  // at `start`; checkpoints on rank 0.
+  using Clock = std::chrono::steady_clock;
+  absl::Status FinishStep(int32_t k, double ratio, double loss, LlamaGradients* gbar,
+                          Clock::time_point start, StepTimes* times);
   absl::Status FinalLoss();
+  // The calibration loss of the set from this rank's per-batch means (0 outside its share),
+  // agreed with the other ranks first (one reduction adds the shares up).
+  absl::Status AgreeOnLoss(const absl::Status& local, std::vector<double> batch_mean_nll,
+                           double* loss);
+  Communicator& comm() const { return *options_.comm; }
 
   LlamaModel* model_ = nullptr;
   const CalibrationBatches* data_ = nullptr;

@@ -9,6 +9,7 @@
 
 #include "gisp/backend/backend.h"
 #include "gisp/data/sequences.h"
+#include "gisp/prune/pruner_testing.h"
 #include "gisp/prune/ranking.h"
 #include "gisp/prune/record.h"
 #include "gisp/testing/random_model.h"
@@ -17,48 +18,25 @@
 namespace gisp {
 namespace {
 
-LlamaConfig Gqa() {
-  // 5 layers: layer 4 (last) protected, floor(0.1 * 5) = 0 first layers.
-  return testing::SmallConfig(/*vocab=*/61, /*hidden=*/32, /*layers=*/5, /*heads=*/4,
-                              /*kv=*/2, /*head_dim=*/8, /*ffn=*/24);
-}
+using testing::RandomCalibration;
 
-LlamaConfig Mha() { return testing::SmallConfig(61, 32, 5, 4, 4, 8, 24); }
+LlamaConfig Gqa() { return testing::SmallGqa(); }
+LlamaConfig Mha() { return testing::SmallMha(); }
 
 CalibrationBatches Data(const LlamaConfig& c, int n = 6, int64_t t = 12, uint32_t seed = 3) {
-  std::mt19937 rng(seed);
-  std::vector<LabelledSequence> seqs;
-  for (int i = 0; i < n; ++i) {
-    std::vector<int32_t> tokens(static_cast<size_t>(t));
-    for (auto& x : tokens) x = static_cast<int32_t>(rng() % c.vocab_size);
-    seqs.push_back(NextTokenSequence(std::move(tokens)));
-  }
-  return MakeCalibrationBatches(seqs, ObjectiveKind::kLm, 2).value();
+  return RandomCalibration(c, n, t, seed);
 }
 
-struct Session {
-  std::unique_ptr<Backend> backend;
-  std::unique_ptr<LlamaModel> model;
-  std::unique_ptr<Pruner> pruner;
-};
+using Session = testing::PruneSession;
 
 Session Start(const LlamaConfig& c, const CalibrationBatches* data, PrunerOptions options,
               const proto::Record* resume = nullptr) {
-  Session r;
-  r.backend = CreateCpuBackend().value();
-  r.model = LlamaModel::Create(c, testing::RandomWeights(c, 17), r.backend.get()).value();
-  auto p = Pruner::Create(r.model.get(), data, std::move(options), resume);
-  EXPECT_TRUE(p.ok()) << p.status();
-  if (p.ok()) r.pruner = std::move(p).value();
+  Session r = testing::StartSession(c, data, std::move(options), resume);
+  EXPECT_TRUE(r.created.ok()) << r.created;
   return r;
 }
 
-PrunerOptions Options(int steps, double ratio) {
-  PrunerOptions o;
-  o.config.set_steps(steps);
-  o.config.set_ratio(ratio);
-  return o;
-}
+PrunerOptions Options(int steps, double ratio) { return testing::StepsAndRatio(steps, ratio); }
 
 TEST(PrunerTest, ScheduleNestingProtectionAndRecord) {
   const LlamaConfig c = Gqa();
