@@ -171,6 +171,67 @@ GISP_API GISP_NODISCARD gisp_status* gisp_context_set_cancel_token(gisp_context*
 GISP_API int32_t gisp_context_num_threads(const gisp_context* ctx);
 
 /* ---------------------------------------------------------------------------------------------
+ * Communicators: data-parallel pruning over MPI and the like (see docs/scaling.md)
+ * ------------------------------------------------------------------------------------------- */
+
+/* The ranks of a job that prune one model together. Every rank loads the same model and
+ * calibration data and runs the same calls; each step, rank r runs the calibration pass on its
+ * contiguous share of the batches and the ranks add up their gradient sums, so every rank
+ * computes the same scores, threshold and pruned set. gisp moves its data through three host
+ * functions; c_api/gisp_mpi.h supplies them for an MPI communicator (header-only, compiled by the
+ * host that links MPI, so libgisp.so itself never needs MPI).
+ *
+ * Under a context with a communicator of size > 1 (gisp_context_set_communicator),
+ * gisp_pruner_create, gisp_pruner_step and gisp_pruner_run are collective: every rank calls them
+ * in the same order. When one rank fails (a bad file, a cancel, a disk that fills), every rank
+ * returns an error with that rank's code and the message "rank R of N: <its message>"; ranks
+ * whose models, calibration sets, configurations or resume records differ are refused alike.
+ * Only rank 0 writes the checkpoint (gisp_pruner_set_checkpoint_path). Other calls
+ * (loading, calibration, evaluation, exports) stay local to each rank. */
+typedef struct gisp_communicator gisp_communicator;
+
+/* Host functions. Each is collective (called on every rank with the same count), returns 0 on
+ * success, and any other value fails the gisp call with GISP_UNAVAILABLE naming the operation
+ * and the value (e.g. an MPI error code). Called on the thread making the gisp call.
+ * all_reduce: replace data[0..count) on every rank by the element-wise sum over all ranks; every
+ *   rank must receive the same bits (MPI_Allreduce with MPI_SUM does).
+ * broadcast: copy `bytes` bytes of `data` from rank `root` into every other rank's `data`.
+ * `count` and `bytes` may exceed INT_MAX: split them where the transport needs it. */
+typedef int (*gisp_all_reduce_f32_fn)(float* data, size_t count, void* user_data);
+typedef int (*gisp_all_reduce_f64_fn)(double* data, size_t count, void* user_data);
+typedef int (*gisp_broadcast_fn)(void* data, size_t bytes, int32_t root, void* user_data);
+
+/* A communicator for rank `rank` of `size` (0 <= rank < size), whose functions receive
+ * `user_data`; it must stay valid while a model uses a context holding this communicator. A
+ * communicator of size 1 needs no functions (and behaves as no communicator). The caller owns
+ * `*out` (gisp_communicator_free). */
+GISP_API GISP_NODISCARD gisp_status* gisp_communicator_create(int32_t rank, int32_t size,
+                                                              void* user_data,
+                                                              gisp_communicator** out);
+/* Accepts NULL. Contexts keep their own copy, so a communicator may be freed after use. */
+GISP_API void gisp_communicator_free(gisp_communicator* comm);
+GISP_API GISP_NODISCARD gisp_status* gisp_communicator_set_all_reduce_f32(
+    gisp_communicator* comm, gisp_all_reduce_f32_fn fn);
+GISP_API GISP_NODISCARD gisp_status* gisp_communicator_set_all_reduce_f64(
+    gisp_communicator* comm, gisp_all_reduce_f64_fn fn);
+GISP_API GISP_NODISCARD gisp_status* gisp_communicator_set_broadcast(gisp_communicator* comm,
+                                                                     gisp_broadcast_fn fn);
+/* Collective: every rank passes the outcome of its own work since the last collective call
+ * (`local`, NULL for success; not freed here) and gets the same answer: NULL when every rank
+ * succeeded, otherwise a new status with the code of the lowest failed rank and the message
+ * "rank R of N: <its message>". Hosts call it after their own per-rank setup (loading the model,
+ * reading files), so a rank that failed there does not leave the others waiting in
+ * gisp_pruner_create. With size 1: a copy of `local`. */
+GISP_API GISP_NODISCARD gisp_status* gisp_communicator_agree(gisp_communicator* comm,
+                                                             const gisp_status* local);
+/* Pruners of models under this context share their work with the other ranks of `comm` (a copy
+ * of its settings is taken; NULL: none, the default). InvalidArgument when `comm` has size > 1
+ * but lacks one of its three functions. The context's other settings apply per rank: give each
+ * rank the threads of its own share of the machine. */
+GISP_API GISP_NODISCARD gisp_status* gisp_context_set_communicator(gisp_context* ctx,
+                                                                   const gisp_communicator* comm);
+
+/* ---------------------------------------------------------------------------------------------
  * Models
  * ------------------------------------------------------------------------------------------- */
 
@@ -430,7 +491,7 @@ GISP_API void gisp_pruner_free(gisp_pruner* pruner);
 GISP_API void gisp_pruner_set_progress_callback(gisp_pruner* pruner, gisp_progress_fn fn,
                                                 void* user_data);
 /* After every completed step, write the record to `path` (atomically; JSON if it ends in
- * ".json"). NULL disables. */
+ * ".json"). NULL disables. Under a communicator, rank 0 alone writes. */
 GISP_API GISP_NODISCARD gisp_status* gisp_pruner_set_checkpoint_path(gisp_pruner* pruner,
                                                                      const char* path);
 /* Runs one step. FailedPrecondition when all steps are done. */

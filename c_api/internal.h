@@ -16,6 +16,7 @@
 #include "c_api/gisp.h"
 #include "gisp/backend/backend.h"
 #include "gisp/base/call_context.h"
+#include "gisp/comm/callback_communicator.h"
 #include "gisp/data/sequences.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/io/tokenizer/tokenizer.h"
@@ -34,6 +35,7 @@ struct ContextSettings {
   gisp_log_level log_level = GISP_LOG_INFO;
   void* log_user_data = nullptr;
   std::shared_ptr<CancelFlag> cancel;  // shared with the gisp_cancel_token
+  std::shared_ptr<Communicator> comm;  // null: this process alone
 };
 
 // The core's view of `settings` for one call; `progress` (may be empty) receives check points.
@@ -46,6 +48,12 @@ CallContext MakeCallContext(
 
 struct gisp_cancel_token {
   std::shared_ptr<gisp::CancelFlag> flag;
+};
+
+struct gisp_communicator {
+  int32_t rank = 0;
+  int32_t size = 1;
+  gisp::CommunicatorCallbacks callbacks;
 };
 
 struct gisp_context {
@@ -136,6 +144,8 @@ int EnumBits(const E& e) {
 
 // NULL for OK, otherwise a new gisp_status carrying the code and message.
 gisp_status* ToC(const absl::Status& status);
+// The inverse: OK for NULL.
+absl::Status FromC(const gisp_status* status);
 gisp_status* Error(gisp_code code, const std::string& message);
 gisp_status* NullArgument(const char* function, const char* argument);
 

@@ -30,24 +30,35 @@ gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
   GISP_C_REQUIRE(config);
   GISP_C_REQUIRE(out);
   return gisp::capi::GuardIn(model->context, __func__, [&]() -> absl::Status {
-    if (model->pruned_in_place || !model->original) {
-      return absl::FailedPreconditionError(
-          "gisp_pruner_create needs a dense model loaded with gisp_model_load that no other "
-          "pruner has pruned");
-    }
-    GISP_ASSIGN_OR_RETURN(gisp::ObjectiveKind objective,
-                          gisp::ResolveObjective(data->source, config->config.objective()));
     auto p = std::make_unique<gisp_pruner>();
     p->model = model;
-    GISP_ASSIGN_OR_RETURN(p->batches,
-                          gisp::MakeCalibrationBatches(data->sequences, objective,
-                                                       config->config.batch_size(), data->pad_id));
+    // Everything before gisp::Pruner::Create is checked here, per rank; a rank that fails it
+    // abandons the other ranks' Create (which agrees on the outcome) instead of leaving them
+    // waiting.
+    const absl::Status ready = [&]() -> absl::Status {
+      if (model->pruned_in_place || !model->original) {
+        return absl::FailedPreconditionError(
+            "gisp_pruner_create needs a dense model loaded with gisp_model_load that no other "
+            "pruner has pruned");
+      }
+      GISP_ASSIGN_OR_RETURN(gisp::ObjectiveKind objective,
+                            gisp::ResolveObjective(data->source, config->config.objective()));
+      GISP_ASSIGN_OR_RETURN(
+          p->batches, gisp::MakeCalibrationBatches(data->sequences, objective,
+                                                   config->config.batch_size(), data->pad_id));
+      return absl::OkStatus();
+    }();
+    if (!ready.ok()) {
+      if (model->context.comm == nullptr) return ready;
+      return gisp::Pruner::Abandon(*model->context.comm, ready);
+    }
     p->batches.source = data->source;
     p->batches.window_tokens = data->window_tokens;
     p->batches.seed = data->seed;
     gisp::PrunerOptions options;
     options.config = config->config;
     options.compact = config->compact;
+    options.comm = model->context.comm;
     gisp_pruner* raw = p.get();
     options.progress = [raw](const gisp::PruneProgress& progress) {
       if (raw->progress_fn == nullptr) return true;

@@ -25,51 +25,53 @@ gisp_status* NullArgument(const char* function, const char* argument) {
                std::string(function) + ": argument `" + argument + "` must not be NULL");
 }
 
+namespace {
+
+// gisp's codes and absl's, in both directions (AlreadyExists, which gisp has no code for, reads
+// as a failed precondition; a gisp code absl lacks does not occur).
+struct CodePair {
+  absl::StatusCode absl_code;
+  gisp_code c_code;
+};
+constexpr CodePair kCodes[] = {
+    {absl::StatusCode::kInvalidArgument, GISP_INVALID_ARGUMENT},
+    {absl::StatusCode::kNotFound, GISP_NOT_FOUND},
+    {absl::StatusCode::kFailedPrecondition, GISP_FAILED_PRECONDITION},
+    {absl::StatusCode::kOutOfRange, GISP_OUT_OF_RANGE},
+    {absl::StatusCode::kUnimplemented, GISP_UNIMPLEMENTED},
+    {absl::StatusCode::kUnavailable, GISP_UNAVAILABLE},
+    {absl::StatusCode::kResourceExhausted, GISP_RESOURCE_EXHAUSTED},
+    {absl::StatusCode::kPermissionDenied, GISP_PERMISSION_DENIED},
+    {absl::StatusCode::kCancelled, GISP_CANCELLED},
+    {absl::StatusCode::kInternal, GISP_INTERNAL},
+    {absl::StatusCode::kDataLoss, GISP_DATA_LOSS},
+    {absl::StatusCode::kAlreadyExists, GISP_FAILED_PRECONDITION},
+};
+
+}  // namespace
+
 gisp_status* ToC(const absl::Status& status) {
   if (status.ok()) return nullptr;
   gisp_code code = GISP_UNKNOWN;
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      code = GISP_INVALID_ARGUMENT;
+  for (const CodePair& p : kCodes) {
+    if (p.absl_code == status.code()) {
+      code = p.c_code;
       break;
-    case absl::StatusCode::kNotFound:
-      code = GISP_NOT_FOUND;
-      break;
-    case absl::StatusCode::kFailedPrecondition:
-      code = GISP_FAILED_PRECONDITION;
-      break;
-    case absl::StatusCode::kOutOfRange:
-      code = GISP_OUT_OF_RANGE;
-      break;
-    case absl::StatusCode::kUnimplemented:
-      code = GISP_UNIMPLEMENTED;
-      break;
-    case absl::StatusCode::kUnavailable:
-      code = GISP_UNAVAILABLE;
-      break;
-    case absl::StatusCode::kResourceExhausted:
-      code = GISP_RESOURCE_EXHAUSTED;
-      break;
-    case absl::StatusCode::kPermissionDenied:
-      code = GISP_PERMISSION_DENIED;
-      break;
-    case absl::StatusCode::kCancelled:
-      code = GISP_CANCELLED;
-      break;
-    case absl::StatusCode::kInternal:
-      code = GISP_INTERNAL;
-      break;
-    case absl::StatusCode::kDataLoss:
-      code = GISP_DATA_LOSS;
-      break;
-    case absl::StatusCode::kAlreadyExists:
-      code = GISP_FAILED_PRECONDITION;
-      break;
-    default:
-      code = GISP_UNKNOWN;
-      break;
+    }
   }
   return Error(code, std::string(status.message()));
+}
+
+absl::Status FromC(const gisp_status* status) {
+  if (status == nullptr || status->code == GISP_OK) return absl::OkStatus();
+  absl::StatusCode code = absl::StatusCode::kUnknown;
+  for (const CodePair& p : kCodes) {
+    if (p.c_code == status->code) {
+      code = p.absl_code;
+      break;
+    }
+  }
+  return absl::Status(code, status->message);
 }
 
 char* CopyString(const std::string& s) {

@@ -21,8 +21,6 @@ struct CommunicatorCallbacks {
   int (*all_reduce_f32)(float* data, size_t count, void* user_data) = nullptr;
   int (*all_reduce_f64)(double* data, size_t count, void* user_data) = nullptr;
   int (*broadcast)(void* data, size_t bytes, int32_t root, void* user_data) = nullptr;
-  // Optional: without it, a barrier is an all-reduce of one double.
-  int (*barrier)(void* user_data) = nullptr;
   void* user_data = nullptr;
 };
 
