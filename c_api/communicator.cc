@@ -55,11 +55,17 @@ gisp_status* gisp_communicator_set_broadcast(gisp_communicator* comm, gisp_broad
   return nullptr;
 }
 
-gisp_status* gisp_communicator_agree(gisp_communicator* comm, const gisp_status* local) {
+gisp_status* gisp_communicator_agree(gisp_communicator* comm, gisp_code local_code,
+                                     const char* local_message) {
   GISP_C_REQUIRE(comm);
   return Guard(__func__, [&]() -> absl::Status {
     GISP_ASSIGN_OR_RETURN(auto c, Build(*comm));
-    return gisp::Agree(*c, gisp::capi::FromC(local));
+    const int code = gisp::capi::EnumBits(local_code);
+    // An out-of-range code still counts as a failure (GISP_UNKNOWN), never as success.
+    const gisp_code known =
+        code >= GISP_OK && code <= GISP_UNKNOWN ? static_cast<gisp_code>(code) : GISP_UNKNOWN;
+    return gisp::Agree(*c,
+                       gisp::capi::ToAbsl(known, local_message == nullptr ? "" : local_message));
   });
 }
 

@@ -217,13 +217,15 @@ GISP_API GISP_NODISCARD gisp_status* gisp_communicator_set_all_reduce_f64(
 GISP_API GISP_NODISCARD gisp_status* gisp_communicator_set_broadcast(gisp_communicator* comm,
                                                                      gisp_broadcast_fn fn);
 /* Collective: every rank passes the outcome of its own work since the last collective call
- * (`local`, NULL for success; not freed here) and gets the same answer: NULL when every rank
- * succeeded, otherwise a new status with the code of the lowest failed rank and the message
- * "rank R of N: <its message>". Hosts call it after their own per-rank setup (loading the model,
- * reading files), so a rank that failed there does not leave the others waiting in
- * gisp_pruner_create. With size 1: a copy of `local`. */
+ * (`local_code` GISP_OK for success, else its code and `local_message`, which may be NULL) and
+ * gets the same answer: NULL when every rank succeeded, otherwise a new status with the code of
+ * the lowest failed rank and the message "rank R of N: <its message>". Hosts call it after their
+ * own per-rank setup (loading the model, reading files), so a rank that failed there does not
+ * leave the others waiting in gisp_pruner_create. With size 1: NULL for GISP_OK, else a status
+ * with that code and message. */
 GISP_API GISP_NODISCARD gisp_status* gisp_communicator_agree(gisp_communicator* comm,
-                                                             const gisp_status* local);
+                                                             gisp_code local_code,
+                                                             const char* local_message);
 /* Pruners of models under this context share their work with the other ranks of `comm` (a copy
  * of its settings is taken; NULL: none, the default). InvalidArgument when `comm` has size > 1
  * but lacks one of its three functions. The context's other settings apply per rank: give each

@@ -144,8 +144,8 @@ int EnumBits(const E& e) {
 
 // NULL for OK, otherwise a new gisp_status carrying the code and message.
 gisp_status* ToC(const absl::Status& status);
-// The inverse: OK for NULL.
-absl::Status FromC(const gisp_status* status);
+// The inverse, from a code and message (OK for GISP_OK).
+absl::Status ToAbsl(gisp_code code, const std::string& message);
 gisp_status* Error(gisp_code code, const std::string& message);
 gisp_status* NullArgument(const char* function, const char* argument);
 

@@ -62,16 +62,16 @@ gisp_status* ToC(const absl::Status& status) {
   return Error(code, std::string(status.message()));
 }
 
-absl::Status FromC(const gisp_status* status) {
-  if (status == nullptr || status->code == GISP_OK) return absl::OkStatus();
-  absl::StatusCode code = absl::StatusCode::kUnknown;
+absl::Status ToAbsl(gisp_code code, const std::string& message) {
+  if (code == GISP_OK) return absl::OkStatus();
+  absl::StatusCode out = absl::StatusCode::kUnknown;
   for (const CodePair& p : kCodes) {
-    if (p.c_code == status->code) {
-      code = p.absl_code;
+    if (p.c_code == code) {
+      out = p.absl_code;
       break;
     }
   }
-  return absl::Status(code, status->message);
+  return absl::Status(out, message);
 }
 
 char* CopyString(const std::string& s) {

@@ -110,3 +110,43 @@ system_protobuf = repository_rule(
     environ = ["GISP_DEPS_DIR", "HOME"],
     local = True,
 )
+
+# MPI for the prune CLI and tools/mpi (never libgisp.so: hosts bring their own MPI through
+# c_api/gisp_mpi.h). Flags as the MPI installation reports them: pkg-config's ompi-c module
+# (Debian's libopenmpi-dev), else the compiler wrapper's --showme (any Open MPI), so a cluster's
+# own MPI build works when its pkg-config file or mpicc comes first on PATH.
+def _flags(ctx, pkg_config_args, showme_args):
+    res = ctx.execute(["pkg-config"] + pkg_config_args + ["ompi-c"])
+    if res.return_code == 0:
+        return [f for f in res.stdout.strip().split(" ") if f]
+    res = ctx.execute(["mpicc"] + showme_args)
+    if res.return_code == 0:
+        return [f for f in res.stdout.strip().split(" ") if f]
+    fail("MPI not found: neither `pkg-config ompi-c` nor `mpicc --showme` works " +
+         "(apt-get install libopenmpi-dev openmpi-bin, or run tools/setup.sh)")
+
+def _system_mpi_impl(ctx):
+    include_dirs = [f[2:] for f in _flags(ctx, ["--cflags-only-I"], ["--showme:compile"])
+                    if f.startswith("-I")]
+    link = [f for f in _flags(ctx, ["--libs"], ["--showme:link"])
+            if f.startswith("-l") or f.startswith("-L") or f.startswith("-Wl,")]
+    includes = []
+    for i, d in enumerate(include_dirs):
+        ctx.symlink(d, "include_%d" % i)
+        includes.append("include_%d" % i)
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD", """
+cc_library(
+    name = "mpi",
+    hdrs = glob(["include_*/**/*.h"]),
+    includes = {includes},
+    linkopts = {link},
+    visibility = ["//visibility:public"],
+)
+""".format(includes = repr(includes), link = repr(link)))
+
+system_mpi = repository_rule(
+    implementation = _system_mpi_impl,
+    environ = ["PATH", "PKG_CONFIG_PATH"],
+    local = True,
+)
