@@ -8,7 +8,13 @@
 // Killing the run and starting the same command again continues from the last completed step
 // (the record in --out is the checkpoint); --fresh starts over. Exit status: 0 success,
 // 1 error (message on stderr), 2 bad command line, 130 interrupted (resumable).
+//
+// Under mpirun or srun (docs/scaling.md) the ranks share the calibration batches of every step;
+// rank 0 alone evaluates, prints progress and writes --out, and a failure on any rank stops every
+// rank with an error naming it.
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -28,6 +34,7 @@
 #include "tools/cli/exports.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/handles.h"
+#include "tools/cli/mpi_launch.h"
 #include "tools/cli/openmp_env.h"
 #include "tools/cli/paths.h"
 #include "tools/cli/progress_bar.h"
@@ -70,6 +77,9 @@ ABSL_FLAG(bool, fresh, false, "ignore a record already in --out and start over")
 ABSL_FLAG(int32_t, threads, 0,
           "threads gisp may use (0: OpenMP's default, one per core or OMP_NUM_THREADS); results "
           "are deterministic for a given count");
+ABSL_FLAG(std::string, mpi, "auto",
+          "auto: share the work with the other ranks when started by mpirun or srun; off: run "
+          "alone even then; on: always initialize MPI");
 ABSL_FLAG(bool, verbose, false,
           "also print gisp's info log: backend, CPU and a summary of every step");
 
@@ -113,9 +123,18 @@ bool OnProgress(const gisp_progress* p, void* user) {
   return true;  // cancellation goes through g_cancel
 }
 
+// This process's rank and the job's size (0 and 1 without MPI), for messages.
+int g_rank = 0;
+int g_ranks = 1;
+
+// "[rank R] " when several ranks print to one terminal, else "".
+std::string RankPrefix() {
+  return g_ranks > 1 ? absl::StrCat("[rank ", g_rank, "] ") : std::string();
+}
+
 void OnLog(gisp_log_level level, const char* message, void*) {
   static const char* const kNames[] = {"debug", "info", "warning", "error"};
-  std::fprintf(stderr, "[%s] %s\n", kNames[level], message);
+  std::fprintf(stderr, "%s[%s] %s\n", RankPrefix().c_str(), kNames[level], message);
 }
 
 int64_t ModelInt(gisp_model* m, gisp_model_field f) {
@@ -278,15 +297,29 @@ Status MakeConfig(const Settings& s, const RunSummary& summary, PruneConfig* out
   return gisp_prune_config_set_compact(c, absl::GetFlag(FLAGS_compact));
 }
 
-// Loads the model under a context carrying --threads and the run's cancel token.
-Status LoadModel(const Settings& s, RunSummary* summary, Model* model) {
-  std::fprintf(stderr, "gisp %s: loading %s\n", gisp_version_string(), summary->model.c_str());
+// Threads for this process: --threads, else (several ranks on this machine, no OMP_NUM_THREADS)
+// an equal share of the cores, else 0 (OpenMP's default).
+int32_t ThreadsFor(const MpiRanks& ranks) {
+  const int32_t threads = absl::GetFlag(FLAGS_threads);
+  if (threads != 0 || ranks.local_size() == 1 || std::getenv("OMP_NUM_THREADS") != nullptr) {
+    return threads;
+  }
+  return std::max(1, gisp_context_num_threads(nullptr) / ranks.local_size());
+}
+
+// Loads the model under a context carrying the threads, the run's cancel token and the ranks.
+Status LoadModel(const Settings& s, const MpiRanks& ranks, RunSummary* summary, Model* model) {
+  if (ranks.root()) {
+    std::fprintf(stderr, "gisp %s: loading %s%s\n", gisp_version_string(), summary->model.c_str(),
+                 ranks.size() > 1 ? absl::StrFormat(" on %d ranks", ranks.size()).c_str() : "");
+  }
   gisp_context* raw_context = nullptr;
   CLI_RETURN_IF_ERROR(gisp_context_create(&raw_context));
   Context context(raw_context);
-  const int32_t threads = absl::GetFlag(FLAGS_threads);
+  const int32_t threads = ThreadsFor(ranks);
   if (threads != 0) CLI_RETURN_IF_ERROR(gisp_context_set_num_threads(context.get(), threads));
   CLI_RETURN_IF_ERROR(gisp_context_set_cancel_token(context.get(), g_cancel));
+  CLI_RETURN_IF_ERROR(gisp_context_set_communicator(context.get(), ranks.comm()));
   gisp_load_options* raw_options = nullptr;
   CLI_RETURN_IF_ERROR(gisp_load_options_create(&raw_options));
   LoadOptions options(raw_options);
@@ -297,6 +330,7 @@ Status LoadModel(const Settings& s, RunSummary* summary, Model* model) {
   model->reset(raw);
   gisp_model* m = raw;
   summary->dense_parameters = ModelInt(m, GISP_MODEL_TOTAL_PARAMETERS);
+  if (!ranks.root()) return Status();
   std::fprintf(stderr,
                "model: %lld layers, hidden %lld, heads %lld/%lld, ffn %lld, vocab %lld, %.2fM "
                "parameters\n",
@@ -310,7 +344,7 @@ Status LoadModel(const Settings& s, RunSummary* summary, Model* model) {
   return Status();
 }
 
-Status MakeCalibration(const Settings& s, const RunSummary& summary, gisp_model* model,
+Status MakeCalibration(const Settings& s, const RunSummary& summary, bool root, gisp_model* model,
                        Calibration* out) {
   gisp_calibration* raw = nullptr;
   const int64_t limit = absl::GetFlag(FLAGS_calib_limit);
@@ -324,30 +358,39 @@ Status MakeCalibration(const Settings& s, const RunSummary& summary, gisp_model*
     CLI_RETURN_IF_ERROR(gisp_calibration_multiple_choice_jsonl(model, path, limit, &raw));
   }
   out->reset(raw);
-  std::fprintf(stderr, "calibration: %zu sequences from %s\n", gisp_calibration_num_sequences(raw),
-               summary.calib.c_str());
+  if (root) {
+    std::fprintf(stderr, "calibration: %zu sequences from %s\n",
+                 gisp_calibration_num_sequences(raw), summary.calib.c_str());
+  }
   return Status();
 }
 
-// The pruner: resumed from --out's record unless --fresh.
-Status MakePruner(const Settings& s, gisp_model* model, const gisp_calibration* data,
-                  const gisp_prune_config* config, Pruner* out) {
+// The record to resume: --out's, unless --fresh or there is none (then `*resume` stays null).
+// Every rank reads it, so --out must be on a file system the ranks share.
+Status LoadResume(const Settings& s, bool root, Record* resume) {
   const std::string record_path = Join(s.out_path, "record.pb");
-  Record resume;
-  if (!absl::GetFlag(FLAGS_fresh) && PathExists(record_path)) {
-    gisp_record* raw = nullptr;
-    Status status = gisp_record_load(record_path.c_str(), &raw);
-    if (!status.ok()) {
-      if (absl::StrContains(status.message(), "--fresh")) return status;  // says so already
-      return Status(status.code(), absl::StrCat(status.message(), " (use --fresh to start over)"));
-    }
-    resume.reset(raw);
+  if (absl::GetFlag(FLAGS_fresh) || !PathExists(record_path)) return Status();
+  gisp_record* raw = nullptr;
+  Status status = gisp_record_load(record_path.c_str(), &raw);
+  if (!status.ok()) {
+    if (absl::StrContains(status.message(), "--fresh")) return status;  // says so already
+    return Status(status.code(), absl::StrCat(status.message(), " (use --fresh to start over)"));
+  }
+  resume->reset(raw);
+  if (root) {
     std::fprintf(stderr, "resuming %s after step %d\n",
                  Join(absl::GetFlag(FLAGS_out), "record.pb").c_str(),
-                 gisp_record_num_steps(resume.get()));
+                 gisp_record_num_steps(resume->get()));
   }
+  return Status();
+}
+
+// The pruner, checkpointing into --out (rank 0 writes).
+Status MakePruner(const Settings& s, gisp_model* model, const gisp_calibration* data,
+                  const gisp_prune_config* config, const gisp_record* resume, Pruner* out) {
+  const std::string record_path = Join(s.out_path, "record.pb");
   gisp_pruner* raw = nullptr;
-  Status status = gisp_pruner_create(model, data, config, resume.get(), &raw);
+  Status status = gisp_pruner_create(model, data, config, resume, &raw);
   if (!status.ok() && resume != nullptr) {
     return Status(status.code(), absl::StrCat(status.message(), "; ", record_path,
                                               " is from a different run: use --fresh or another "
@@ -375,9 +418,10 @@ Status LastStep(gisp_pruner* pruner, double* sparsity, double* loss) {
 // Runs the remaining steps one at a time, printing each completed step with its own numbers,
 // then the final calibration loss. *interrupted when SIGINT/SIGTERM cancelled it (the record in
 // --out keeps every completed step).
-Status RunSteps(gisp_pruner* pruner, bool* interrupted) {
+Status RunSteps(gisp_pruner* pruner, const MpiRanks& ranks, bool* interrupted) {
+  const bool root = ranks.root();
   ProgressBar bar(stderr);
-  gisp_pruner_set_progress_callback(pruner, &OnProgress, &bar);
+  if (root) gisp_pruner_set_progress_callback(pruner, &OnProgress, &bar);
   const auto start = Clock::now();
   const int32_t first = gisp_pruner_next_step(pruner), steps = gisp_pruner_total_steps(pruner);
   Status status;
@@ -389,13 +433,17 @@ Status RunSteps(gisp_pruner* pruner, bool* interrupted) {
     CLI_RETURN_IF_ERROR(LastStep(pruner, &sparsity, &loss));
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     const double eta = elapsed / (done - first) * (steps - done);
-    bar.StepDone(done - 1, steps, sparsity, loss, elapsed, eta);
+    if (root) bar.StepDone(done - 1, steps, sparsity, loss, elapsed, eta);
   }
   if (status.ok()) status = gisp_pruner_run(pruner);  // the final calibration loss
-  bar.Finish();
+  if (root) bar.Finish();
   if (status.code() == GISP_CANCELLED) {
-    std::fprintf(stderr, "interrupted after step %d; run the same command again to resume\n",
-                 gisp_pruner_next_step(pruner));
+    if (root) {
+      // Under MPI, say which rank was interrupted: the signal may have reached that one alone.
+      std::fprintf(stderr, "interrupted after step %d%s; run the same command again to resume\n",
+                   gisp_pruner_next_step(pruner),
+                   ranks.size() > 1 ? absl::StrCat(" (", status.message(), ")").c_str() : "");
+    }
     *interrupted = true;
     return Status();
   }
@@ -485,17 +533,28 @@ Status WriteReports(const Settings& s, const RunSummary& summary) {
   return Status();
 }
 
-Status Run(int* exit_code) {
-  const auto start = Clock::now();
+// The run's inputs, built on every rank before any collective call.
+struct Inputs {
   Settings s;
   RunSummary summary;
-  CLI_RETURN_IF_ERROR(ParseSettings(&s, &summary));
   PruneConfig config;
-  CLI_RETURN_IF_ERROR(MakeConfig(s, summary, &config));
   Model model;
-  CLI_RETURN_IF_ERROR(LoadModel(s, &summary, &model));
+  Calibration data;
+  Record resume;
+};
+
+// Everything a rank does on its own before pruning: settings, model, calibration data, the
+// dense evaluation and the output directory (rank 0), the record to resume.
+Status Setup(const MpiRanks& ranks, Inputs* in) {
+  Settings& s = in->s;
+  RunSummary& summary = in->summary;
+  CLI_RETURN_IF_ERROR(ParseSettings(&s, &summary));
+  summary.ranks = ranks.size();
+  CLI_RETURN_IF_ERROR(MakeConfig(s, summary, &in->config));
+  CLI_RETURN_IF_ERROR(LoadModel(s, ranks, &summary, &in->model));
+  gisp_model* model = in->model.get();
   const double bound =
-      ReachableSparsityBound(model.get(), summary.ratio, s.gqa_unit == GISP_GQA_UNIT_KV_GROUP,
+      ReachableSparsityBound(model, summary.ratio, s.gqa_unit == GISP_GQA_UNIT_KV_GROUP,
                              absl::GetFlag(FLAGS_protect_first), absl::GetFlag(FLAGS_protect_last));
   for (double t : s.targets) {
     if (t > bound) {
@@ -505,28 +564,43 @@ Status Run(int* exit_code) {
           t, summary.ratio, bound));
     }
   }
-  const std::string out_error = PrepareOutputDir(s.out_path);
-  if (!out_error.empty()) return Status(GISP_PERMISSION_DENIED, out_error);
-  Calibration data;
-  CLI_RETURN_IF_ERROR(MakeCalibration(s, summary, model.get(), &data));
+  if (ranks.root()) {
+    const std::string out_error = PrepareOutputDir(s.out_path);
+    if (!out_error.empty()) return Status(GISP_PERMISSION_DENIED, out_error);
+  }
+  CLI_RETURN_IF_ERROR(MakeCalibration(s, summary, ranks.root(), model, &in->data));
 
-  // The dense model is evaluated before the pruner changes its working copy.
-  if (!s.eval_path.empty()) {
+  // The dense model is evaluated before the pruner changes its working copy (by rank 0 alone:
+  // the others wait for it in the agreement that follows).
+  if (!s.eval_path.empty() && ranks.root()) {
     std::fprintf(stderr, "evaluating the dense model on %s ...\n", summary.eval.c_str());
     CLI_RETURN_IF_ERROR(
-        Evaluate(model.get(), s.eval_path, &summary.dense_perplexity, &summary.dense_eval_tokens));
+        Evaluate(model, s.eval_path, &summary.dense_perplexity, &summary.dense_eval_tokens));
     std::fprintf(stderr, "dense perplexity %.3f over %lld tokens\n", summary.dense_perplexity,
                  static_cast<long long>(summary.dense_eval_tokens));
   }
+  return LoadResume(s, ranks.root(), &in->resume);
+}
+
+Status Run(const MpiRanks& ranks, int* exit_code) {
+  const auto start = Clock::now();
+  Inputs in;
+  // One rank's failed setup stops every rank here, naming it, before any collective call.
+  CLI_RETURN_IF_ERROR(ranks.Agree(Setup(ranks, &in)));
+  const Settings& s = in.s;
+  RunSummary& summary = in.summary;
   Pruner pruner;
-  CLI_RETURN_IF_ERROR(MakePruner(s, model.get(), data.get(), config.get(), &pruner));
+  CLI_RETURN_IF_ERROR(
+      MakePruner(s, in.model.get(), in.data.get(), in.config.get(), in.resume.get(), &pruner));
   summary.resumed_at = gisp_pruner_next_step(pruner.get());
   bool interrupted = false;
-  CLI_RETURN_IF_ERROR(RunSteps(pruner.get(), &interrupted));
+  CLI_RETURN_IF_ERROR(RunSteps(pruner.get(), ranks, &interrupted));
   if (interrupted) {
     *exit_code = 130;
     return Status();
   }
+  // The record is complete on every rank; rank 0 evaluates, exports and reports.
+  if (!ranks.root()) return Status();
   Record record;
   {
     gisp_record* raw = nullptr;
@@ -536,7 +610,7 @@ Status Run(int* exit_code) {
   CLI_RETURN_IF_ERROR(gisp_record_save(record.get(), Join(s.out_path, "record.json").c_str()));
   std::vector<double> sparsity;
   CLI_RETURN_IF_ERROR(CollectSteps(pruner.get(), record.get(), &summary, &sparsity));
-  CLI_RETURN_IF_ERROR(EvaluateTargets(s, model.get(), record.get(), sparsity, &summary));
+  CLI_RETURN_IF_ERROR(EvaluateTargets(s, in.model.get(), record.get(), sparsity, &summary));
   summary.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return WriteReports(s, summary);
 }
@@ -550,30 +624,36 @@ int main(int argc, char** argv) {
       "prunes a Llama-family model with GISP (global iterative structured pruning).\n\n"
       "  bazel run //tools:prune                   # the embedded tiny model\n"
       "  bazel run //tools:prune -- --model DIR --calib FILE --objective lm --ratio 0.7 \\\n"
-      "      --steps 112 --targets 0.2,0.3,0.4,0.5 --eval FILE --out DIR\n\n"
+      "      --steps 112 --targets 0.2,0.3,0.4,0.5 --eval FILE --out DIR\n"
+      "  mpirun -np 4 bazel-bin/tools/prune --model DIR ...   # 4 ranks (docs/scaling.md)\n\n"
       "Rerunning with the same --out resumes an interrupted run.");
   gisp_cli::RecordGivenFlags(argc, argv);
   if (gisp_cli::PrintHelpIfAsked()) return 0;
   absl::ParseCommandLine(argc, argv);
-  gisp_set_log_callback(&gisp_cli::OnLog,
-                        absl::GetFlag(FLAGS_verbose) ? GISP_LOG_INFO : GISP_LOG_WARNING, nullptr);
   if (gisp_abi_version() != GISP_ABI_VERSION) {
     std::fprintf(stderr, "error: libgisp ABI %u, this program was built for %u\n",
                  gisp_abi_version(), GISP_ABI_VERSION);
     return 1;
   }
-  gisp_cli::Status status = gisp_cancel_token_create(&gisp_cli::g_cancel);
+  gisp_cli::MpiRanks ranks;
+  gisp_cli::Status status = ranks.Start(absl::GetFlag(FLAGS_mpi), &argc, &argv);
+  gisp_cli::g_rank = ranks.rank();
+  gisp_cli::g_ranks = ranks.size();
+  gisp_set_log_callback(&gisp_cli::OnLog,
+                        absl::GetFlag(FLAGS_verbose) ? GISP_LOG_INFO : GISP_LOG_WARNING, nullptr);
+  if (status.ok()) status = gisp_cancel_token_create(&gisp_cli::g_cancel);
   if (status.ok()) {
     std::signal(SIGINT, gisp_cli::OnSignal);
     std::signal(SIGTERM, gisp_cli::OnSignal);
     int exit_code = 0;
-    status = gisp_cli::Run(&exit_code);
+    status = gisp_cli::Run(ranks, &exit_code);
     if (status.ok()) return exit_code;
     if (status.code() == GISP_CANCELLED) {  // interrupted before the pruner started
       std::fprintf(stderr, "interrupted: %s\n", status.message().c_str());
       return 130;
     }
   }
-  std::fprintf(stderr, "error (%s): %s\n", gisp_code_name(status.code()), status.message().c_str());
+  std::fprintf(stderr, "%serror (%s): %s\n", gisp_cli::RankPrefix().c_str(),
+               gisp_code_name(status.code()), status.message().c_str());
   return status.code() == GISP_INVALID_ARGUMENT ? 2 : 1;
 }

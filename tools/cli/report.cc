@@ -88,6 +88,7 @@ std::string ReportJson(const RunSummary& s) {
   absl::StrAppend(&j, "  \"evaluation\": ", Quote(s.eval), ",\n");
   absl::StrAppend(&j, "  \"objective\": ", Quote(s.objective), ",\n");
   absl::StrAppend(&j, "  \"device\": ", Quote(s.device), ",\n");
+  absl::StrAppend(&j, "  \"ranks\": ", s.ranks, ",\n");
   absl::StrAppend(&j, "  \"ratio\": ", Num(s.ratio), ",\n");
   absl::StrAppend(&j, "  \"steps\": ", s.steps, ",\n");
   absl::StrAppend(&j, "  \"resumed_at_step\": ", s.resumed_at, ",\n");
@@ -131,7 +132,9 @@ std::string ReportMarkdown(const RunSummary& s) {
   std::string m = "# gisp pruning report\n\n";
   absl::StrAppend(&m, "- model: `", s.model, "`\n- calibration: `", s.calib, "` (objective ",
                   s.objective, ")\n- schedule: ratio ", Num(s.ratio), ", ", s.steps,
-                  " steps\n- device: ", s.device, "\n- evaluation: `",
+                  " steps\n- device: ", s.device,
+                  s.ranks > 1 ? absl::StrCat(", ", s.ranks, " MPI ranks") : "",
+                  "\n- evaluation: `",
                   s.eval.empty() ? "none" : s.eval,
                   "`\n- total time: ", absl::StrFormat("%.1f s", s.total_seconds), "\n\n");
   m += "| target | step | decoder sparsity | parameters | perplexity |\n";

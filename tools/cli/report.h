@@ -43,6 +43,7 @@ struct RunSummary {
   double ratio = 0;
   int32_t steps = 0;
   int32_t resumed_at = 0;  // first step computed by this invocation
+  int32_t ranks = 1;       // MPI ranks that shared the calibration work
   int64_t dense_parameters = 0;
   double dense_perplexity = NAN;
   int64_t dense_eval_tokens = 0;

@@ -1,0 +1,71 @@
+#include "tools/cli/mpi_launch.h"
+
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "c_api/gisp_mpi.h"
+
+namespace gisp_cli {
+namespace {
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  int out = 0;
+  return v != nullptr && absl::SimpleAtoi(v, &out) ? out : fallback;
+}
+
+}  // namespace
+
+std::string MpiLauncherVariable() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
+    if (std::getenv(name) != nullptr) return name;
+  }
+  // srun sets SLURM_STEP_NUM_TASKS for every task of a step; one task is a plain process.
+  if (EnvInt("SLURM_STEP_NUM_TASKS", 1) > 1) return "SLURM_STEP_NUM_TASKS";
+  return "";
+}
+
+MpiRanks::~MpiRanks() {
+  gisp_communicator_free(comm_);
+  if (initialized_) MPI_Finalize();
+}
+
+Status MpiRanks::Start(const std::string& mode, int* argc, char*** argv) {
+  if (mode != "auto" && mode != "on" && mode != "off") {
+    return Status(GISP_INVALID_ARGUMENT,
+                  absl::StrCat("--mpi must be auto, on or off, got \"", mode, "\""));
+  }
+  if (mode == "off" || (mode == "auto" && MpiLauncherVariable().empty())) return Status();
+  if (MPI_Init(argc, argv) != MPI_SUCCESS) {
+    return Status(GISP_UNAVAILABLE, "MPI_Init failed");
+  }
+  initialized_ = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm local;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) ==
+      MPI_SUCCESS) {
+    MPI_Comm_size(local, &local_size_);
+    MPI_Comm_free(&local);
+  }
+  const int tasks = EnvInt("SLURM_STEP_NUM_TASKS", 1);
+  if (size_ == 1 && tasks > 1) {
+    // Each task initialized MPI on its own: they would all prune alone and write one record.
+    return Status(GISP_FAILED_PRECONDITION,
+                  absl::StrCat("srun started ", tasks,
+                               " tasks but MPI sees this one alone: launch with an MPI plugin "
+                               "(srun --mpi=pmix, or pmi2; `srun --mpi=list` lists them) or "
+                               "with mpirun"));
+  }
+  if (size_ == 1) return Status();
+  return gisp_mpi_communicator_create(MPI_COMM_WORLD, &comm_);
+}
+
+Status MpiRanks::Agree(Status local) const {
+  if (comm_ == nullptr) return local;
+  const std::string message = local.message();
+  return gisp_communicator_agree(comm_, local.code(), message.c_str());
+}
+
+}  // namespace gisp_cli
