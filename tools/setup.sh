@@ -12,6 +12,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev zlib1g-dev libfreetype-dev fonts-dejavu-core libxxhash-dev
   golang-go python3-numpy python3-pytest
+  # MPI for multi-process pruning (the prune CLI under mpirun/srun, docs/scaling.md); libgisp.so
+  # itself never links it.
+  libopenmpi-dev openmpi-bin
   # The protobuf runtime libgisp.so links statically is built from Debian's source package
   # (tools/deps/build_protobuf_pic.sh); CMake also builds the SDK's CMake consumer test.
   cmake g++ make curl ca-certificates patch xz-utils
