@@ -124,6 +124,80 @@ extern "C" {
     pub fn gisp_context_num_threads(ctx: *const gisp_context) -> i32;
 }
 #[repr(C)]
+pub struct gisp_communicator {
+    _unused: [u8; 0],
+}
+pub type gisp_all_reduce_f32_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        data: *mut f32,
+        count: usize,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+pub type gisp_all_reduce_f64_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        data: *mut f64,
+        count: usize,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+pub type gisp_broadcast_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        data: *mut ::std::os::raw::c_void,
+        bytes: usize,
+        root: i32,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+extern "C" {
+    #[must_use]
+    pub fn gisp_communicator_create(
+        rank: i32,
+        size: i32,
+        user_data: *mut ::std::os::raw::c_void,
+        out: *mut *mut gisp_communicator,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    pub fn gisp_communicator_free(comm: *mut gisp_communicator);
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_communicator_set_all_reduce_f32(
+        comm: *mut gisp_communicator,
+        fn_: gisp_all_reduce_f32_fn,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_communicator_set_all_reduce_f64(
+        comm: *mut gisp_communicator,
+        fn_: gisp_all_reduce_f64_fn,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_communicator_set_broadcast(
+        comm: *mut gisp_communicator,
+        fn_: gisp_broadcast_fn,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_communicator_agree(
+        comm: *mut gisp_communicator,
+        local_code: gisp_code,
+        local_message: *const ::std::os::raw::c_char,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_context_set_communicator(
+        ctx: *mut gisp_context,
+        comm: *const gisp_communicator,
+    ) -> *mut gisp_status;
+}
+#[repr(C)]
 pub struct gisp_model {
     _unused: [u8; 0],
 }

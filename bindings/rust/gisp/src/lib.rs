@@ -385,6 +385,7 @@ impl fmt::Debug for CancelToken {
 pub struct Context {
     raw: *mut sys::gisp_context,
     log: Option<LogSink>,
+    comm: Option<CommOps>,
 }
 
 // SAFETY: the C API lets any thread use a context, and several threads read one at once; every
@@ -400,7 +401,11 @@ impl Context {
         let mut raw = ptr::null_mut();
         // SAFETY: valid out-pointer.
         check(unsafe { sys::gisp_context_create(&mut raw) })?;
-        Ok(Context { raw, log: None })
+        Ok(Context {
+            raw,
+            log: None,
+            comm: None,
+        })
     }
 
     /// Threads gisp's calls may use, n >= 1; 0 restores the default. Results are deterministic
@@ -450,6 +455,16 @@ impl Context {
         Ok(self)
     }
 
+    /// Pruners of models under this context share their work with the other ranks of `comm`
+    /// (docs/scaling.md). The context keeps its own copy.
+    pub fn communicator(mut self, comm: &Communicator) -> Result<Self> {
+        // SAFETY: valid handles; the context copies the communicator's settings, whose user data
+        // (`comm.ops`) this context and the models copying it keep alive.
+        check(unsafe { sys::gisp_context_set_communicator(self.raw, comm.raw) })?;
+        self.comm = Some(comm.ops.clone());
+        Ok(self)
+    }
+
     /// The thread count calls under this context use (its setting, or the default).
     pub fn threads(&self) -> i32 {
         // SAFETY: valid handle; thread-safe.
@@ -461,6 +476,162 @@ impl Drop for Context {
     fn drop(&mut self) {
         // SAFETY: we own the handle; models keep their own copies.
         unsafe { sys::gisp_context_free(self.raw) }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Communicators (data-parallel pruning across processes, docs/scaling.md)
+// ------------------------------------------------------------------------------------------------
+
+/// The collective operations of a job's ranks, supplied by the host (over MPI, for instance:
+/// `MPI_Allreduce` with `MPI_SUM`, `MPI_Bcast`). gisp calls them on every rank in the same order,
+/// on the thread making the gisp call. `all_reduce_*` replaces `data` on every rank by the
+/// element-wise sum over all ranks (the same bits on every rank); `broadcast` copies rank
+/// `root`'s `data` into every other rank's. An `Err(code)` fails the gisp call with
+/// [`Code::Unavailable`] naming the code (0 counts as -1).
+pub trait Collectives: Send + Sync {
+    fn all_reduce_f32(&self, data: &mut [f32]) -> std::result::Result<(), i32>;
+    fn all_reduce_f64(&self, data: &mut [f64]) -> std::result::Result<(), i32>;
+    fn broadcast(&self, data: &mut [u8], root: i32) -> std::result::Result<(), i32>;
+}
+
+/// A host's collectives shared by a communicator and every context and model that copied it:
+/// the C side holds a pointer to the inner box, so it lives as long as any of them.
+type CommOps = Arc<Box<dyn Collectives>>;
+
+/// A collective's outcome as the C API's int: 0, the host's nonzero code, or -1 for a panic
+/// (which must not unwind through C).
+fn collective_rc(result: std::thread::Result<std::result::Result<(), i32>>) -> std::os::raw::c_int {
+    match result {
+        Ok(Ok(())) => 0,
+        Ok(Err(0)) | Err(_) => -1,
+        Ok(Err(code)) => code,
+    }
+}
+
+/// # Safety
+/// `user` points into a live `CommOps`; `data` holds `count` elements (or is unused when 0).
+unsafe fn collectives<'a>(user: *mut c_void) -> &'a dyn Collectives {
+    // SAFETY: per the contract above.
+    unsafe { &**(user as *const Box<dyn Collectives>) }
+}
+
+unsafe extern "C" fn all_reduce_f32_trampoline(
+    data: *mut f32,
+    count: usize,
+    user: *mut c_void,
+) -> std::os::raw::c_int {
+    // SAFETY: gisp passes `count` valid elements and the user data of a live communicator.
+    let (ops, slice) = unsafe {
+        let slice: &mut [f32] = if count == 0 {
+            &mut []
+        } else {
+            std::slice::from_raw_parts_mut(data, count)
+        };
+        (collectives(user), slice)
+    };
+    collective_rc(catch_unwind(AssertUnwindSafe(|| ops.all_reduce_f32(slice))))
+}
+
+unsafe extern "C" fn all_reduce_f64_trampoline(
+    data: *mut f64,
+    count: usize,
+    user: *mut c_void,
+) -> std::os::raw::c_int {
+    // SAFETY: as for f32.
+    let (ops, slice) = unsafe {
+        let slice: &mut [f64] = if count == 0 {
+            &mut []
+        } else {
+            std::slice::from_raw_parts_mut(data, count)
+        };
+        (collectives(user), slice)
+    };
+    collective_rc(catch_unwind(AssertUnwindSafe(|| ops.all_reduce_f64(slice))))
+}
+
+unsafe extern "C" fn broadcast_trampoline(
+    data: *mut c_void,
+    bytes: usize,
+    root: i32,
+    user: *mut c_void,
+) -> std::os::raw::c_int {
+    // SAFETY: gisp passes `bytes` valid bytes and the user data of a live communicator.
+    let (ops, slice) = unsafe {
+        let slice: &mut [u8] = if bytes == 0 {
+            &mut []
+        } else {
+            std::slice::from_raw_parts_mut(data as *mut u8, bytes)
+        };
+        (collectives(user), slice)
+    };
+    collective_rc(catch_unwind(AssertUnwindSafe(|| {
+        ops.broadcast(slice, root)
+    })))
+}
+
+/// Rank `rank` of a job of `size` ranks that prune one model together (docs/scaling.md). Give
+/// it to the [`Context`] of the model on every rank; every rank then loads the same model,
+/// builds the same calibration data and runs the same pruner calls, which become collective.
+pub struct Communicator {
+    raw: *mut sys::gisp_communicator,
+    ops: CommOps,
+}
+
+// SAFETY: the C object only holds settings; the collectives are `Send + Sync`.
+unsafe impl Send for Communicator {}
+
+impl Communicator {
+    pub fn new<C: Collectives + 'static>(rank: i32, size: i32, ops: C) -> Result<Communicator> {
+        check_abi()?;
+        let ops: CommOps = Arc::new(Box::new(ops));
+        let user = Arc::as_ptr(&ops) as *mut c_void;
+        let mut raw = ptr::null_mut();
+        // SAFETY: valid out-pointer; `user` stays valid while `ops` (kept by this communicator
+        // and every context and model copying it) lives.
+        check(unsafe { sys::gisp_communicator_create(rank, size, user, &mut raw) })?;
+        let comm = Communicator { raw, ops };
+        // SAFETY: valid handle and functions of the declared types.
+        unsafe {
+            check(sys::gisp_communicator_set_all_reduce_f32(
+                comm.raw,
+                Some(all_reduce_f32_trampoline),
+            ))?;
+            check(sys::gisp_communicator_set_all_reduce_f64(
+                comm.raw,
+                Some(all_reduce_f64_trampoline),
+            ))?;
+            check(sys::gisp_communicator_set_broadcast(
+                comm.raw,
+                Some(broadcast_trampoline),
+            ))?;
+        }
+        Ok(comm)
+    }
+
+    /// Collective: every rank passes the outcome of its own setup and gets the same answer,
+    /// `Ok` when every rank succeeded, else the lowest failed rank's error with its message
+    /// prefixed "rank R of N: ".
+    pub fn agree(&self, local: &Result<()>) -> Result<()> {
+        let (code, message) = match local {
+            Ok(()) => (sys::GISP_OK, None),
+            Err(e) => (e.code.to_c(), Some(cstring(&e.message.replace('\0', " "))?)),
+        };
+        // SAFETY: valid handle; the message (or NULL) lives during the call.
+        check(unsafe {
+            sys::gisp_communicator_agree(
+                self.raw,
+                code,
+                message.as_ref().map_or(ptr::null(), |m| m.as_ptr()),
+            )
+        })
+    }
+}
+
+impl Drop for Communicator {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle; contexts keep their own copies.
+        unsafe { sys::gisp_communicator_free(self.raw) }
     }
 }
 
@@ -547,6 +718,7 @@ unsafe extern "C" fn load_progress_trampoline(done: i64, total: i64, user: *mut 
 pub struct LoadOptions {
     raw: *mut sys::gisp_load_options,
     log: Option<LogSink>,
+    comm: Option<CommOps>,
     progress: Option<Box<RefCell<Box<LoadProgressFn>>>>,
 }
 
@@ -563,6 +735,7 @@ impl LoadOptions {
         Ok(LoadOptions {
             raw,
             log: None,
+            comm: None,
             progress: None,
         })
     }
@@ -589,6 +762,7 @@ impl LoadOptions {
         // SAFETY: valid handles; the options copy the context's settings.
         check(unsafe { sys::gisp_load_options_set_context(self.raw, ctx.raw) })?;
         self.log = ctx.log.clone();
+        self.comm = ctx.comm.clone();
         Ok(self)
     }
 
@@ -624,6 +798,7 @@ impl Drop for LoadOptions {
 pub struct Model {
     raw: *mut sys::gisp_model,
     log: Option<LogSink>,
+    comm: Option<CommOps>,
 }
 
 // SAFETY: the C API lets any thread use a model, one thread at a time.
@@ -637,7 +812,11 @@ impl Model {
         let mut raw = ptr::null_mut();
         // SAFETY: valid C string and out-pointer.
         check(unsafe { sys::gisp_model_load(dir.as_ptr(), kind, index, &mut raw) })?;
-        Ok(Model { raw, log: None })
+        Ok(Model {
+            raw,
+            log: None,
+            comm: None,
+        })
     }
 
     /// Loads with options: device, working dtype, context, progress callback.
@@ -650,6 +829,7 @@ impl Model {
         Ok(Model {
             raw,
             log: options.log.clone(),
+            comm: options.comm.clone(),
         })
     }
 
@@ -661,6 +841,7 @@ impl Model {
             sys::gisp_model_set_context(self.raw, ctx.map_or(ptr::null(), |c| c.raw as *const _))
         })?;
         self.log = ctx.and_then(|c| c.log.clone());
+        self.comm = ctx.and_then(|c| c.comm.clone());
         Ok(())
     }
 
@@ -745,6 +926,7 @@ impl Model {
         Ok(Model {
             raw,
             log: self.log.clone(),
+            comm: self.comm.clone(),
         })
     }
 
@@ -1446,6 +1628,7 @@ impl fmt::Debug for Context {
         f.debug_struct("Context")
             .field("threads", &self.threads())
             .field("log_callback", &self.log.is_some())
+            .field("communicator", &self.comm.is_some())
             .finish_non_exhaustive()
     }
 }
