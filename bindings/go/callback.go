@@ -41,3 +41,27 @@ func gispGoLoadProgress(done, total C.int64_t, user unsafe.Pointer) C.bool {
 	keep := st.fn(int64(done), int64(total))
 	return C.bool(keep && st.ctx.Err() == nil)
 }
+
+//export gispGoAllReduceF32
+func gispGoAllReduceF32(data *C.float, count C.size_t, user unsafe.Pointer) C.int {
+	ops := cgo.Handle(uintptr(user)).Value().(Collectives)
+	return collectiveRC(func() error {
+		return ops.AllReduceFloat32(unsafe.Slice((*float32)(unsafe.Pointer(data)), int(count)))
+	})
+}
+
+//export gispGoAllReduceF64
+func gispGoAllReduceF64(data *C.double, count C.size_t, user unsafe.Pointer) C.int {
+	ops := cgo.Handle(uintptr(user)).Value().(Collectives)
+	return collectiveRC(func() error {
+		return ops.AllReduceFloat64(unsafe.Slice((*float64)(unsafe.Pointer(data)), int(count)))
+	})
+}
+
+//export gispGoBroadcast
+func gispGoBroadcast(data unsafe.Pointer, bytes C.size_t, root C.int32_t, user unsafe.Pointer) C.int {
+	ops := cgo.Handle(uintptr(user)).Value().(Collectives)
+	return collectiveRC(func() error {
+		return ops.Broadcast(unsafe.Slice((*byte)(data), int(bytes)), int(root))
+	})
+}

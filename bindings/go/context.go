@@ -86,6 +86,7 @@ type contextSettings struct {
 	log      *logSink
 	logLevel LogLevel
 	token    *CancelToken
+	comm     *commOps // the collectives of a communicator (nil: none)
 }
 
 // build creates a C context with these settings; the caller frees it.
@@ -104,6 +105,13 @@ func (s *contextSettings) build() (*C.gisp_context, error) {
 	if err == nil && s.token != nil {
 		err = check(C.gisp_context_set_cancel_token(c, s.token.p))
 		runtime.KeepAlive(s.token)
+	}
+	if err == nil && s.comm != nil {
+		var comm *C.gisp_communicator
+		if comm, err = s.comm.build(); err == nil {
+			err = check(C.gisp_context_set_communicator(c, comm))
+			C.gisp_communicator_free(comm)
+		}
 	}
 	if err != nil {
 		C.gisp_context_free(c)
