@@ -36,7 +36,7 @@ from .progress import ProgressDisplay
 
 __all__ = ["Error", "CancelledError", "MissingFunctionError", "Code", "Device", "DType",
            "ExportFormat", "Objective", "Normalization", "GqaUnit", "LogLevel", "ModelField",
-           "CancelToken", "Context", "LoadOptions", "Model", "load_model", "Calibration",
+           "CancelToken", "Context", "Communicator", "LoadOptions", "Model", "load_model", "Calibration",
            "PruneConfig", "Pruner", "Record", "Progress", "version", "abi_version",
            "code_name", "default_num_threads", "set_log_callback"]
 
@@ -244,17 +244,19 @@ class Context(_Handle):
     log: a callable (level: LogLevel, message: str), a logging.Logger, or "logging" (the "gisp"
         logger); messages below log_level are dropped. None: the process-wide callback.
     cancel_token: a CancelToken that stops calls under this context, or None.
+    communicator: a Communicator whose ranks share the pruning work (docs/scaling.md), or None.
     """
     _free = lib.gisp_context_free
 
     def __init__(self, num_threads=0, memory_budget=0, log=None, log_level=LogLevel.INFO,
-                 cancel_token=None):
+                 cancel_token=None, communicator=None):
         h = _P(_ffi.gisp_context)()
         _check(lib.gisp_context_create(ctypes.byref(h)))
         super().__init__(h)
         self._memory_budget = 0
         self._log_callback = None   # the gisp_log_fn C may call; models keep it alive too
         self._cancel_token = None
+        self._communicator = None
         if num_threads:
             self.num_threads = num_threads
         if memory_budget:
@@ -263,6 +265,8 @@ class Context(_Handle):
             self.set_log(log, log_level)
         if cancel_token is not None:
             self.cancel_token = cancel_token
+        if communicator is not None:
+            self.communicator = communicator
 
     @property
     def num_threads(self):
@@ -299,9 +303,83 @@ class Context(_Handle):
         _check(lib.gisp_context_set_cancel_token(self._handle, _handle_or_none(token)))
         self._cancel_token = token
 
+    @property
+    def communicator(self):
+        return self._communicator
+
+    @communicator.setter
+    def communicator(self, comm):
+        _check(lib.gisp_context_set_communicator(self._handle, _handle_or_none(comm)))
+        self._communicator = comm
+
     def _keepalive(self):
         """What C may call back into once a model has copied this context."""
-        return self._log_callback
+        comm = self._communicator
+        return (self._log_callback, None if comm is None else comm._callbacks)
+
+
+class Communicator(_Handle):
+    """Rank `rank` of `size` ranks that prune one model together (docs/scaling.md).
+
+    Give it to the Context of the model on every rank: every rank then loads the same model,
+    builds the same calibration data and runs the same pruner calls, which become collective.
+    `collectives` moves the data, on the thread making the gisp call, in the same order on every
+    rank; its methods mirror mpi4py's buffer calls:
+        all_reduce(array)        replace a float32 or float64 numpy array, in place, by its
+                                 element-wise sum over all ranks (the same bits on every rank);
+                                 mpi4py: comm.Allreduce(MPI.IN_PLACE, array, op=MPI.SUM)
+        broadcast(buffer, root)  copy rank root's bytes (a writable memoryview) into every
+                                 other rank's; mpi4py: comm.Bcast(buffer, root=root)
+    An exception fails the gisp call with Code.UNAVAILABLE (the exception is logged to the "gisp"
+    logger); an int it carries as `code` is named in the message.
+    """
+    _free = lib.gisp_communicator_free
+
+    def __init__(self, rank, size, collectives):
+        h = _P(_ffi.gisp_communicator)()
+        _check(lib.gisp_communicator_create(rank, size, None, ctypes.byref(h)))
+        super().__init__(h)
+        self.rank, self.size = rank, size
+        self._callbacks = (
+            _ffi.gisp_all_reduce_f32_fn(_collective(lambda data, count: collectives.all_reduce(
+                np.ctypeslib.as_array(data, shape=(count,)) if count else
+                np.zeros(0, np.float32)))),
+            _ffi.gisp_all_reduce_f64_fn(_collective(lambda data, count: collectives.all_reduce(
+                np.ctypeslib.as_array(data, shape=(count,)) if count else
+                np.zeros(0, np.float64)))),
+            _ffi.gisp_broadcast_fn(_collective(lambda data, nbytes, root: collectives.broadcast(
+                memoryview((ctypes.c_char * nbytes).from_address(data)).cast("B"), root))),
+        )
+        _check(lib.gisp_communicator_set_all_reduce_f32(self._handle, self._callbacks[0]))
+        _check(lib.gisp_communicator_set_all_reduce_f64(self._handle, self._callbacks[1]))
+        _check(lib.gisp_communicator_set_broadcast(self._handle, self._callbacks[2]))
+
+    def agree(self, error=None):
+        """Collective: every rank passes the exception its own setup raised (None: success) and
+        gets the same answer: None when every rank succeeded, otherwise the lowest failed rank's
+        error (message prefixed "rank R of N: ") is raised. A non-gisp exception counts as
+        Code.UNKNOWN with its str()."""
+        code, message = Code.OK, b""
+        if error is not None:
+            code = error.code if isinstance(error, Error) else Code.UNKNOWN
+            text = error.message if isinstance(error, Error) else str(error)
+            message = text.replace("\0", " ").encode("utf-8")
+        _check(lib.gisp_communicator_agree(self._handle, int(code), message))
+
+
+def _collective(fn):
+    """Wraps a collective for C: 0 on success, the exception's int `code` or -1 on failure (an
+    exception must not unwind through C)."""
+    def call(*args):
+        *args, _user = args
+        try:
+            fn(*args)
+            return 0
+        except BaseException as e:  # noqa: B902 - never unwind through C
+            logging.getLogger("gisp").exception("gisp collective raised")
+            code = getattr(e, "code", None)
+            return code if isinstance(code, int) and code != 0 else -1
+    return call
 
 
 def _parse_device(device, device_index):

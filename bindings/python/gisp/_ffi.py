@@ -149,6 +149,10 @@ class gisp_context(ctypes.Structure):
     """Opaque struct gisp_context."""
 
 
+class gisp_communicator(ctypes.Structure):
+    """Opaque struct gisp_communicator."""
+
+
 class gisp_model(ctypes.Structure):
     """Opaque struct gisp_model."""
 
@@ -177,15 +181,21 @@ class gisp_progress(ctypes.Structure):
     """Opaque struct gisp_progress."""
 
 
-HANDLES = (gisp_status, gisp_cancel_token, gisp_context, gisp_model, gisp_load_options, gisp_calibration, gisp_prune_config, gisp_record, gisp_pruner, gisp_progress)
+HANDLES = (gisp_status, gisp_cancel_token, gisp_context, gisp_communicator, gisp_model, gisp_load_options, gisp_calibration, gisp_prune_config, gisp_record, gisp_pruner, gisp_progress)
 
 # Callbacks
 gisp_log_fn = ctypes.CFUNCTYPE(None, gisp_log_level, ctypes.c_char_p, ctypes.c_void_p)
+gisp_all_reduce_f32_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_float), ctypes.c_size_t, ctypes.c_void_p)
+gisp_all_reduce_f64_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_size_t, ctypes.c_void_p)
+gisp_broadcast_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int32, ctypes.c_void_p)
 gisp_load_progress_fn = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
 gisp_progress_fn = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.POINTER(gisp_progress), ctypes.c_void_p)
 
 CALLBACKS = {
     'gisp_log_fn': (gisp_log_fn, ('level', 'message', 'user_data')),
+    'gisp_all_reduce_f32_fn': (gisp_all_reduce_f32_fn, ('data', 'count', 'user_data')),
+    'gisp_all_reduce_f64_fn': (gisp_all_reduce_f64_fn, ('data', 'count', 'user_data')),
+    'gisp_broadcast_fn': (gisp_broadcast_fn, ('data', 'bytes', 'root', 'user_data')),
     'gisp_load_progress_fn': (gisp_load_progress_fn, ('done', 'total', 'user_data')),
     'gisp_progress_fn': (gisp_progress_fn, ('progress', 'user_data')),
 }
@@ -341,6 +351,64 @@ FUNCTIONS = {
             ctypes.POINTER(gisp_context),
         ],
         ('ctx',),
+    ),
+    'gisp_communicator_create': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.c_int32,
+            ctypes.c_int32,
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.POINTER(gisp_communicator)),
+        ],
+        ('rank', 'size', 'user_data', 'out'),
+    ),
+    'gisp_communicator_free': (
+        None,
+        [
+            ctypes.POINTER(gisp_communicator),
+        ],
+        ('comm',),
+    ),
+    'gisp_communicator_set_all_reduce_f32': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_communicator),
+            gisp_all_reduce_f32_fn,
+        ],
+        ('comm', 'fn'),
+    ),
+    'gisp_communicator_set_all_reduce_f64': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_communicator),
+            gisp_all_reduce_f64_fn,
+        ],
+        ('comm', 'fn'),
+    ),
+    'gisp_communicator_set_broadcast': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_communicator),
+            gisp_broadcast_fn,
+        ],
+        ('comm', 'fn'),
+    ),
+    'gisp_communicator_agree': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_communicator),
+            gisp_code,
+            ctypes.c_char_p,
+        ],
+        ('comm', 'local_code', 'local_message'),
+    ),
+    'gisp_context_set_communicator': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_context),
+            ctypes.POINTER(gisp_communicator),
+        ],
+        ('ctx', 'comm'),
     ),
     'gisp_model_load': (
         ctypes.POINTER(gisp_status),
