@@ -56,6 +56,19 @@ n_fail=$(echo "$out" | grep -c 'FAIL ' || true)
 [ "$rc" -eq 0 ] && [ "$n_fail" -eq 0 ] && [ "$n_pass" -eq 5 ]
 check "fixture_parity: 5 PyTorch fixtures on 2 ranks ($n_pass passed, $n_fail failed, rc $rc)" $?
 
+# -- c_api/gisp_mpi.h compiled as C11 by mpicc, outside Bazel, against the built libgisp.
+lib="$bin/c_api"
+if mpicc -std=c11 -pedantic -Wall -Wextra -Werror -I. tools/mpi/agree_c11.c -o "$work/agree_c11" \
+     -L"$lib" -l:libgisp.so.1 -Wl,-rpath,"$lib" 2>"$work/mpicc.log"; then
+  out=$("${mpi[@]}" -np 2 "$work/agree_c11" 2>&1)
+  rc=$?
+  echo "$out" | sed 's/^\[[0-9,]*\]<std[a-z]*>://'
+else
+  cat "$work/mpicc.log"
+  rc=1
+fi
+check "gisp_mpi.h in a C11 program on 2 ranks: both get rank 1's failure (rc $rc)" "$rc"
+
 # -- The CLI, parity configuration (tools/ci/cli_reference_record.sh): 2 batches, one per rank.
 tiny=(--model testdata/tiny/model --calib testdata/tiny/calib.txt --objective lm --seed 0
       --targets= --eval= --export_models=false)

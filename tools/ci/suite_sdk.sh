@@ -42,7 +42,7 @@ sofull="$abi.${version#*.}"
 
 layout() {
   local d="$1"
-  for f in include/gisp/gisp.h "lib/libgisp.so.$sofull" lib/pkgconfig/gisp.pc \
+  for f in include/gisp/gisp.h include/gisp/gisp_mpi.h "lib/libgisp.so.$sofull" lib/pkgconfig/gisp.pc \
            lib/cmake/gisp/gispConfig.cmake lib/cmake/gisp/gispConfigVersion.cmake \
            share/doc/gisp/LICENSE share/doc/gisp/LICENSE.protobuf share/doc/gisp/CHANGELOG.md \
            share/doc/gisp/docs/sdk.md share/gisp/tiny/model/config.json share/gisp/examples/prune_tiny.c; do

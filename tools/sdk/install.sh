@@ -53,6 +53,7 @@ install_tree() {  # destination prefix (created)
   mkdir -p "$d/include/gisp" "$d/lib/pkgconfig" "$d/lib/cmake/gisp" "$d/share/doc/gisp/docs" \
     "$d/share/gisp/tiny/model" "$d/share/gisp/examples"
   install -m 0644 "$src/c_api/gisp.h" "$d/include/gisp/gisp.h"
+  install -m 0644 "$src/c_api/gisp_mpi.h" "$d/include/gisp/gisp_mpi.h"
   install -m 0755 "$src/c_api/libgisp.so" "$d/lib/libgisp.so.$soversion_full"
   ln -sfn "libgisp.so.$soversion_full" "$d/lib/libgisp.so.$abi"
   ln -sfn "libgisp.so.$abi" "$d/lib/libgisp.so"
