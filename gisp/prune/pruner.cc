@@ -377,12 +377,14 @@ absl::Status Pruner::Step() {
   absl::StatusOr<CalibrationPassResult> pass =
       gbar.ok() ? RunCalibrationPass(model_, *data_, request, &*gbar, on_batch, share)
                 : absl::StatusOr<CalibrationPassResult>(gbar.status());
-  const auto t_reduce = Clock::now();
+  const auto t_wait = Clock::now();
   double loss = 0;
   GISP_RETURN_IF_ERROR(Annotate(
       AgreeOnLoss(pass.status(),
                   pass.ok() ? std::move(pass->batch_mean_nll) : std::vector<double>(), &loss),
       absl::StrCat("step ", k)));
+  times.waiting = Since(t_wait);
+  const auto t_reduce = Clock::now();
   GISP_RETURN_IF_ERROR(Annotate(ReduceGradients(comm(), model_, &*gbar),
                                 absl::StrCat("step ", k, ": adding up Gbar")));
   times.reduction = Since(t_reduce);
@@ -462,9 +464,10 @@ absl::Status Pruner::FinishStep(int32_t k, double ratio, double loss, LlamaGradi
           "%d threads%s",
           k + 1, total_steps(), st->sparsity(), pruned_count, loss, times->total, times->gradient,
           times->scoring, times->ranking, times->compaction, CurrentThreadCount(),
-          comm().size() == 1 ? ""
-                             : absl::StrFormat(", rank %d of %d (reduction %.3f s)", comm().rank(),
-                                               comm().size(), times->reduction)));
+          comm().size() == 1
+              ? ""
+              : absl::StrFormat(", rank %d of %d (waiting %.3f s, Gbar all-reduce %.3f s)",
+                                comm().rank(), comm().size(), times->waiting, times->reduction)));
   if (options_.checkpoint && comm().rank() == 0) {
     GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
   }

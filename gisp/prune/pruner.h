@@ -58,9 +58,9 @@ using ProgressCallback = std::function<bool(const PruneProgress&)>;
 
 struct StepTimes {
   double total = 0, gradient = 0, scoring = 0, ranking = 0, compaction = 0;
-  // Data parallel: waiting for and adding up the other ranks' gradients and losses (0 on one
-  // rank). Part of `gradient`.
-  double reduction = 0;
+  // Data parallel (0 on one rank), both part of `gradient`: waiting for the other ranks to finish
+  // their passes (the agreement that also adds up the losses), then the all-reduce of Gbar.
+  double waiting = 0, reduction = 0;
 };
 
 struct PrunerOptions {

@@ -47,6 +47,7 @@ Status MpiRanks::Start(const std::string& mode, int* argc, char*** argv) {
   if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) ==
       MPI_SUCCESS) {
     MPI_Comm_size(local, &local_size_);
+    MPI_Comm_rank(local, &local_rank_);
     MPI_Comm_free(&local);
   }
   const int tasks = EnvInt("SLURM_STEP_NUM_TASKS", 1);

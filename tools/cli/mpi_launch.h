@@ -32,8 +32,10 @@ class MpiRanks {
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }
-  // Ranks of this job on this machine (1 without MPI): they share its cores.
+  // Ranks of this job on this machine (1 without MPI), which share its cores and GPUs, and this
+  // one's index among them.
   int local_size() const { return local_size_; }
+  int local_rank() const { return local_rank_; }
   // The communicator for gisp_context_set_communicator: null for a single process.
   gisp_communicator* comm() const { return comm_; }
 
@@ -46,6 +48,7 @@ class MpiRanks {
   int rank_ = 0;
   int size_ = 1;
   int local_size_ = 1;
+  int local_rank_ = 0;
   gisp_communicator* comm_ = nullptr;
 };
 

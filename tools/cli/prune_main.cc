@@ -65,7 +65,9 @@ ABSL_FLAG(int32_t, round_channels, 0, "round kept MLP channels per layer to a mu
 ABSL_FLAG(double, protect_first, 0.1, "protect layers below floor(f * L)");
 ABSL_FLAG(bool, protect_last, true, "protect the last layer");
 ABSL_FLAG(bool, compact, true, "shrink the working model after each step (same results)");
-ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N");
+ABSL_FLAG(std::string, device, "cpu",
+          "cpu | cuda | cuda:N (under MPI, plain cuda gives each rank of a machine its own GPU: "
+          "the rank's index among that machine's ranks)");
 ABSL_FLAG(std::string, dtype, "auto",
           "exported weights: auto (the checkpoint's) | f32 | bf16 | f16");
 ABSL_FLAG(bool, export_models, true, "write the --export formats for every target");
@@ -323,7 +325,11 @@ Status LoadModel(const Settings& s, const MpiRanks& ranks, RunSummary* summary, 
   gisp_load_options* raw_options = nullptr;
   CLI_RETURN_IF_ERROR(gisp_load_options_create(&raw_options));
   LoadOptions options(raw_options);
-  CLI_RETURN_IF_ERROR(gisp_load_options_set_device(options.get(), s.device, s.device_index));
+  // Ranks sharing a machine take a GPU each unless --device names one.
+  const int device_index = s.device == GISP_DEVICE_CUDA && summary->device == "cuda"
+                               ? ranks.local_rank()
+                               : s.device_index;
+  CLI_RETURN_IF_ERROR(gisp_load_options_set_device(options.get(), s.device, device_index));
   CLI_RETURN_IF_ERROR(gisp_load_options_set_context(options.get(), context.get()));
   gisp_model* raw = nullptr;
   CLI_RETURN_IF_ERROR(gisp_model_load_with_options(s.model_path.c_str(), options.get(), &raw));
