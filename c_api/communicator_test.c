@@ -23,31 +23,21 @@ static void* g_slots[RANKS];
 static int rank_of(void* user_data) { return (int)(intptr_t)user_data; }
 
 /* Sums in rank order, so every rank gets the same bits (as the contract requires). */
-static int fake_all_reduce_f32(float* data, size_t count, void* user_data) {
-  g_slots[rank_of(user_data)] = data;
-  pthread_barrier_wait(&g_barrier);
-  float* sum = calloc(count ? count : 1, sizeof(float));
-  for (int r = 0; r < RANKS; ++r) {
-    for (size_t i = 0; i < count; ++i) sum[i] += ((const float*)g_slots[r])[i];
+#define FAKE_ALL_REDUCE(name, T)                                              \
+  static int name(T* data, size_t count, void* user_data) {                   \
+    g_slots[rank_of(user_data)] = data;                                       \
+    pthread_barrier_wait(&g_barrier);                                         \
+    T* sum = calloc(count ? count : 1, sizeof(T));                            \
+    for (int r = 0; r < RANKS; ++r) {                                         \
+      for (size_t i = 0; i < count; ++i) sum[i] += ((const T*)g_slots[r])[i]; \
+    }                                                                         \
+    pthread_barrier_wait(&g_barrier); /* every rank has read every buffer */  \
+    memcpy(data, sum, count * sizeof(T));                                     \
+    free(sum);                                                                \
+    return 0;                                                                 \
   }
-  pthread_barrier_wait(&g_barrier); /* every rank has read every buffer */
-  memcpy(data, sum, count * sizeof(float));
-  free(sum);
-  return 0;
-}
-
-static int fake_all_reduce_f64(double* data, size_t count, void* user_data) {
-  g_slots[rank_of(user_data)] = data;
-  pthread_barrier_wait(&g_barrier);
-  double* sum = calloc(count ? count : 1, sizeof(double));
-  for (int r = 0; r < RANKS; ++r) {
-    for (size_t i = 0; i < count; ++i) sum[i] += ((const double*)g_slots[r])[i];
-  }
-  pthread_barrier_wait(&g_barrier);
-  memcpy(data, sum, count * sizeof(double));
-  free(sum);
-  return 0;
-}
+FAKE_ALL_REDUCE(fake_all_reduce_f32, float)
+FAKE_ALL_REDUCE(fake_all_reduce_f64, double)
 
 static int fake_broadcast(void* data, size_t bytes, int32_t root, void* user_data) {
   g_slots[rank_of(user_data)] = data;

@@ -42,28 +42,27 @@ static inline MPI_Comm gisp_mpi_comm_of(void* user_data) {
   return MPI_Comm_f2c((MPI_Fint)(intptr_t)user_data);
 }
 
-static inline int gisp_mpi_all_reduce_f32(float* data, size_t count, void* user_data) {
+/* MPI_Allreduce (sum) in place over `count` elements of `size` bytes, in chunks. */
+static inline int gisp_mpi_all_reduce(void* data, size_t count, MPI_Datatype type, size_t size,
+                                      void* user_data) {
   const MPI_Comm comm = gisp_mpi_comm_of(user_data);
+  char* p = (char*)data;
   while (count > 0) {
     const size_t n = count < GISP_MPI_CHUNK ? count : GISP_MPI_CHUNK;
-    const int rc = MPI_Allreduce(MPI_IN_PLACE, data, (int)n, MPI_FLOAT, MPI_SUM, comm);
+    const int rc = MPI_Allreduce(MPI_IN_PLACE, p, (int)n, type, MPI_SUM, comm);
     if (rc != MPI_SUCCESS) return rc;
-    data += n;
+    p += n * size;
     count -= n;
   }
   return 0;
 }
 
+static inline int gisp_mpi_all_reduce_f32(float* data, size_t count, void* user_data) {
+  return gisp_mpi_all_reduce(data, count, MPI_FLOAT, sizeof(float), user_data);
+}
+
 static inline int gisp_mpi_all_reduce_f64(double* data, size_t count, void* user_data) {
-  const MPI_Comm comm = gisp_mpi_comm_of(user_data);
-  while (count > 0) {
-    const size_t n = count < GISP_MPI_CHUNK ? count : GISP_MPI_CHUNK;
-    const int rc = MPI_Allreduce(MPI_IN_PLACE, data, (int)n, MPI_DOUBLE, MPI_SUM, comm);
-    if (rc != MPI_SUCCESS) return rc;
-    data += n;
-    count -= n;
-  }
-  return 0;
+  return gisp_mpi_all_reduce(data, count, MPI_DOUBLE, sizeof(double), user_data);
 }
 
 static inline int gisp_mpi_broadcast(void* data, size_t bytes, int32_t root, void* user_data) {

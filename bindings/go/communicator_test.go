@@ -3,9 +3,7 @@ package gisp
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,18 +11,18 @@ import (
 )
 
 // threadGroup is a fake transport for ranks that are goroutines of this process: every
-// collective publishes each rank's bytes, meets at a barrier, combines them in rank order (so
-// every rank computes the same bits) and meets again.
+// collective publishes a copy of each rank's data, meets at a barrier, combines them in rank
+// order (so every rank computes the same bits) and meets again.
 type threadGroup struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	arrived int
 	round   int
-	slots   [][]byte
+	slots   []any
 }
 
 func newThreadGroup(size int) *threadGroup {
-	g := &threadGroup{slots: make([][]byte, size)}
+	g := &threadGroup{slots: make([]any, size)}
 	g.cond = sync.NewCond(&g.mu)
 	return g
 }
@@ -48,52 +46,36 @@ type threadRank struct {
 	rank int
 }
 
-func (r threadRank) exchange(b []byte) [][]byte {
+// exchange publishes v (a copy of this rank's data) and returns every rank's.
+func (r threadRank) exchange(v any) []any {
 	r.g.mu.Lock()
-	r.g.slots[r.rank] = append([]byte(nil), b...)
+	r.g.slots[r.rank] = v
 	r.g.mu.Unlock()
 	r.g.wait()
 	r.g.mu.Lock()
-	all := append([][]byte(nil), r.g.slots...)
+	all := append([]any(nil), r.g.slots...)
 	r.g.mu.Unlock()
 	r.g.wait()
 	return all
 }
 
-func (r threadRank) AllReduceFloat32(data []float32) error {
-	b := make([]byte, 4*len(data))
-	for i, x := range data {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	all := r.exchange(b)
+func sumOverRanks[T float32 | float64](r threadRank, data []T) error {
+	all := r.exchange(append([]T(nil), data...))
 	for i := range data {
-		var sum float32
+		var sum T
 		for _, o := range all {
-			sum += math.Float32frombits(binary.LittleEndian.Uint32(o[4*i:]))
+			sum += o.([]T)[i]
 		}
 		data[i] = sum
 	}
 	return nil
 }
 
-func (r threadRank) AllReduceFloat64(data []float64) error {
-	b := make([]byte, 8*len(data))
-	for i, x := range data {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	all := r.exchange(b)
-	for i := range data {
-		var sum float64
-		for _, o := range all {
-			sum += math.Float64frombits(binary.LittleEndian.Uint64(o[8*i:]))
-		}
-		data[i] = sum
-	}
-	return nil
-}
+func (r threadRank) AllReduceFloat32(data []float32) error { return sumOverRanks(r, data) }
+func (r threadRank) AllReduceFloat64(data []float64) error { return sumOverRanks(r, data) }
 
 func (r threadRank) Broadcast(data []byte, root int) error {
-	copy(data, r.exchange(data)[root])
+	copy(data, r.exchange(append([]byte(nil), data...))[root].([]byte))
 	return nil
 }
 

@@ -46,11 +46,12 @@ fi
 bin="$(bazel info bazel-bin 2>/dev/null)"
 prune="$bin/tools/prune"
 mpi=(mpirun --oversubscribe --tag-output)
+untag() { sed 's/^\[[0-9,]*\]<std[a-z]*>://'; }  # drops mpirun's [job,rank]<stream>: prefix
 
 # -- The PyTorch fixtures on two ranks.
 out=$("${mpi[@]}" -np 2 "$bin/tools/mpi/fixture_parity" 2>&1)
 rc=$?
-echo "$out" | grep -E 'PASS|FAIL' | sed 's/^\[[0-9,]*\]<std[a-z]*>://' | cut -c1-240
+echo "$out" | grep -E 'PASS|FAIL' | untag | cut -c1-240
 n_pass=$(echo "$out" | grep -c 'PASS ' || true)
 n_fail=$(echo "$out" | grep -c 'FAIL ' || true)
 [ "$rc" -eq 0 ] && [ "$n_fail" -eq 0 ] && [ "$n_pass" -eq 5 ]
@@ -62,7 +63,7 @@ if mpicc -std=c11 -pedantic -Wall -Wextra -Werror -I. tools/mpi/agree_c11.c -o "
      -L"$lib" -l:libgisp.so.1 -Wl,-rpath,"$lib" 2>"$work/mpicc.log"; then
   out=$("${mpi[@]}" -np 2 "$work/agree_c11" 2>&1)
   rc=$?
-  echo "$out" | sed 's/^\[[0-9,]*\]<std[a-z]*>://'
+  echo "$out" | untag
 else
   cat "$work/mpicc.log"
   rc=1
@@ -101,7 +102,7 @@ cp "$work/ranks8/record.pb" "$work/before.pb"
 out=$("${mpi[@]}" -np 1 "$prune" "${eight[@]}" --out "$work/ranks8" : \
   -np 1 "$prune" "${eight[@]}" --calib "$work/missing.txt" --out "$work/ranks8" 2>&1)
 rc=$?
-echo "$out" | grep -E 'error' | sed 's/^\[[0-9,]*\]<std[a-z]*>://' | cut -c1-200
+echo "$out" | grep -E 'error' | untag | cut -c1-200
 r0=$(echo "$out" | grep -cE '^\[[0-9]*,0\]<stderr>:\[rank 0\] error \(not_found\): rank 1 of 2: .*missing.txt' || true)
 r1=$(echo "$out" | grep -cE '^\[[0-9]*,1\]<stderr>:\[rank 1\] error \(not_found\): rank 1 of 2: ' || true)
 [ "$rc" -ne 0 ] && [ "$r0" -eq 1 ] && [ "$r1" -eq 1 ]
@@ -136,14 +137,14 @@ resume_matches() {
 }
 
 interrupt_rank1 "$work/killed" KILL
-echo "$run_out" | grep -iE 'rank 1' | sed 's/^\[[0-9,]*\]<std[a-z]*>://' | head -n 2 | cut -c1-200
+echo "$run_out" | grep -iE 'rank 1' | untag | head -n 2 | cut -c1-200
 [ "$run_rc" -ne 0 ] && echo "$run_out" | grep -qE 'rank 1 .*(signal 9|Killed)'
 check "rank 1 killed: the job stops and the message names rank 1 (rc $run_rc)" $?
 resume_matches "$work/killed"
 check "after the kill, the same command resumes from the last complete record to the uninterrupted record" $?
 
 interrupt_rank1 "$work/stopped" TERM
-echo "$run_out" | grep -E 'interrupted' | sed 's/^\[[0-9,]*\]<std[a-z]*>://' | head -n 1 | cut -c1-200
+echo "$run_out" | grep -E 'interrupted' | untag | head -n 1 | cut -c1-200
 [ "$run_rc" -ne 0 ] &&
   echo "$run_out" | grep -qE '^\[[0-9]*,0\]<stderr>:interrupted after step [0-9]+ \(step [0-9]+: rank 1 of 2: cancelled'
 check "rank 1 interrupted: every rank stops, rank 0 names rank 1 (rc $run_rc)" $?

@@ -516,39 +516,31 @@ unsafe fn collectives<'a>(user: *mut c_void) -> &'a dyn Collectives {
     unsafe { &**(user as *const Box<dyn Collectives>) }
 }
 
-unsafe extern "C" fn all_reduce_f32_trampoline(
-    data: *mut f32,
-    count: usize,
-    user: *mut c_void,
-) -> std::os::raw::c_int {
-    // SAFETY: gisp passes `count` valid elements and the user data of a live communicator.
-    let (ops, slice) = unsafe {
-        let slice: &mut [f32] = if count == 0 {
-            &mut []
-        } else {
-            std::slice::from_raw_parts_mut(data, count)
-        };
-        (collectives(user), slice)
+/// The C function gisp calls for an all-reduce of `$t`, forwarding to `Collectives::$method`.
+macro_rules! all_reduce_trampoline {
+    ($name:ident, $t:ty, $method:ident) => {
+        unsafe extern "C" fn $name(
+            data: *mut $t,
+            count: usize,
+            user: *mut c_void,
+        ) -> std::os::raw::c_int {
+            // SAFETY: gisp passes `count` valid elements and the user data of a live
+            // communicator.
+            let (ops, slice) = unsafe {
+                let slice: &mut [$t] = if count == 0 {
+                    &mut []
+                } else {
+                    std::slice::from_raw_parts_mut(data, count)
+                };
+                (collectives(user), slice)
+            };
+            collective_rc(catch_unwind(AssertUnwindSafe(|| ops.$method(slice))))
+        }
     };
-    collective_rc(catch_unwind(AssertUnwindSafe(|| ops.all_reduce_f32(slice))))
 }
 
-unsafe extern "C" fn all_reduce_f64_trampoline(
-    data: *mut f64,
-    count: usize,
-    user: *mut c_void,
-) -> std::os::raw::c_int {
-    // SAFETY: as for f32.
-    let (ops, slice) = unsafe {
-        let slice: &mut [f64] = if count == 0 {
-            &mut []
-        } else {
-            std::slice::from_raw_parts_mut(data, count)
-        };
-        (collectives(user), slice)
-    };
-    collective_rc(catch_unwind(AssertUnwindSafe(|| ops.all_reduce_f64(slice))))
-}
+all_reduce_trampoline!(all_reduce_f32_trampoline, f32, all_reduce_f32);
+all_reduce_trampoline!(all_reduce_f64_trampoline, f64, all_reduce_f64);
 
 unsafe extern "C" fn broadcast_trampoline(
     data: *mut c_void,

@@ -29,27 +29,28 @@ impl ThreadRank {
     }
 }
 
-impl Collectives for ThreadRank {
-    fn all_reduce_f32(&self, data: &mut [f32]) -> Result<(), i32> {
-        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_ne_bytes()).collect();
-        let all = self.exchange(&bytes);
-        for (i, x) in data.iter_mut().enumerate() {
-            *x = all.iter().fold(0.0f32, |sum, b| {
-                sum + f32::from_ne_bytes(b[4 * i..4 * i + 4].try_into().unwrap())
+/// Sums `data` over the ranks in rank order, through the byte exchange.
+macro_rules! sum_over_ranks {
+    ($rank:expr, $data:expr, $t:ty) => {{
+        const W: usize = std::mem::size_of::<$t>();
+        let bytes: Vec<u8> = $data.iter().flat_map(|x| x.to_ne_bytes()).collect();
+        let all = $rank.exchange(&bytes);
+        for (i, x) in $data.iter_mut().enumerate() {
+            *x = all.iter().fold(0 as $t, |sum, b| {
+                sum + <$t>::from_ne_bytes(b[W * i..W * (i + 1)].try_into().unwrap())
             });
         }
         Ok(())
+    }};
+}
+
+impl Collectives for ThreadRank {
+    fn all_reduce_f32(&self, data: &mut [f32]) -> Result<(), i32> {
+        sum_over_ranks!(self, data, f32)
     }
 
     fn all_reduce_f64(&self, data: &mut [f64]) -> Result<(), i32> {
-        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_ne_bytes()).collect();
-        let all = self.exchange(&bytes);
-        for (i, x) in data.iter_mut().enumerate() {
-            *x = all.iter().fold(0.0f64, |sum, b| {
-                sum + f64::from_ne_bytes(b[8 * i..8 * i + 8].try_into().unwrap())
-            });
-        }
-        Ok(())
+        sum_over_ranks!(self, data, f64)
     }
 
     fn broadcast(&self, data: &mut [u8], root: i32) -> Result<(), i32> {
