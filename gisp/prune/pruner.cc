@@ -394,6 +394,7 @@ absl::Status Pruner::Step() {
   // that (a digest of the pruned units) and spreads any rank's failure, a checkpoint that could
   // not be written included.
   const absl::Status finished = FinishStep(k, ratio, loss, &*gbar, t0, &times);
+  if (comm().size() == 1) return Annotate(finished, absl::StrCat("step ", k));
   const SharedFact decision{"set of pruned units",
                             std::string(reinterpret_cast<const char*>(pruned_at_step_.data()),
                                         pruned_at_step_.size() * sizeof(int32_t))};
