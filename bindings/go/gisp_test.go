@@ -67,6 +67,24 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestOptionNamesComeFromTheLibrary(t *testing.T) {
+	if AnswerOnly.String() != "answer-only" || NoNormalization.String() != "none" ||
+		KVGroup.String() != "kv-group" {
+		t.Fatalf("names %v %v %v", AnswerOnly, NoNormalization, KVGroup)
+	}
+	if o, err := ParseObjective("margin"); err != nil || o != Margin {
+		t.Fatal(o, err)
+	}
+	if n, err := ParseNormalization("paper"); err != nil || n != PaperNormalization {
+		t.Fatal(n, err)
+	}
+	_, err := ParseGQAUnit("kv_group")
+	if !IsCode(err, InvalidArgument) ||
+		!strings.Contains(err.Error(), `GQA unit must be query-head or kv-group, got "kv_group"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestRecordIsByteIdenticalToTheCLI(t *testing.T) {
 	ref := os.Getenv("GISP_CLI_RECORD")
 	if ref == "" {
@@ -133,6 +151,11 @@ func TestRunMaterializeExport(t *testing.T) {
 	if err != nil || data.Len() != 4 {
 		t.Fatal(err)
 	}
+	// Before the run: the dense model's own sparsity (norm weights) and the reachable bound.
+	dense, reachable, err := smallConfig(t).SparsityRange(m)
+	if err != nil || dense <= 0 || dense >= 0.1 || reachable <= dense || reachable >= 1 {
+		t.Fatal(dense, reachable, err)
+	}
 	p, err := NewPruner(m, data, smallConfig(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -143,8 +166,8 @@ func TestRunMaterializeExport(t *testing.T) {
 	}
 	r, _ := p.Record()
 	sp, _ := r.StepSparsity()
-	if !r.Complete() || len(sp) != 4 || sp[3] <= sp[0] {
-		t.Fatalf("sparsity %v", sp)
+	if !r.Complete() || len(sp) != 4 || sp[3] <= sp[0] || sp[0] <= dense || sp[3] > reachable {
+		t.Fatalf("sparsity %v (dense %v, reachable %v)", sp, dense, reachable)
 	}
 	b, _ := r.Bytes()
 	if back, err := RecordFromBytes(b); err != nil || back.NumUnits() != r.NumUnits() {
