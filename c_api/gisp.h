@@ -335,8 +335,7 @@ GISP_API const char* gisp_normalization_name(gisp_normalization value);
 GISP_API GISP_NODISCARD gisp_status* gisp_normalization_from_name(const char* name,
                                                                   gisp_normalization* out);
 GISP_API const char* gisp_gqa_unit_name(gisp_gqa_unit value);
-GISP_API GISP_NODISCARD gisp_status* gisp_gqa_unit_from_name(const char* name,
-                                                             gisp_gqa_unit* out);
+GISP_API GISP_NODISCARD gisp_status* gisp_gqa_unit_from_name(const char* name, gisp_gqa_unit* out);
 
 /* A configuration with the defaults: objective lm, ratio 0.7, 112 steps, reference
  * normalization, query-head units, first floor(0.1 L) and the last layer protected, batch size
