@@ -933,6 +933,32 @@ impl TokenArrays {
     fn masks(&self) -> *const *const u8 {
         self.masks.as_ref().map_or(ptr::null(), |m| m.as_ptr())
     }
+
+    /// Builds calibration data with `call`, a gisp_calibration_from_*tokens function given the
+    /// arrays (count, tokens, lengths, label masks, positive) and the out-pointer.
+    fn build(
+        &self,
+        positive: Option<&[u8]>,
+        call: impl FnOnce(
+            usize,
+            *const *const i32,
+            *const usize,
+            *const *const u8,
+            *const u8,
+            *mut *mut sys::gisp_calibration,
+        ) -> *mut sys::gisp_status,
+    ) -> Result<*mut sys::gisp_calibration> {
+        let mut raw = ptr::null_mut();
+        check(call(
+            self.ptrs.len(),
+            self.ptrs.as_ptr(),
+            self.lengths.as_ptr(),
+            self.masks(),
+            positive.map_or(ptr::null(), |p| p.as_ptr()),
+            &mut raw,
+        ))?;
+        Ok(raw)
+    }
 }
 
 impl Calibration {
@@ -1002,18 +1028,13 @@ impl Calibration {
         positive: Option<&[u8]>,
     ) -> Result<Calibration> {
         let a = TokenArrays::new(sequences, label_masks, positive)?;
-        let mut raw = ptr::null_mut();
         // SAFETY: every pointer is valid for the lengths given; gisp copies the data.
-        check(unsafe {
-            sys::gisp_calibration_from_tokens(
-                sequences.len(),
-                a.ptrs.as_ptr(),
-                a.lengths.as_ptr(),
-                a.masks(),
-                positive.map_or(ptr::null(), |p| p.as_ptr()),
-                &mut raw,
-            )
-        })?;
+        let raw = a.build(
+            positive,
+            |n, tokens, lengths, masks, positive, out| unsafe {
+                sys::gisp_calibration_from_tokens(n, tokens, lengths, masks, positive, out)
+            },
+        )?;
         Ok(Calibration { raw, _log: None })
     }
 
@@ -1027,19 +1048,16 @@ impl Calibration {
         positive: Option<&[u8]>,
     ) -> Result<Calibration> {
         let a = TokenArrays::new(sequences, label_masks, positive)?;
-        let mut raw = ptr::null_mut();
+        let handle = model.raw;
         // SAFETY: valid handle; every pointer is valid for the lengths given; gisp copies.
-        check(unsafe {
-            sys::gisp_calibration_from_model_tokens(
-                model.raw,
-                sequences.len(),
-                a.ptrs.as_ptr(),
-                a.lengths.as_ptr(),
-                a.masks(),
-                positive.map_or(ptr::null(), |p| p.as_ptr()),
-                &mut raw,
-            )
-        })?;
+        let raw = a.build(
+            positive,
+            |n, tokens, lengths, masks, positive, out| unsafe {
+                sys::gisp_calibration_from_model_tokens(
+                    handle, n, tokens, lengths, masks, positive, out,
+                )
+            },
+        )?;
         Ok(Calibration::from_model(raw, model))
     }
 
