@@ -33,7 +33,7 @@ CalibrationBatches Data(const LlamaConfig& c, int n = 6, int64_t t = 12, uint32_
     for (auto& x : tokens) x = static_cast<int32_t>(rng() % c.vocab_size);
     seqs.push_back(NextTokenSequence(std::move(tokens)));
   }
-  return MakeCalibrationBatches(seqs, ObjectiveKind::kLm, 2).value();
+  return MakeCalibrationBatches(seqs, Objective::kLm, 2).value();
 }
 
 struct Session {
@@ -55,8 +55,8 @@ Session Start(const LlamaConfig& c, const CalibrationBatches* data, PrunerOption
 
 PrunerOptions Options(int steps, double ratio) {
   PrunerOptions o;
-  o.config.set_steps(steps);
-  o.config.set_ratio(ratio);
+  o.config.steps = steps;
+  o.config.ratio = ratio;
   return o;
 }
 
@@ -172,8 +172,7 @@ TEST_P(ModeTest, CompactedAndMaskedRunsGiveTheSameScoresAndRecord) {
   const LlamaConfig c = GetParam().first();
   const CalibrationBatches data = Data(c);
   PrunerOptions compact = Options(5, 0.6), masked = Options(5, 0.6);
-  compact.config.set_gqa_unit(GetParam().second ? proto::GQA_UNIT_KV_GROUP
-                                                : proto::GQA_UNIT_QUERY_HEAD);
+  compact.config.gqa_unit = GetParam().second ? GqaUnit::kKvGroup : GqaUnit::kQueryHead;
   masked.config = compact.config;
   masked.compact = false;
   Session a = Start(c, &data, compact);
@@ -354,7 +353,7 @@ TEST(PrunerTest, ChannelRoundingKeepsMultiples) {
   const LlamaConfig c = Gqa();
   const CalibrationBatches data = Data(c);
   PrunerOptions o = Options(4, 0.6);
-  o.config.set_round_channels_to(8);
+  o.config.round_channels_to = 8;
   Session r = Start(c, &data, o);
   ASSERT_TRUE(r.pruner->Run().ok());
   for (const auto& step : r.pruner->record().steps()) {

@@ -45,7 +45,10 @@ TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
 
   // The reference's batches, weights included, as the pruner's calibration set.
   CalibrationBatches data;
-  const bool margin = options.Find("objective")->string_value() == "margin";
+  const absl::StatusOr<Objective> objective =
+      ParseObjective(options.Find("objective")->string_value());
+  ASSERT_TRUE(objective.ok()) << objective.status();
+  const bool margin = *objective == Objective::kMargin;
   for (int64_t b = 0; b < options.Find("batches")->int_value(); ++b) {
     const std::string p = "batch_" + std::to_string(b) + ".";
     Batch batch;
@@ -65,17 +68,17 @@ TEST_P(TorchGispParityTest, ScoresThresholdsAndRecordMatchPyTorch) {
 
   auto model = LlamaModel::Create(ckpt->config, ckpt->weights, backend_.get()).value();
   PrunerOptions o;
-  o.config.set_ratio(options.Find("rho")->number_value());
-  o.config.set_steps(static_cast<int32_t>(options.Find("steps")->int_value()));
-  const std::string norm = options.Find("normalization")->string_value();
-  o.config.set_normalization(norm == "paper"  ? proto::NORMALIZATION_PAPER
-                             : norm == "none" ? proto::NORMALIZATION_NONE
-                                              : proto::NORMALIZATION_REFERENCE);
-  o.config.set_gqa_unit(options.Find("kv_group")->bool_value() ? proto::GQA_UNIT_KV_GROUP
-                                                               : proto::GQA_UNIT_QUERY_HEAD);
-  o.config.set_protect_first_fraction(options.Find("protect_first_fraction")->number_value());
-  o.config.set_protect_last(options.Find("protect_last")->bool_value());
-  o.config.set_objective(margin ? proto::OBJECTIVE_MARGIN : proto::OBJECTIVE_LM);
+  o.config.ratio = options.Find("rho")->number_value();
+  o.config.steps = static_cast<int32_t>(options.Find("steps")->int_value());
+  const absl::StatusOr<Normalization> norm =
+      ParseNormalization(options.Find("normalization")->string_value());
+  ASSERT_TRUE(norm.ok()) << norm.status();
+  o.config.normalization = *norm;
+  o.config.gqa_unit =
+      options.Find("kv_group")->bool_value() ? GqaUnit::kKvGroup : GqaUnit::kQueryHead;
+  o.config.protect_first_fraction = options.Find("protect_first_fraction")->number_value();
+  o.config.protect_last = options.Find("protect_last")->bool_value();
+  o.config.objective = *objective;
   auto pruner = Pruner::Create(model.get(), &data, o);
   ASSERT_TRUE(pruner.ok()) << pruner.status();
   EXPECT_EQ((*pruner)->units().size(), options.Find("units")->int_value());
