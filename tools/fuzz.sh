@@ -10,7 +10,8 @@
 # is run again on each invocation, before any mutation). Exit status 1 when anything was found.
 #
 # Outside Bazel on purpose: Bazel 4.2.3 here drives gcc, and libFuzzer is clang's. The gisp
-# sources are compiled once into $GISP_FUZZ_OUT (default /tmp/gisp-fuzz) and recompiled when
+# sources are compiled once into $GISP_FUZZ_OUT (default /tmp/gisp-fuzz-<hash of the checkout's
+# path>) and recompiled when
 # they change. gisp.pb.cc and spm_model.pb.cc come from protoc; Abseil, protobuf, Eigen (headers)
 # and oneDNN from the system.
 # A long run (issue 9 asks for >= 10^6 executions per target):
@@ -20,7 +21,9 @@ set -euo pipefail
 seconds="${1:-60}"
 shift || true
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out="${GISP_FUZZ_OUT:-/tmp/gisp-fuzz}"
+# One directory per checkout: objects are reused by modification time, so two checkouts on one
+# machine (a clone and a worktree) must never share them.
+out="${GISP_FUZZ_OUT:-/tmp/gisp-fuzz-$(printf '%s' "$root" | sha1sum | cut -c1-10)}"
 jobs="${GISP_FUZZ_JOBS:-$(nproc)}"
 cd "$root"
 
