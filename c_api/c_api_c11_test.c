@@ -38,6 +38,24 @@ static void test_status_and_version(void) {
   CHECK(strcmp(gisp_code_name(GISP_CANCELLED), "cancelled") == 0);
 }
 
+/* One spelling per option value, from the library. */
+static void test_names(void) {
+  CHECK(strcmp(gisp_objective_name(GISP_OBJECTIVE_ANSWER_ONLY), "answer-only") == 0);
+  CHECK(strcmp(gisp_normalization_name(GISP_NORMALIZATION_NONE), "none") == 0);
+  CHECK(strcmp(gisp_gqa_unit_name(GISP_GQA_UNIT_KV_GROUP), "kv-group") == 0);
+  CHECK(gisp_objective_name((gisp_objective)7) == NULL);
+  gisp_objective objective = GISP_OBJECTIVE_LM;
+  ok(gisp_objective_from_name("margin", &objective), "objective from name");
+  CHECK(objective == GISP_OBJECTIVE_MARGIN);
+  gisp_normalization normalization = GISP_NORMALIZATION_REFERENCE;
+  ok(gisp_normalization_from_name("paper", &normalization), "normalization from name");
+  CHECK(normalization == GISP_NORMALIZATION_PAPER);
+  gisp_gqa_unit unit = GISP_GQA_UNIT_QUERY_HEAD;
+  fails(gisp_gqa_unit_from_name("kv_group", &unit), GISP_INVALID_ARGUMENT,
+        "GQA unit must be query-head or kv-group, got \"kv_group\"", "misspelled GQA unit");
+  CHECK(unit == GISP_GQA_UNIT_QUERY_HEAD);
+}
+
 static void test_errors(void) {
   gisp_model* m = NULL;
   fails(gisp_model_load("/nonexistent/model", GISP_DEVICE_CPU, 0, &m), GISP_NOT_FOUND,
@@ -89,9 +107,17 @@ static void test_prune_with_tokens(void) {
   CHECK(json != NULL && strstr(json, "\"steps\": 4") != NULL);
   gisp_string_free(json);
 
+  /* Before the run: the dense model's own sparsity (its norm weights) and the bound a run at
+   * ratio 0.3 can reach. */
+  double dense = -1, reachable = -1;
+  ok(gisp_prune_config_sparsity_range(c, m, &dense, &reachable), "sparsity range");
+  CHECK(dense > 0 && dense < 0.1 && reachable > dense && reachable < 1);
+
   gisp_pruner* p = NULL;
   ok(gisp_pruner_create(m, data, c, NULL, &p), "pruner create");
   if (p == NULL) return;
+  fails(gisp_prune_config_sparsity_range(c, m, &dense, NULL), GISP_FAILED_PRECONDITION,
+        "no pruner has pruned", "sparsity range of a model being pruned");
   progress_state st = {0, 2};
   gisp_pruner_set_progress_callback(p, on_progress, &st);
   fails(gisp_pruner_run(p), GISP_CANCELLED, "cancel", "cancelled run");
@@ -119,6 +145,12 @@ static void test_prune_with_tokens(void) {
         "small capacity");
   ok(gisp_record_unit_steps(record, unit_steps, (size_t)units), "unit steps");
   CHECK(sparsity[3] > sparsity[0] && sparsity[3] < 1.0);
+  CHECK(sparsity[0] > dense && sparsity[3] <= reachable);
+  /* Timings: protobuf's JSON mapping of PrunerTimings, one entry per step this pruner ran. */
+  ok(gisp_pruner_timings_json(p, &json), "timings");
+  CHECK(json != NULL && strncmp(json, "{\n \"timings\": [", 15) == 0 &&
+        strstr(json, "\"step\": 3,") != NULL && strstr(json, "\"gradient_seconds\": ") != NULL);
+  gisp_string_free(json);
   int pruned = 0;
   for (int64_t u = 0; u < units; ++u) pruned += unit_steps[u] >= 0;
   CHECK(pruned > 0);
@@ -218,6 +250,7 @@ static void test_text_and_eval(void) {
 
 int main(void) {
   test_status_and_version();
+  test_names();
   test_errors();
   test_prune_with_tokens();
   test_text_and_eval();

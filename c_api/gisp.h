@@ -1,7 +1,8 @@
 /*
  * gisp.h: the C ABI of gisp, a native library that prunes Llama-family language models with
  * Global Iterative Structured Pruning (GISP). This is the only public header; the Rust, Go and
- * Python bindings and the `prune` CLI are built on it alone.
+ * Python bindings and the `prune` CLI are built on it alone (the CLI also reads and writes
+ * gisp.proto's messages, the file formats of docs/formats.md).
  *
  * Conventions (see docs/c_api.md for a tutorial and docs/abi_policy.md for evolution rules):
  *  - Every fallible call returns a `gisp_status*`: NULL means success; otherwise the caller owns
@@ -386,6 +387,19 @@ typedef enum gisp_gqa_unit {
   GISP_GQA_UNIT_KV_GROUP = 1    /* one unit per KV head and its query heads */
 } gisp_gqa_unit;
 
+/* The names the prune CLI, the documentation and gisp's messages use for these values:
+ * objectives "lm", "answer-only", "margin"; normalizations "reference", "paper", "none"; GQA units
+ * "query-head", "kv-group". `*_name` returns NULL for a value outside the enum (static storage,
+ * thread-safe); `*_from_name` gives InvalidArgument naming the accepted names and `name`. */
+GISP_API const char* gisp_objective_name(gisp_objective value);
+GISP_API GISP_NODISCARD gisp_status* gisp_objective_from_name(const char* name,
+                                                              gisp_objective* out);
+GISP_API const char* gisp_normalization_name(gisp_normalization value);
+GISP_API GISP_NODISCARD gisp_status* gisp_normalization_from_name(const char* name,
+                                                                  gisp_normalization* out);
+GISP_API const char* gisp_gqa_unit_name(gisp_gqa_unit value);
+GISP_API GISP_NODISCARD gisp_status* gisp_gqa_unit_from_name(const char* name, gisp_gqa_unit* out);
+
 /* A configuration with the defaults: objective lm, ratio 0.7, 112 steps, reference
  * normalization, query-head units, first floor(0.1 L) and the last layer protected, batch size
  * 2, no channel rounding, compaction on. */
@@ -418,6 +432,18 @@ GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_compact(gisp_prune_co
 /* The configuration as JSON (the record's "config" field). Free with gisp_string_free. */
 GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_to_json(const gisp_prune_config* c,
                                                                char** json);
+/* The decoder sparsity (docs/formats.md, "The record") a run of `c` on `model` starts from and the
+ * highest it can reach, known before the run. `*dense` is the dense model's own sparsity: its
+ * RMSNorm weights count in the denominator but are never pruned, so it is above 0, and every
+ * step's sparsity in a record starts from it. `*reachable` is an upper bound: the heaviest
+ * unprotected units pruned, as many as the last step's ratio allows (ties at a threshold aside);
+ * targets above it cannot be reached. Counts the model's nonzero weights (a pass over them).
+ * `model` must be dense as loaded by gisp_model_load, not pruned by a pruner (FailedPrecondition
+ * otherwise). Either output may be NULL. */
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_sparsity_range(const gisp_prune_config* c,
+                                                                      const gisp_model* model,
+                                                                      double* dense,
+                                                                      double* reachable);
 
 /* ---------------------------------------------------------------------------------------------
  * Records (prune once, deploy many)
@@ -513,8 +539,11 @@ GISP_API GISP_NODISCARD gisp_status* gisp_pruner_record(const gisp_pruner* prune
  * 0 for pruned ones). `capacity` must be >= gisp_record_num_units. */
 GISP_API GISP_NODISCARD gisp_status* gisp_pruner_scores(const gisp_pruner* pruner, double* out,
                                                         size_t capacity, size_t* count);
-/* Per completed step of this run: wall seconds of the whole step, the gradient pass, scoring,
- * ranking and compaction, as JSON [{"step":..,"seconds":..,...}]. Free with gisp_string_free. */
+/* Per step this pruner computed (not those replayed from a resumed record): wall seconds of the
+ * whole step, the gradient pass, scoring, ranking and compaction, as protobuf's JSON mapping of
+ * gisp.proto's PrunerTimings (docs/formats.md): {"timings": [{"step": 0, "seconds": ..,
+ * "gradient_seconds": .., "scoring_seconds": .., "ranking_seconds": .., "compaction_seconds":
+ * ..}, ...]}. Free with gisp_string_free. */
 GISP_API GISP_NODISCARD gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner,
                                                               char** json);
 

@@ -107,7 +107,7 @@ struct gisp_calibration {
 };
 
 struct gisp_prune_config {
-  gisp::proto::PruneConfig config = gisp::DefaultPruneConfig();
+  gisp::PruneConfig config;
   bool compact = true;
 };
 

@@ -1,10 +1,8 @@
 // Pruners: create (with objective/source checks), progress, checkpoints, step/run, results.
-#include <cmath>
-
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "c_api/internal.h"
 #include "gisp/base/status.h"
+#include "gisp/proto/json.h"
 #include "gisp/prune/record.h"
 
 using gisp::capi::Guard;
@@ -41,11 +39,11 @@ gisp_status* gisp_pruner_create(gisp_model* model, const gisp_calibration* data,
             "gisp_pruner_create needs a dense model loaded with gisp_model_load that no other "
             "pruner has pruned");
       }
-      GISP_ASSIGN_OR_RETURN(gisp::ObjectiveKind objective,
-                            gisp::ResolveObjective(data->source, config->config.objective()));
-      GISP_ASSIGN_OR_RETURN(
-          p->batches, gisp::MakeCalibrationBatches(data->sequences, objective,
-                                                   config->config.batch_size(), data->pad_id));
+      const gisp::Objective objective = config->config.objective;
+      GISP_RETURN_IF_ERROR(gisp::CheckObjectiveFits(data->source, objective));
+      GISP_ASSIGN_OR_RETURN(p->batches,
+                            gisp::MakeCalibrationBatches(data->sequences, objective,
+                                                         config->config.batch_size, data->pad_id));
       return absl::OkStatus();
     }();
     if (!ready.ok()) {
@@ -154,19 +152,7 @@ gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner, char** json) {
   GISP_C_REQUIRE(pruner);
   GISP_C_REQUIRE(json);
   return Guard(__func__, [&]() -> absl::Status {
-    const auto& times = pruner->pruner->step_times();
-    const int32_t first = pruner->pruner->next_step() - static_cast<int32_t>(times.size());
-    std::string out = "[";
-    for (size_t i = 0; i < times.size(); ++i) {
-      const gisp::StepTimes& t = times[i];
-      absl::StrAppendFormat(&out,
-                            "%s{\"step\": %d, \"seconds\": %.6f, \"gradient_seconds\": %.6f, "
-                            "\"scoring_seconds\": %.6f, \"ranking_seconds\": %.6f, "
-                            "\"compaction_seconds\": %.6f}",
-                            i == 0 ? "" : ", ", first + static_cast<int32_t>(i), t.total,
-                            t.gradient, t.scoring, t.ranking, t.compaction);
-    }
-    out += "]";
+    GISP_ASSIGN_OR_RETURN(const std::string out, gisp::ProtoToJson(pruner->pruner->timings()));
     *json = gisp::capi::CopyString(out);
     return absl::OkStatus();
   });

@@ -10,8 +10,10 @@
 # is run again on each invocation, before any mutation). Exit status 1 when anything was found.
 #
 # Outside Bazel on purpose: Bazel 4.2.3 here drives gcc, and libFuzzer is clang's. The gisp
-# sources are compiled once into $GISP_FUZZ_OUT (default /tmp/gisp-fuzz) and recompiled when
-# they change. gisp.pb.cc and spm_model.pb.cc come from protoc; Abseil, protobuf and oneDNN from the system.
+# sources are compiled once into $GISP_FUZZ_OUT (default /tmp/gisp-fuzz-<hash of the checkout's
+# path>) and recompiled when
+# they change. gisp.pb.cc and spm_model.pb.cc come from protoc; Abseil, protobuf, Eigen (headers)
+# and oneDNN from the system.
 # A long run (issue 9 asks for >= 10^6 executions per target):
 #   GISP_FUZZ_JOBS=1 tools/fuzz.sh 3600
 set -euo pipefail
@@ -19,7 +21,9 @@ set -euo pipefail
 seconds="${1:-60}"
 shift || true
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out="${GISP_FUZZ_OUT:-/tmp/gisp-fuzz}"
+# One directory per checkout: objects are reused by modification time, so two checkouts on one
+# machine (a clone and a worktree) must never share them.
+out="${GISP_FUZZ_OUT:-/tmp/gisp-fuzz-$(printf '%s' "$root" | sha1sum | cut -c1-10)}"
 jobs="${GISP_FUZZ_JOBS:-$(nproc)}"
 cd "$root"
 
@@ -47,7 +51,7 @@ sources+=(tools/fuzz/cpu_features_clang.cc)
 # machines, which all have AVX2). OpenMP pragmas are ignored: the parsers are single-threaded.
 cxxflags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -mavx2 -mfma -mf16c -mbmi2
   -fsanitize=address,undefined -fno-sanitize-recover=all -fsanitize=fuzzer-no-link
-  -Wno-unknown-pragmas -I. -I"$out/gen" $(pkg-config --cflags protobuf))
+  -Wno-unknown-pragmas -I. -I"$out/gen" $(pkg-config --cflags eigen3 protobuf))
 libs=($(pkg-config --libs absl_status absl_statusor absl_str_format absl_strings absl_flags \
   absl_flags_parse absl_synchronization absl_time absl_hash absl_raw_hash_set absl_random_random \
   protobuf) -ldnnl -lxxhash -l:libgomp.so.1 -lpthread)

@@ -77,14 +77,28 @@ cmp -s "$tmp/v1.before" "$tmp/v1/record.pb" || fail "old_format: record was modi
 cmp -s "$tmp/whole/record.pb" "$tmp/v1/record.pb" || fail "--fresh over a v1 record: record differs"
 pass "format_version 1 refused with the way forward; --fresh starts over"
 
-# Relative paths resolve against the directory bazel was run from.
+# Relative paths resolve against the directory bazel was run from, and are reported as given: the
+# export table and report.json name rel/models/..., never an absolute directory. A model given
+# without --eval has no evaluation text: no perplexity is reported (absent from report.json).
 mkdir -p "$tmp/caller"
-(cd / && BUILD_WORKING_DIRECTORY="$tmp/caller" "$prune" "${small[@]}" --steps 2 --out rel >/dev/null 2>&1) \
-  || fail "relative --out"
+tiny="$PWD/testdata/tiny"
+(cd / && BUILD_WORKING_DIRECTORY="$tmp/caller" "$prune" "${small[@]}" --steps 2 --out rel \
+  --model "$tiny/model" --calib "$tiny/calib.txt" \
+  --export_models=true --export sliced >/dev/null 2>&1) || fail "relative --out"
 [ -f "$tmp/caller/rel/record.pb" ] && [ -f "$tmp/caller/rel/report.md" ] && [ -f "$tmp/caller/rel/sparsity_ppl.png" ] \
-  && [ -f "$tmp/caller/rel/sparsity_ppl.svg" ] \
+  && [ -f "$tmp/caller/rel/sparsity_ppl.svg" ] && [ -f "$tmp/caller/rel/models/sparsity-0.30/sliced/config.json" ] \
   || fail "relative --out: files not under the caller's directory"
-pass "relative paths"
+grep -qF '| `rel/models/sparsity-0.30/sliced` |' "$tmp/caller/rel/report.md" \
+  || { cat "$tmp/caller/rel/report.md"; fail "relative --out: export directory not as given"; }
+/usr/bin/python3 - "$tmp/caller/rel/report.json" <<'PY' || fail "relative --out: report.json paths or perplexity"
+import json, sys
+report = json.load(open(sys.argv[1]))
+(target,) = report["targets"]
+assert target["model_dir"] == "rel/models/sparsity-0.30", target["model_dir"]
+assert [e["dir"] for e in target["exports"]] == ["rel/models/sparsity-0.30/sliced"], target
+assert "perplexity" not in target and "dense_perplexity" not in report, sorted(report)
+PY
+pass "relative paths, reported as given"
 
 # --help succeeds and lists the tool's own flags.
 "$prune" --help >"$tmp/help.out" 2>&1 || fail "--help exits $?, expected 0"
@@ -109,6 +123,26 @@ for line, step in zip(lines, steps):
     assert abs(float(loss) - step["calibrationLoss" if "calibrationLoss" in step else "calibration_loss"]) < 5.1e-5, line
 PY
 pass "progress lines report each completed step's own numbers"
+
+# report.json is gisp.proto's RunReport (protobuf's JSON mapping, snake_case names): it carries the
+# record exactly as record.json has it, the timings of every step run here, and the dense row
+# the record's sparsity definition gives (norm weights count, so above 0), as report.md prints it.
+/usr/bin/python3 - "$tmp/whole/report.json" "$tmp/whole/record.json" "$tmp/whole/report.md" <<'PY' || fail "report.json disagrees with the record or report.md"
+import json, sys
+report, record = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+markdown = open(sys.argv[3]).read()
+assert report["record"] == record
+assert [t["step"] for t in report["timings"]] == list(range(6)), report["timings"]
+assert all(t["seconds"] >= t["gradient_seconds"] > 0 for t in report["timings"])
+dense = report["dense_sparsity"]
+assert 0 < dense < record["steps"][0]["sparsity"], (dense, record["steps"][0])
+assert "| dense | - | %.2f%% |" % (100 * dense) in markdown, markdown
+assert report["dense_perplexity"] > 1 and int(report["dense_eval_tokens"]) > 0
+(target,) = report["targets"]
+assert target["sparsity"] == record["steps"][target["step"]]["sparsity"] and target["perplexity"] > 1
+assert report["resumed_at_step"] == 0 and report["model"].startswith("embedded tiny model")
+PY
+pass "report.json: the RunReport of the run, dense row as the record defines it"
 
 # SIGINT stops the run within a batch through the cancel token, keeps the completed steps and
 # exits 130; the rerun resumes to the uninterrupted record.

@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   bazel-bootstrap bazel-rules-java pkg-config
   libabsl-dev libeigen3-dev libdnnl-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev
   libpng-dev zlib1g-dev libfreetype-dev fonts-dejavu-core libxxhash-dev
   golang-go python3-numpy python3-pytest
   # MPI for multi-process pruning (the prune CLI under mpirun/srun, docs/scaling.md); libgisp.so

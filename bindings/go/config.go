@@ -1,16 +1,67 @@
 package gisp
 
 /*
+#include <stdlib.h>
 #include <gisp/gisp.h>
 */
 import "C"
 
-import "runtime"
+import (
+	"runtime"
+	"unsafe"
+)
 
-// Objective, Normalization and GQAUnit mirror the C enums.
+// Objective, Normalization and GQAUnit mirror the C enums. Their String methods and the Parse
+// functions use gisp's own names ("answer-only", "paper", "kv-group"), as the prune CLI does.
 type Objective int
 type Normalization int
 type GQAUnit int
+
+func (v Objective) String() string {
+	return C.GoString(C.gisp_objective_name(C.gisp_objective(v)))
+}
+func (v Normalization) String() string {
+	return C.GoString(C.gisp_normalization_name(C.gisp_normalization(v)))
+}
+func (v GQAUnit) String() string { return C.GoString(C.gisp_gqa_unit_name(C.gisp_gqa_unit(v))) }
+
+// fromName runs one of gisp's name parsers on `name`.
+func fromName(name string, parse func(*C.char) (int, *C.gisp_status)) (int, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	v, status := parse(cname)
+	return v, check(status)
+}
+
+// ParseObjective is the objective gisp names `name`: "lm", "answer-only" or "margin".
+func ParseObjective(name string) (Objective, error) {
+	v, err := fromName(name, func(s *C.char) (int, *C.gisp_status) {
+		var out C.gisp_objective
+		status := C.gisp_objective_from_name(s, &out)
+		return int(out), status
+	})
+	return Objective(v), err
+}
+
+// ParseNormalization is the normalization gisp names `name`: "reference", "paper" or "none".
+func ParseNormalization(name string) (Normalization, error) {
+	v, err := fromName(name, func(s *C.char) (int, *C.gisp_status) {
+		var out C.gisp_normalization
+		status := C.gisp_normalization_from_name(s, &out)
+		return int(out), status
+	})
+	return Normalization(v), err
+}
+
+// ParseGQAUnit is the GQA unit gisp names `name`: "query-head" or "kv-group".
+func ParseGQAUnit(name string) (GQAUnit, error) {
+	v, err := fromName(name, func(s *C.char) (int, *C.gisp_status) {
+		var out C.gisp_gqa_unit
+		status := C.gisp_gqa_unit_from_name(s, &out)
+		return int(out), status
+	})
+	return GQAUnit(v), err
+}
 
 const (
 	LM         Objective = 0
@@ -114,6 +165,17 @@ func (c *PruneConfig) JSON() (string, error) {
 		return "", err
 	}
 	return takeString(s), nil
+}
+
+// SparsityRange is known before a run on the dense model m: the dense model's own decoder
+// sparsity (its norm weights count, so it is above 0; a record's sparsities start there) and the
+// highest sparsity a run with this configuration can reach.
+func (c *PruneConfig) SparsityRange(m *Model) (dense, reachable float64, err error) {
+	var d, r C.double
+	err = check(C.gisp_prune_config_sparsity_range(c.p, m.p, &d, &r))
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(m)
+	return float64(d), float64(r), err
 }
 
 // Close frees the configuration. Safe to call more than once.

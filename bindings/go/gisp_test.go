@@ -35,6 +35,33 @@ func smallConfig(t *testing.T) *PruneConfig {
 	return c
 }
 
+// tokenCalibration is tokenData for m as calibration data: checked against the model when
+// checked, else with FromTokens. Fails the test on an error.
+func tokenCalibration(t *testing.T, m *Model, checked bool) *Calibration {
+	t.Helper()
+	var data *Calibration
+	var err error
+	if checked {
+		data, err = FromModelTokens(context.Background(), m, tokenData(mustInt(t)(m.VocabSize())), nil, nil)
+	} else {
+		data, err = FromTokens(tokenData(mustInt(t)(m.VocabSize())), nil, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// smallPruner is a pruner of m over data with smallConfig; the caller closes it.
+func smallPruner(t *testing.T, m *Model, data *Calibration) *Pruner {
+	t.Helper()
+	p, err := NewPruner(m, data, smallConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // mustInt(t)(m.VocabSize()) is the value, failing the test on an error.
 func mustInt(t *testing.T) func(int64, error) int64 {
 	return func(v int64, err error) int64 {
@@ -67,6 +94,24 @@ func TestErrors(t *testing.T) {
 	}
 	_, err = NewPruneConfig(Ratio(1.5))
 	if !IsCode(err, InvalidArgument) || !strings.Contains(err.Error(), "ratio") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestOptionNamesComeFromTheLibrary(t *testing.T) {
+	if AnswerOnly.String() != "answer-only" || NoNormalization.String() != "none" ||
+		KVGroup.String() != "kv-group" {
+		t.Fatalf("names %v %v %v", AnswerOnly, NoNormalization, KVGroup)
+	}
+	if o, err := ParseObjective("margin"); err != nil || o != Margin {
+		t.Fatal(o, err)
+	}
+	if n, err := ParseNormalization("paper"); err != nil || n != PaperNormalization {
+		t.Fatal(n, err)
+	}
+	_, err := ParseGQAUnit("kv_group")
+	if !IsCode(err, InvalidArgument) ||
+		!strings.Contains(err.Error(), `GQA unit must be query-head or kv-group, got "kv_group"`) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -133,22 +178,24 @@ func TestRunMaterializeExport(t *testing.T) {
 	}
 	defer m.Close()
 	before := mustInt(t)(m.TotalParameters())
-	data, err := FromTokens(tokenData(mustInt(t)(m.VocabSize())), nil, nil)
-	if err != nil || data.Len() != 4 {
-		t.Fatal(err)
+	data := tokenCalibration(t, m, false)
+	if data.Len() != 4 {
+		t.Fatal(data.Len())
 	}
-	p, err := NewPruner(m, data, smallConfig(t), nil)
-	if err != nil {
-		t.Fatal(err)
+	// Before the run: the dense model's own sparsity (norm weights) and the reachable bound.
+	dense, reachable, err := smallConfig(t).SparsityRange(m)
+	if err != nil || dense <= 0 || dense >= 0.1 || reachable <= dense || reachable >= 1 {
+		t.Fatal(dense, reachable, err)
 	}
+	p := smallPruner(t, m, data)
 	calls := 0
 	if err := p.Run(context.Background(), func(Progress) { calls++ }); err != nil || calls == 0 {
 		t.Fatal(err, calls)
 	}
 	r, _ := p.Record()
 	sp, _ := r.StepSparsity()
-	if !r.Complete() || len(sp) != 4 || sp[3] <= sp[0] {
-		t.Fatalf("sparsity %v", sp)
+	if !r.Complete() || len(sp) != 4 || sp[3] <= sp[0] || sp[0] <= dense || sp[3] > reachable {
+		t.Fatalf("sparsity %v (dense %v, reachable %v)", sp, dense, reachable)
 	}
 	b, _ := r.Bytes()
 	if back, err := RecordFromBytes(b); err != nil || back.NumUnits() != r.NumUnits() {
@@ -187,13 +234,27 @@ func TestRunMaterializeExport(t *testing.T) {
 	}
 }
 
-func TestContextCancellationAndResume(t *testing.T) {
-	whole, err := run(t, nil, context.Background(), nil)
+// runToTheEnd runs the fixture to its last step (continuing `resume` when not nil) and returns
+// the record's bytes, failing the test on an error.
+func runToTheEnd(t *testing.T, resume *Record) []byte {
+	t.Helper()
+	p, err := run(t, resume, context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wr, _ := whole.Record()
-	want, _ := wr.Bytes()
+	var b []byte
+	r, err := p.Record()
+	if err == nil {
+		b, err = r.Bytes()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestContextCancellationAndResume(t *testing.T) {
+	want := runToTheEnd(t, nil)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := run(t, nil, ctx, func(pr Progress) {
@@ -208,13 +269,7 @@ func TestContextCancellationAndResume(t *testing.T) {
 	if partial.NumSteps() != 2 || partial.Complete() {
 		t.Fatalf("partial record has %d steps", partial.NumSteps())
 	}
-	resumed, err := run(t, partial, context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, _ := resumed.Record()
-	got, _ := rr.Bytes()
-	if !bytes.Equal(got, want) {
+	if !bytes.Equal(runToTheEnd(t, partial), want) {
 		t.Fatal("resumed record differs from the uninterrupted one")
 	}
 }

@@ -186,12 +186,15 @@ func (p *Pruner) Timings() ([]StepTiming, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []StepTiming
+	// gisp.proto's PrunerTimings in protobuf's JSON mapping.
+	var out struct {
+		Timings []StepTiming `json:"timings"`
+	}
 	if err := json.Unmarshal([]byte(takeString(s)), &out); err != nil {
 		return nil, &Error{Code: Internal, Message: "gisp_pruner_timings_json: " + err.Error()}
 	}
-	if out == nil {
-		out = []StepTiming{}
+	if out.Timings == nil {
+		out.Timings = []StepTiming{}
 	}
-	return out, nil
+	return out.Timings, nil
 }

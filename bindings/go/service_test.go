@@ -41,12 +41,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func TestCancelTokenFromAnotherGoroutine(t *testing.T) {
-	whole, err := run(t, nil, context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wr, _ := whole.Record()
-	want, _ := wr.Bytes()
+	want := runToTheEnd(t, nil)
 
 	m := loadFixture(t)
 	c, err := NewContext()
@@ -65,14 +60,7 @@ func TestCancelTokenFromAnotherGoroutine(t *testing.T) {
 	if err := m.SetContext(c); err != nil || m.CancelToken() != tok {
 		t.Fatal(err)
 	}
-	data, err := FromModelTokens(context.Background(), m, tokenData(mustInt(t)(m.VocabSize())), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewPruner(m, data, smallConfig(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := smallPruner(t, m, tokenCalibration(t, m, true))
 	defer p.Close()
 
 	inStep1 := make(chan struct{})
@@ -115,27 +103,15 @@ func TestCancelTokenFromAnotherGoroutine(t *testing.T) {
 	if tok.IsCancelled() {
 		t.Fatal("Reset did not lower the token")
 	}
-	resumed, err := run(t, back, context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, _ := resumed.Record()
-	got, _ := rr.Bytes()
-	if !bytes.Equal(got, want) {
+	if !bytes.Equal(runToTheEnd(t, back), want) {
 		t.Fatal("the resumed record differs from the uninterrupted one")
 	}
 }
 
 func TestContextCancellationWrapsCtxErr(t *testing.T) {
 	m := loadFixture(t)
-	data, err := FromTokens(tokenData(mustInt(t)(m.VocabSize())), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewPruner(m, data, smallConfig(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := tokenCalibration(t, m, false)
+	p := smallPruner(t, m, data)
 	defer p.Close()
 	if err := p.Step(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -349,10 +325,7 @@ func TestContextSettings(t *testing.T) {
 	if err := m.SetContext(c); err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPruner(m, data, smallConfig(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := smallPruner(t, m, data)
 	defer p.Close()
 	if err := p.Step(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -390,14 +363,7 @@ func prune(t *testing.T, c *Context) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	data, err := FromModelTokens(context.Background(), m, tokenData(mustInt(t)(m.VocabSize())), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewPruner(m, data, smallConfig(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := smallPruner(t, m, tokenCalibration(t, m, true))
 	defer p.Close()
 	if err := p.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -502,11 +468,7 @@ func TestTokenizeLogitsAndTokens(t *testing.T) {
 
 func TestPrunerIntrospection(t *testing.T) {
 	m := loadFixture(t)
-	data, _ := FromTokens(tokenData(mustInt(t)(m.VocabSize())), nil, nil)
-	p, err := NewPruner(m, data, smallConfig(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := smallPruner(t, m, tokenCalibration(t, m, false))
 	defer p.Close()
 	if p.TotalSteps() != 4 || p.NextStep() != 0 || p.Done() {
 		t.Fatal(p.TotalSteps(), p.NextStep())

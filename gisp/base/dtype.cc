@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gisp/base/cpu_features.h"
+#include "gisp/base/float16_bits.h"
 
 #if GISP_X86_V3
 #include <immintrin.h>
@@ -69,7 +70,7 @@ absl::string_view DTypeToSafetensors(DType dtype) {
 }
 
 float BF16ToF32(uint16_t bits) {
-  uint32_t u = static_cast<uint32_t>(bits) << 16;
+  const uint32_t u = Bf16ToF32Bits(bits);
   float f;
   std::memcpy(&f, &u, sizeof(f));
   return f;
@@ -78,33 +79,11 @@ float BF16ToF32(uint16_t bits) {
 uint16_t F32ToBF16(float value) {
   uint32_t u;
   std::memcpy(&u, &value, sizeof(u));
-  if (std::isnan(value)) return static_cast<uint16_t>((u >> 16) | 0x40);  // quiet NaN
-  // Round to nearest, ties to even: add 0x7fff plus the lowest kept bit.
-  uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>((u + rounding) >> 16);
+  return F32BitsToBf16(u);
 }
 
 float F16ToF32(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t u;
-  if (exp == 0) {
-    if (mant == 0) {
-      u = sign;
-    } else {  // subnormal: normalize
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400u) == 0);
-      u = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | (mant & 0x3ffu) << 13;
-    }
-  } else if (exp == 0x1f) {
-    u = sign | 0x7f800000u | (mant << 13);
-  } else {
-    u = sign | (exp + 127 - 15) << 23 | (mant << 13);
-  }
+  const uint32_t u = F16ToF32Bits(h);
   float f;
   std::memcpy(&f, &u, sizeof(f));
   return f;
@@ -113,27 +92,7 @@ float F16ToF32(uint16_t h) {
 uint16_t F32ToF16(float value) {
   uint32_t u;
   std::memcpy(&u, &value, sizeof(u));
-  const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
-  const uint32_t abs = u & 0x7fffffffu;
-  if (abs >= 0x7f800000u) {  // inf or NaN
-    return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
-  }
-  if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to inf
-  if (abs < 0x38800000u) {               // result is subnormal or zero
-    if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
-    const uint32_t exp = abs >> 23;
-    const uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
-    const uint32_t shift = 126 - exp;  // 14..24
-    uint32_t result = mant >> shift;
-    const uint32_t rem = mant & ((1u << shift) - 1);
-    const uint32_t half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (result & 1u))) ++result;
-    return static_cast<uint16_t>(sign | result);
-  }
-  uint32_t result = ((abs >> 23) - 127 + 15) << 10 | ((abs >> 13) & 0x3ffu);
-  const uint32_t rem = abs & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (result & 1u))) ++result;
-  return static_cast<uint16_t>(sign | result);
+  return F32BitsToF16(u);
 }
 
 namespace {

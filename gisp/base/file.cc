@@ -26,15 +26,27 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path, int err
   return absl::InternalError(message);
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+namespace {
+
+// Opens `path` for reading and stats it; the caller closes the descriptor.
+absl::StatusOr<int> OpenForReading(const std::string& path, struct stat* st) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("cannot open", path, errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
+  if (::fstat(fd, st) != 0) {
+    const int err = errno;
     ::close(fd);
     return ErrnoError("cannot stat", path, err);
   }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  struct stat st;
+  absl::StatusOr<int> opened = OpenForReading(path, &st);
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, " is a directory, expected a file"));
@@ -148,14 +160,10 @@ std::string JoinPath(absl::string_view a, absl::string_view b) {
 }
 
 absl::StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open", path, errno);
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoError("cannot stat", path, err);
-  }
+  absl::StatusOr<int> opened = OpenForReading(path, &st);
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
   std::shared_ptr<MappedFile> file(new MappedFile());
   file->path_ = path;
   file->size_ = static_cast<size_t>(st.st_size);

@@ -3,23 +3,52 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/enum_names.h"
 #include "gisp/base/hash.h"
 #include "gisp/base/status.h"
 
 namespace gisp {
+namespace {
 
-const char* CalibrationSourceName(CalibrationSource source) {
+constexpr EnumName<Objective> kObjectiveNames[] = {{Objective::kLm, "lm"},
+                                                   {Objective::kAnswerOnly, "answer-only"},
+                                                   {Objective::kMargin, "margin"}};
+
+constexpr EnumName<CalibrationSource> kSourceNames[] = {
+    {CalibrationSource::kTokens, "tokens"},
+    {CalibrationSource::kTextWindows, "text-windows"},
+    {CalibrationSource::kQaJsonl, "qa-jsonl"},
+    {CalibrationSource::kMultipleChoiceJsonl, "multiple-choice-jsonl"}};
+
+}  // namespace
+
+const char* ObjectiveName(Objective objective) { return NameOf(kObjectiveNames, objective); }
+
+absl::StatusOr<Objective> ParseObjective(absl::string_view name) {
+  return ParseName(kObjectiveNames, "objective", name);
+}
+
+const char* CalibrationSourceName(CalibrationSource source) { return NameOf(kSourceNames, source); }
+
+absl::Status CheckObjectiveFits(CalibrationSource source, Objective objective) {
+  Objective wanted;
   switch (source) {
-    case CalibrationSource::kTokens:
-      return "tokens";
     case CalibrationSource::kTextWindows:
-      return "text-windows";
+      wanted = Objective::kLm;
+      break;
     case CalibrationSource::kQaJsonl:
-      return "qa-jsonl";
+      wanted = Objective::kAnswerOnly;
+      break;
     case CalibrationSource::kMultipleChoiceJsonl:
-      return "multiple-choice-jsonl";
+      wanted = Objective::kMargin;
+      break;
+    default:  // caller-supplied tokens fit any objective
+      return absl::OkStatus();
   }
-  return "?";
+  if (objective == wanted) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("calibration from ", CalibrationSourceName(source), " needs objective ",
+                   ObjectiveName(wanted), ", the configuration has ", ObjectiveName(objective)));
 }
 
 LabelledSequence NextTokenSequence(std::vector<int32_t> tokens, size_t first_label) {
@@ -33,7 +62,7 @@ LabelledSequence NextTokenSequence(std::vector<int32_t> tokens, size_t first_lab
 }
 
 absl::StatusOr<CalibrationBatches> MakeCalibrationBatches(
-    const std::vector<LabelledSequence>& sequences, ObjectiveKind objective, int64_t batch_size,
+    const std::vector<LabelledSequence>& sequences, Objective objective, int64_t batch_size,
     int32_t pad_id) {
   GISP_CHECK_ARG(batch_size > 0, "calibration: batch size must be positive, got ", batch_size);
   GISP_CHECK_ARG(!sequences.empty(), "calibration: no calibration sequences");
@@ -48,9 +77,9 @@ absl::StatusOr<CalibrationBatches> MakeCalibrationBatches(
         std::any_of(s.targets.begin(), s.targets.end(), [](int32_t t) { return t >= 0; });
     GISP_CHECK_ARG(labelled, "calibration: sequence ", i,
                    " has no labelled position (too short, or an empty answer)");
-    (objective != ObjectiveKind::kMargin || s.positive ? pos : neg).push_back(&s);
+    (objective != Objective::kMargin || s.positive ? pos : neg).push_back(&s);
   }
-  if (objective == ObjectiveKind::kMargin) {
+  if (objective == Objective::kMargin) {
     GISP_CHECK_ARG(!pos.empty() && !neg.empty(),
                    "calibration: the margin objective needs correct and incorrect candidates, got ",
                    pos.size(), " correct and ", neg.size(), " incorrect");

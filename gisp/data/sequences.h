@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "gisp/model/batch.h"
 
 namespace gisp {
@@ -31,7 +32,15 @@ struct LabelledSequence {
 // Builds targets for a causal LM: position t predicts tokens[t + 1] when t + 1 >= first_label.
 LabelledSequence NextTokenSequence(std::vector<int32_t> tokens, size_t first_label = 1);
 
-enum class ObjectiveKind { kLm, kAnswerOnly, kMargin };
+// What the calibration loss measures (method.md section 6). gisp's one C++ spelling of the
+// objective: the record's proto enum and the C API's enum are converted to it at those
+// boundaries.
+enum class Objective { kLm, kAnswerOnly, kMargin };
+
+// "lm", "answer-only", "margin": the names flags, messages and bindings use. Name: "" for a value
+// outside the enum. Parse: InvalidArgument naming the accepted names and `name`.
+const char* ObjectiveName(Objective objective);
+absl::StatusOr<Objective> ParseObjective(absl::string_view name);
 
 // Where calibration sequences came from. Each source other than kTokens fits one objective:
 // text windows lm, QA JSONL answer-only, multiple-choice JSONL margin; kTokens (ids supplied
@@ -40,6 +49,10 @@ enum class CalibrationSource { kTokens, kTextWindows, kQaJsonl, kMultipleChoiceJ
 
 // "tokens", "text-windows", "qa-jsonl", "multiple-choice-jsonl" (as stored in records).
 const char* CalibrationSourceName(CalibrationSource source);
+
+// OK when data from `source` can be calibrated under `objective`; otherwise InvalidArgument
+// naming the source, the objective it needs and the one given.
+absl::Status CheckObjectiveFits(CalibrationSource source, Objective objective);
 
 struct CalibrationBatches {
   std::vector<Batch> batches;            // host tensors, weights set per the objective
@@ -62,7 +75,7 @@ struct CalibrationBatches {
 // Errors: no sequences, a sequence without any labelled position, margin without a positive or
 // without a negative, tokens/targets length mismatch.
 absl::StatusOr<CalibrationBatches> MakeCalibrationBatches(
-    const std::vector<LabelledSequence>& sequences, ObjectiveKind objective, int64_t batch_size,
+    const std::vector<LabelledSequence>& sequences, Objective objective, int64_t batch_size,
     int32_t pad_id = 0);
 
 // The calibration loss reported per step: mean token cross-entropy weighted as the objective

@@ -23,7 +23,7 @@ TEST(SequencesTest, NextTokenTargets) {
 TEST(SequencesTest, LmWeightsReproduceBatchMeanTimesBatchSizeOverN) {
   // 3 sequences, batch size 2: batch 0 has 2 sequences (3 + 1 labelled tokens), batch 1 has 1.
   std::vector<LabelledSequence> seqs = {Seq({1, 2, 3, 4}), Seq({1, 2}), Seq({4, 5, 6})};
-  auto b = MakeCalibrationBatches(seqs, ObjectiveKind::kLm, 2, /*pad_id=*/9);
+  auto b = MakeCalibrationBatches(seqs, Objective::kLm, 2, /*pad_id=*/9);
   ASSERT_TRUE(b.ok()) << b.status();
   ASSERT_EQ(b->batches.size(), 2u);
   EXPECT_EQ(b->labelled_tokens, 3 + 1 + 2);
@@ -47,7 +47,7 @@ TEST(SequencesTest, LmWeightsReproduceBatchMeanTimesBatchSizeOverN) {
 TEST(SequencesTest, MarginSeparatesSignsAndNormalizesEachSide) {
   std::vector<LabelledSequence> seqs = {Seq({1, 2, 3}, 2, true), Seq({1, 2, 4}, 2, false),
                                         Seq({1, 2, 5}, 2, false)};
-  auto b = MakeCalibrationBatches(seqs, ObjectiveKind::kMargin, 4);
+  auto b = MakeCalibrationBatches(seqs, Objective::kMargin, 4);
   ASSERT_TRUE(b.ok());
   ASSERT_EQ(b->batches.size(), 2u);  // positives, then negatives
   EXPECT_TRUE(b->batch_positive[0]);
@@ -62,22 +62,22 @@ TEST(SequencesTest, MarginSeparatesSignsAndNormalizesEachSide) {
 
 TEST(SequencesTest, FingerprintFollowsContent) {
   std::vector<LabelledSequence> a = {Seq({1, 2, 3})}, c = {Seq({1, 2, 4})};
-  auto fa = MakeCalibrationBatches(a, ObjectiveKind::kLm, 1);
-  auto fa2 = MakeCalibrationBatches(a, ObjectiveKind::kLm, 1);
-  auto fc = MakeCalibrationBatches(c, ObjectiveKind::kLm, 1);
+  auto fa = MakeCalibrationBatches(a, Objective::kLm, 1);
+  auto fa2 = MakeCalibrationBatches(a, Objective::kLm, 1);
+  auto fc = MakeCalibrationBatches(c, Objective::kLm, 1);
   EXPECT_EQ(fa->fingerprint, fa2->fingerprint);
   EXPECT_NE(fa->fingerprint, fc->fingerprint);
 }
 
 TEST(SequencesTest, BadInputIsRejected) {
-  EXPECT_FALSE(MakeCalibrationBatches({}, ObjectiveKind::kLm, 2).ok());
-  auto unlabelled = MakeCalibrationBatches({Seq({1})}, ObjectiveKind::kLm, 2);
+  EXPECT_FALSE(MakeCalibrationBatches({}, Objective::kLm, 2).ok());
+  auto unlabelled = MakeCalibrationBatches({Seq({1})}, Objective::kLm, 2);
   ASSERT_FALSE(unlabelled.ok());
   EXPECT_NE(unlabelled.status().message().find("no labelled position"), std::string::npos);
-  auto one_sided = MakeCalibrationBatches({Seq({1, 2}, 1, true)}, ObjectiveKind::kMargin, 2);
+  auto one_sided = MakeCalibrationBatches({Seq({1, 2}, 1, true)}, Objective::kMargin, 2);
   ASSERT_FALSE(one_sided.ok());
   EXPECT_NE(one_sided.status().message().find("incorrect"), std::string::npos);
-  EXPECT_FALSE(MakeCalibrationBatches({Seq({1, 2})}, ObjectiveKind::kLm, 0).ok());
+  EXPECT_FALSE(MakeCalibrationBatches({Seq({1, 2})}, Objective::kLm, 0).ok());
 }
 
 }  // namespace

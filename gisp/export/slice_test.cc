@@ -34,7 +34,7 @@ CalibrationBatches Data(const LlamaConfig& c) {
     for (auto& x : tokens) x = static_cast<int32_t>(rng() % c.vocab_size);
     seqs.push_back(NextTokenSequence(std::move(tokens)));
   }
-  return MakeCalibrationBatches(seqs, ObjectiveKind::kLm, 2).value();
+  return MakeCalibrationBatches(seqs, Objective::kLm, 2).value();
 }
 
 class SliceTest : public ::testing::TestWithParam<bool> {};  // param: attention biases
@@ -47,8 +47,8 @@ TEST_P(SliceTest, SlicedAndExportedModelsReproduceTheMaskedModel) {
   auto cpu = CreateCpuBackend().value();
   auto working = LlamaModel::Create(c, dense, cpu.get()).value();
   PrunerOptions options;
-  options.config.set_steps(4);
-  options.config.set_ratio(0.6);
+  options.config.steps = 4;
+  options.config.ratio = 0.6;
   auto pruner = Pruner::Create(working.get(), &data, options).value();
   ASSERT_TRUE(pruner->Step().ok());
   ASSERT_TRUE(pruner->Step().ok());
@@ -96,8 +96,8 @@ TEST(SliceErrorsTest, RecordOfAnotherModelIsRefused) {
   auto cpu = CreateCpuBackend().value();
   auto working = LlamaModel::Create(c, testing::RandomWeights(c, 9), cpu.get()).value();
   PrunerOptions options;
-  options.config.set_steps(2);
-  options.config.set_ratio(0.5);
+  options.config.steps = 2;
+  options.config.ratio = 0.5;
   auto pruner = Pruner::Create(working.get(), &data, options).value();
   ASSERT_TRUE(pruner->Step().ok());
   auto other = SliceModel(c, testing::RandomWeights(c, 10), pruner->record(), 0);

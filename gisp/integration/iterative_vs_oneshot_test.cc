@@ -27,9 +27,9 @@ Outcome Prune(const Checkpoint& ckpt, const Tokenizer& tok, const CalibrationBat
   auto cpu = CreateCpuBackend().value();
   auto model = LlamaModel::Create(ckpt.config, ckpt.weights, cpu.get()).value();
   PrunerOptions o;
-  o.config.set_ratio(ratio);
-  o.config.set_steps(steps);
-  o.config.set_batch_size(8);
+  o.config.ratio = ratio;
+  o.config.steps = steps;
+  o.config.batch_size = 8;
   auto pruner = Pruner::Create(model.get(), &data, o).value();
   EXPECT_TRUE(pruner->Run().ok());
   const proto::Record& record = pruner->record();
@@ -49,7 +49,7 @@ TEST(IterativeVsOneShotTest, IterativeWinsAtHalfSparsity) {
   w.window_tokens = 128;
   w.count = 64;
   auto seqs = TextWindows("testdata/tiny/calib.txt", *tok, w).value();
-  const CalibrationBatches data = MakeCalibrationBatches(seqs, ObjectiveKind::kLm, 8).value();
+  const CalibrationBatches data = MakeCalibrationBatches(seqs, Objective::kLm, 8).value();
 
   const Outcome iterative = Prune(ckpt, *tok, data, 0.6, 12, 0.5);
   Outcome one_shot{0, 0};

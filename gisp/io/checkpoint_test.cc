@@ -15,19 +15,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+// In the namespace of gisp/io/test_util.h, whose helpers (TinyConfig, RandomWeights, Converted,
+// ...) these tests use.
 namespace gisp {
+namespace testing_io {
 namespace {
 
-using ::gisp::testing_io::BitEqual;
-using ::gisp::testing_io::Converted;
-using ::gisp::testing_io::ListDir;
-using ::gisp::testing_io::NewTestDir;
-using ::gisp::testing_io::RandomTensor;
-using ::gisp::testing_io::RandomWeights;
-using ::gisp::testing_io::TinyConfig;
-using ::gisp::testing_io::WriteBytes;
 using ::testing::AllOf;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // Every parameter of `loaded` equals the `original` converted to `dtype`.
@@ -68,7 +62,7 @@ TEST_P(CheckpointRoundTrip, SaveThenLoad) {
     EXPECT_TRUE(FileExists(JoinPath(dir, kSafetensorsIndexFile)));
     EXPECT_FALSE(FileExists(JoinPath(dir, kSafetensorsSingleFile)));
   } else {
-    EXPECT_THAT(files, ElementsAre("config.json", "model.safetensors"));
+    EXPECT_THAT(files, ::testing::ElementsAre("config.json", "model.safetensors"));
   }
   for (const std::string& f : files) EXPECT_NE(f[0], '.') << "temporary left behind: " << f;
 
@@ -137,7 +131,8 @@ TEST(Checkpoint, ResavingSwitchesLayoutAndRemovesStaleWeights) {
   EXPECT_GT(sharded->archive->files().size(), 1u);
 
   ASSERT_TRUE(SaveCheckpoint(dir, config, weights, DType::kF16).ok());
-  EXPECT_THAT(ListDir(dir), ElementsAre("config.json", "model.safetensors", "tokenizer.json"));
+  EXPECT_THAT(ListDir(dir),
+              ::testing::ElementsAre("config.json", "model.safetensors", "tokenizer.json"));
   absl::StatusOr<Checkpoint> single = LoadCheckpoint(dir);
   ASSERT_TRUE(single.ok()) << single.status();
   EXPECT_EQ(single->config.torch_dtype, DType::kF16);
@@ -388,4 +383,5 @@ TEST_F(CheckpointBadInput, MissingWeights) {
 }
 
 }  // namespace
+}  // namespace testing_io
 }  // namespace gisp

@@ -10,15 +10,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+// In the namespace of gisp/io/test_util.h, whose helpers (NewTestDir, RandomTensor, ListDir, ...)
+// these tests use.
 namespace gisp {
+namespace testing_io {
 namespace {
 
-using ::gisp::testing_io::BitEqual;
-using ::gisp::testing_io::ListDir;
-using ::gisp::testing_io::NewTestDir;
-using ::gisp::testing_io::RandomTensor;
-using ::gisp::testing_io::ReadBytes;
-using ::gisp::testing_io::WriteBytes;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -278,4 +275,5 @@ TEST(SafetensorsArchiveBadInput, CorruptShardNamesTheShard) {
 }
 
 }  // namespace
+}  // namespace testing_io
 }  // namespace gisp

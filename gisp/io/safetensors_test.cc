@@ -12,16 +12,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+// In the namespace of gisp/io/test_util.h, whose helpers (RawSafetensors, RandomTensor, BitEqual,
+// ...) these tests use.
 namespace gisp {
+namespace testing_io {
 namespace {
 
-using ::gisp::testing_io::BitEqual;
-using ::gisp::testing_io::ListDir;
-using ::gisp::testing_io::NewTestDir;
-using ::gisp::testing_io::RandomTensor;
-using ::gisp::testing_io::RawSafetensors;
-using ::gisp::testing_io::ReadBytes;
-using ::gisp::testing_io::WriteBytes;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -187,7 +183,7 @@ TEST(SafetensorsWriter, ConvertsToTheRequestedDtypeWhileWriting) {
   ASSERT_TRUE(staged.Commit().ok());
   absl::StatusOr<SafetensorsFile> file = SafetensorsFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
-  EXPECT_TRUE(BitEqual(*file->Get("w"), testing_io::Converted(big, DType::kBF16)));
+  EXPECT_TRUE(BitEqual(*file->Get("w"), Converted(big, DType::kBF16)));
   EXPECT_TRUE(BitEqual(*file->Get("ids"), ids));  // integers are never converted
 }
 
@@ -415,4 +411,5 @@ TEST_F(SafetensorsBadInput, EmptyTensorsNeverOverlap) {
 }
 
 }  // namespace
+}  // namespace testing_io
 }  // namespace gisp

@@ -78,7 +78,7 @@ TEST(FingerprintKnownAnswers, CalibrationBatches) {
   seqs[0].targets = {5, 9, -1};
   seqs[1].tokens = {1, 7};
   seqs[1].targets = {7, 2};
-  auto b = MakeCalibrationBatches(seqs, ObjectiveKind::kLm, /*batch_size=*/2, /*pad_id=*/0);
+  auto b = MakeCalibrationBatches(seqs, Objective::kLm, /*batch_size=*/2, /*pad_id=*/0);
   ASSERT_TRUE(b.ok()) << b.status();
   ASSERT_EQ(b->batches.size(), 1u);
   EXPECT_EQ(b->batches[0].weights.f32()[0], 0.25f);

@@ -9,6 +9,7 @@
 #include "gisp/base/file.h"
 #include "gisp/base/json.h"
 #include "gisp/base/status.h"
+#include "gisp/saliency/unit_scores.h"
 #include "gisp/testing/compare.h"
 
 namespace gisp {
@@ -64,18 +65,15 @@ absl::StatusOr<GispFixture> LoadGispFixture(const std::string& name) {
   }
   f.data.fingerprint = "reference";
 
-  proto::PruneConfig& c = f.options.config;
-  c.set_ratio(options.Find("rho")->number_value());
-  c.set_steps(static_cast<int32_t>(options.Find("steps")->int_value()));
-  const std::string norm = options.Find("normalization")->string_value();
-  c.set_normalization(norm == "paper"  ? proto::NORMALIZATION_PAPER
-                      : norm == "none" ? proto::NORMALIZATION_NONE
-                                       : proto::NORMALIZATION_REFERENCE);
-  c.set_gqa_unit(options.Find("kv_group")->bool_value() ? proto::GQA_UNIT_KV_GROUP
-                                                        : proto::GQA_UNIT_QUERY_HEAD);
-  c.set_protect_first_fraction(options.Find("protect_first_fraction")->number_value());
-  c.set_protect_last(options.Find("protect_last")->bool_value());
-  c.set_objective(margin ? proto::OBJECTIVE_MARGIN : proto::OBJECTIVE_LM);
+  PruneConfig& c = f.options.config;
+  c.ratio = options.Find("rho")->number_value();
+  c.steps = static_cast<int32_t>(options.Find("steps")->int_value());
+  GISP_ASSIGN_OR_RETURN(c.normalization,
+                        ParseNormalization(options.Find("normalization")->string_value()));
+  c.gqa_unit = options.Find("kv_group")->bool_value() ? GqaUnit::kKvGroup : GqaUnit::kQueryHead;
+  c.protect_first_fraction = options.Find("protect_first_fraction")->number_value();
+  c.protect_last = options.Find("protect_last")->bool_value();
+  c.objective = margin ? Objective::kMargin : Objective::kLm;
   f.units = options.Find("units")->int_value();
   return f;
 }

@@ -22,43 +22,9 @@
 namespace gisp {
 namespace {
 
-// The configuration's normalization (checked valid by ValidatePruneConfig) in saliency's terms.
-Normalization ToNormalization(proto::Normalization mode) {
-  switch (mode) {
-    case proto::NORMALIZATION_PAPER:
-      return Normalization::kPaper;
-    case proto::NORMALIZATION_NONE:
-      return Normalization::kNone;
-    default:
-      return Normalization::kReference;
-  }
-}
-
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Nonzero count of each row (rows = true) or column of a host matrix of any float dtype (the
-// model's host weights, e.g. a memory-mapped bf16 checkpoint), converted a row at a time.
-std::vector<int64_t> Nonzeros(const Tensor& m, bool rows) {
-  const int64_t r = m.dim(0), c = m.dim(1);
-  std::vector<int64_t> out(static_cast<size_t>(rows ? r : c), 0);
-  std::vector<float> row(static_cast<size_t>(c));
-  const size_t es = DTypeSize(m.dtype());
-  for (int64_t i = 0; i < r; ++i) {
-    ConvertElements(m.dtype(), static_cast<const char*>(m.raw()) + i * c * es, DType::kF32,
-                    row.data(), static_cast<size_t>(c));
-    for (int64_t j = 0; j < c; ++j) {
-      if (row[static_cast<size_t>(j)] != 0.0f) ++out[static_cast<size_t>(rows ? i : j)];
-    }
-  }
-  return out;
-}
-
-std::vector<int64_t> Blocks(const std::vector<int64_t>& v, int64_t width) {
-  std::vector<int64_t> out(v.size() / static_cast<size_t>(width), 0);
-  for (size_t i = 0; i < v.size(); ++i) out[i / width] += v[i];
-  return out;
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 // What every rank must share before the first step, in the order Create and Abandon agree on
@@ -83,80 +49,6 @@ std::vector<SharedFact> SetupFacts(const proto::Record* record, bool compact) {
 }
 
 }  // namespace
-
-proto::PruneConfig DefaultPruneConfig() {
-  proto::PruneConfig c;
-  c.set_objective(proto::OBJECTIVE_LM);
-  c.set_ratio(0.7);
-  c.set_steps(112);
-  c.set_normalization(proto::NORMALIZATION_REFERENCE);
-  c.set_gqa_unit(proto::GQA_UNIT_QUERY_HEAD);
-  c.set_round_channels_to(0);
-  c.set_protect_first_fraction(0.1);
-  c.set_protect_last(true);
-  c.set_batch_size(2);
-  return c;
-}
-
-absl::Status ValidatePruneConfig(const proto::PruneConfig& c) {
-  GISP_CHECK_ARG(c.ratio() >= 0 && c.ratio() < 1, "ratio must be in [0, 1), got ", c.ratio());
-  GISP_CHECK_ARG(c.steps() >= 1 && c.steps() <= 100000, "steps must be in [1, 100000], got ",
-                 c.steps());
-  GISP_CHECK_ARG(c.batch_size() >= 1, "batch size must be at least 1, got ", c.batch_size());
-  GISP_CHECK_ARG(c.round_channels_to() >= 0 && c.round_channels_to() <= 4096,
-                 "channel rounding multiple must be in [0, 4096], got ", c.round_channels_to());
-  GISP_CHECK_ARG(c.protect_first_fraction() >= 0 && c.protect_first_fraction() <= 1,
-                 "protected first-layer fraction must be in [0, 1], got ",
-                 c.protect_first_fraction());
-  GISP_CHECK_ARG(proto::Objective_IsValid(c.objective()), "unknown objective ", c.objective());
-  GISP_CHECK_ARG(proto::Normalization_IsValid(c.normalization()), "unknown normalization ",
-                 c.normalization());
-  GISP_CHECK_ARG(proto::GqaUnit_IsValid(c.gqa_unit()), "unknown GQA unit ", c.gqa_unit());
-  return absl::OkStatus();
-}
-
-absl::StatusOr<ObjectiveKind> ResolveObjective(CalibrationSource source,
-                                               proto::Objective objective) {
-  // The objective each source fits; kTokens fits any.
-  auto fits = [](CalibrationSource s) -> const char* {
-    switch (s) {
-      case CalibrationSource::kTextWindows:
-        return "lm";
-      case CalibrationSource::kQaJsonl:
-        return "answer-only";
-      case CalibrationSource::kMultipleChoiceJsonl:
-        return "margin";
-      case CalibrationSource::kTokens:
-        break;
-    }
-    return nullptr;
-  };
-  ObjectiveKind kind;
-  const char* name;
-  switch (objective) {
-    case proto::OBJECTIVE_LM:
-      kind = ObjectiveKind::kLm;
-      name = "lm";
-      break;
-    case proto::OBJECTIVE_ANSWER_ONLY:
-      kind = ObjectiveKind::kAnswerOnly;
-      name = "answer-only";
-      break;
-    case proto::OBJECTIVE_MARGIN:
-      kind = ObjectiveKind::kMargin;
-      name = "margin";
-      break;
-    default:
-      return absl::InvalidArgumentError("unknown objective");
-  }
-  const char* wanted = fits(source);
-  if (wanted != nullptr && absl::string_view(wanted) != name) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("calibration from ", CalibrationSourceName(source), " needs objective ",
-                     wanted, ", the configuration has ", proto::Objective_Name(objective)));
-  }
-  return kind;
-}
 
 absl::StatusOr<std::unique_ptr<Pruner>> Pruner::Create(LlamaModel* model,
                                                        const CalibrationBatches* data,
@@ -186,17 +78,17 @@ absl::Status Pruner::Abandon(Communicator& comm, const absl::Status& failure) {
 }
 
 absl::Status Pruner::Init(const proto::Record* resume) {
-  const proto::PruneConfig& cfg = options_.config;
+  const PruneConfig& cfg = options_.config;
   dense_ = model_->config();
-  GISP_ASSIGN_OR_RETURN(space_, MakeUnitSpace(dense_, cfg.gqa_unit() == proto::GQA_UNIT_KV_GROUP,
-                                              cfg.protect_first_fraction(), cfg.protect_last()));
+  GISP_ASSIGN_OR_RETURN(
+      space_, MakeUnitSpace(dense_, cfg.gqa_unit, cfg.protect_first_fraction, cfg.protect_last));
   const double max_ratio = MaxPrunableRatio(space_);
-  if (cfg.ratio() > max_ratio) {
+  if (cfg.ratio > max_ratio) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "ratio ", cfg.ratio(), " is too large: protected layers hold ", space_.protected_units(),
+        "ratio ", cfg.ratio, " is too large: protected layers hold ", space_.protected_units(),
         " of ", space_.size(), " units, so at most ", max_ratio, " can be pruned"));
   }
-  schedule_ = LinearSchedule(cfg.ratio(), cfg.steps());
+  schedule_ = LinearSchedule(cfg.ratio, cfg.steps);
   {
     // A step must fit on the device: refuse now, with the estimate, rather than after loading
     // everything and failing inside the first pass.
@@ -215,47 +107,12 @@ absl::Status Pruner::Init(const proto::Record* resume) {
 
   // Nonzero weights per unit, from the dense model's host weights (the sparsity numerator,
   // method.md 5).
-  const int64_t dh = dense_.head_dim;
-  unit_nnz_.assign(static_cast<size_t>(space_.size()), 0);
-  for (int64_t l = 0; l < space_.num_layers; ++l) {
-    const LayerWeights& w = model_->host_weights().layers[static_cast<size_t>(l)];
-    const Tensor &q = w.q_proj, &k = w.k_proj, &v = w.v_proj, &o = w.o_proj;
-    const Tensor &gate = w.gate_proj, &up = w.up_proj, &down = w.down_proj;
-    const std::vector<int64_t> qh = Blocks(Nonzeros(q, true), dh);
-    const std::vector<int64_t> oh = Blocks(Nonzeros(o, false), dh);
-    const std::vector<int64_t> kh = Blocks(Nonzeros(k, true), dh);
-    const std::vector<int64_t> vh = Blocks(Nonzeros(v, true), dh);
-    for (int64_t u = 0; u < space_.heads; ++u) {
-      int64_t& n = unit_nnz_[space_.HeadUnit(l, u)];
-      switch (space_.kind) {
-        case HeadUnitKind::kMha:
-          n = qh[u] + oh[u] + kh[u] + vh[u];
-          break;
-        case HeadUnitKind::kQueryHead:
-          n = qh[u] + oh[u];
-          break;
-        case HeadUnitKind::kKvGroup:
-          n = kh[u] + vh[u];
-          for (int64_t g = 0; g < space_.group; ++g) {
-            n += qh[u * space_.group + g] + oh[u * space_.group + g];
-          }
-          break;
-      }
-    }
-    if (space_.kind == HeadUnitKind::kQueryHead) {
-      for (int64_t j = 0; j < dense_.num_kv_heads; ++j) always_kept_nnz_ += kh[j] + vh[j];
-    }
-    const std::vector<int64_t> gr = Nonzeros(gate, true), ur = Nonzeros(up, true),
-                               dc = Nonzeros(down, false);
-    for (int64_t c = 0; c < space_.channels; ++c) {
-      unit_nnz_[space_.ChannelUnit(l, c)] = gr[c] + ur[c] + dc[c];
-    }
-  }
+  counts_ = CountUnitWeights(space_, *model_);
 
   // The record's fixed part.
   record_.set_format_version(kRecordFormatVersion);
   record_.set_gisp_version(GispVersion());
-  *record_.mutable_config() = cfg;
+  *record_.mutable_config() = PruneConfigToProto(cfg);
   proto::ModelInfo* mi = record_.mutable_model();
   GISP_ASSIGN_OR_RETURN(std::string fingerprint, ModelFingerprint(*model_));
   mi->set_fingerprint(fingerprint);
@@ -304,8 +161,9 @@ absl::Status Pruner::Init(const proto::Record* resume) {
     return mismatch("calibration set (fingerprint)", resume->calibration().fingerprint(),
                     ci->fingerprint());
   }
-  if (resume->config().SerializeAsString() != cfg.SerializeAsString()) {
-    return mismatch("configuration", resume->config().ShortDebugString(), cfg.ShortDebugString());
+  if (resume->config().SerializeAsString() != record_.config().SerializeAsString()) {
+    return mismatch("configuration", resume->config().ShortDebugString(),
+                    record_.config().ShortDebugString());
   }
   if (resume->layout().SerializeAsString() != layout->SerializeAsString()) {
     return mismatch("unit layout", resume->layout().ShortDebugString(), layout->ShortDebugString());
@@ -314,14 +172,6 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   pruned_at_step_.assign(resume->pruned_at_step().begin(), resume->pruned_at_step().end());
   next_step_ = resume->steps_size();
   return ApplyPruned(PrunedAtOrBefore(record_, next_step_ - 1));
-}
-
-double Pruner::SparsityOf(const std::vector<bool>& pruned) const {
-  int64_t kept = always_kept_nnz_;
-  for (size_t u = 0; u < pruned.size(); ++u) {
-    if (!pruned[u]) kept += unit_nnz_[u];
-  }
-  return 1.0 - static_cast<double>(kept) / static_cast<double>(dense_.DecoderParameters());
 }
 
 absl::Status Pruner::ApplyPruned(const std::vector<bool>& pruned) {
@@ -340,7 +190,8 @@ absl::Status Pruner::Step() {
   const int32_t k = next_step_;
   const double ratio = schedule_[static_cast<size_t>(k)];
   const auto t0 = Clock::now();
-  StepTimes times;
+  proto::StepTiming times;
+  times.set_step(k);
 
   GradRequest request = GradRequest::Layers(dense_, 0);
   for (int64_t l = 0; l < space_.num_layers; ++l) {
@@ -351,7 +202,7 @@ absl::Status Pruner::Step() {
       record_.steps_size() > 0 ? record_.steps(record_.steps_size() - 1).sparsity() : 0.0;
   const double last_loss =
       record_.steps_size() > 0 ? record_.steps(record_.steps_size() - 1).calibration_loss() : 0.0;
-  const int32_t steps_done_here = static_cast<int32_t>(times_.size());  // in this process
+  const int32_t steps_done_here = timings_.timings_size();  // in this process
   auto on_batch = [&](int64_t done_batches, int64_t total) {
     if (!options_.progress) return true;
     PruneProgress p;
@@ -383,17 +234,17 @@ absl::Status Pruner::Step() {
       AgreeOnLoss(pass.status(),
                   pass.ok() ? std::move(pass->batch_mean_nll) : std::vector<double>(), &loss),
       absl::StrCat("step ", k)));
-  times.waiting = Since(t_wait);
+  const double waiting = Since(t_wait);
   const auto t_reduce = Clock::now();
   GISP_RETURN_IF_ERROR(Annotate(ReduceGradients(comm(), model_, &*gbar),
                                 absl::StrCat("step ", k, ": adding up Gbar")));
-  times.reduction = Since(t_reduce);
-  times.gradient = Since(t0);
+  const double reduction = Since(t_reduce);
+  times.set_gradient_seconds(Since(t0));
 
   // Identical Gbar on every rank gives identical decisions; the end-of-step agreement checks
   // that (a digest of the pruned units) and spreads any rank's failure, a checkpoint that could
   // not be written included.
-  const absl::Status finished = FinishStep(k, ratio, loss, &*gbar, t0, &times);
+  const absl::Status finished = FinishStep(k, ratio, loss, &*gbar, t0, waiting, reduction, &times);
   if (comm().size() == 1) return Annotate(finished, absl::StrCat("step ", k));
   const SharedFact decision{"set of pruned units",
                             std::string(reinterpret_cast<const char*>(pruned_at_step_.data()),
@@ -412,31 +263,31 @@ absl::Status Pruner::AgreeOnLoss(const absl::Status& local, std::vector<double> 
 }
 
 absl::Status Pruner::FinishStep(int32_t k, double ratio, double loss, LlamaGradients* gbar,
-                                Clock::time_point t0, StepTimes* times) {
+                                Clock::time_point t0, double waiting, double reduction,
+                                proto::StepTiming* times) {
   auto t1 = Clock::now();
   std::vector<bool> pruned(pruned_at_step_.size());
   for (size_t u = 0; u < pruned.size(); ++u) pruned[u] = pruned_at_step_[u] >= 0;
   const KeptStructure layout =
       options_.compact ? kept_
                        : ComputeKept(space_, dense_, std::vector<bool>(pruned.size(), false));
-  const Normalizer normalizer =
-      MakeNormalizer(space_, dense_, ToNormalization(options_.config.normalization()));
+  const Normalizer normalizer = MakeNormalizer(space_, dense_, options_.config.normalization);
   auto scores = ComputeUnitScores(space_, layout, *model_, *gbar, pruned, normalizer);
   if (!scores.ok()) return scores.status();
-  times->scoring = Since(t1);
+  times->set_scoring_seconds(Since(t1));
 
   auto t2 = Clock::now();
   GISP_ASSIGN_OR_RETURN(Threshold thr, GlobalThreshold(scores->normalized, ratio));
   ApplyThreshold(space_, scores->normalized, thr.tau, k, &pruned_at_step_);
-  RoundKeptChannels(space_, scores->normalized, k, options_.config.round_channels_to(),
+  RoundKeptChannels(space_, scores->normalized, k, options_.config.round_channels_to,
                     &pruned_at_step_);
   for (size_t u = 0; u < pruned.size(); ++u) pruned[u] = pruned_at_step_[u] >= 0;
-  times->ranking = Since(t2);
+  times->set_ranking_seconds(Since(t2));
 
   auto t3 = Clock::now();
   *gbar = LlamaGradients();  // free Gbar before compaction allocates the new weights
   GISP_RETURN_IF_ERROR(ApplyPruned(pruned));
-  times->compaction = Since(t3);
+  times->set_compaction_seconds(Since(t3));
 
   proto::StepRecord* st = record_.add_steps();
   st->set_index(k);
@@ -455,20 +306,21 @@ absl::Status Pruner::FinishStep(int32_t k, double ratio, double loss, LlamaGradi
   last_raw_ = std::move(scores->raw);
   last_scores_ = std::move(scores->normalized);
   ++next_step_;
-  times->total = Since(t0);
-  elapsed_ += times->total;
-  times_.push_back(*times);
+  times->set_seconds(Since(t0));
+  elapsed_ += times->seconds();
+  *timings_.add_timings() = *times;
   Log(LogLevel::kInfo,
       absl::StrFormat(
           "step %d/%d: sparsity %.4f, %d units pruned, calibration loss %.6f, "
           "%.2f s (gradient %.2f, scoring %.3f, ranking %.3f, compaction %.3f), "
           "%d threads%s",
-          k + 1, total_steps(), st->sparsity(), pruned_count, loss, times->total, times->gradient,
-          times->scoring, times->ranking, times->compaction, CurrentThreadCount(),
+          k + 1, total_steps(), st->sparsity(), pruned_count, loss, times->seconds(),
+          times->gradient_seconds(), times->scoring_seconds(), times->ranking_seconds(),
+          times->compaction_seconds(), CurrentThreadCount(),
           comm().size() == 1
               ? ""
               : absl::StrFormat(", rank %d of %d (waiting %.3f s, Gbar all-reduce %.3f s)",
-                                comm().rank(), comm().size(), times->waiting, times->reduction)));
+                                comm().rank(), comm().size(), waiting, reduction)));
   if (options_.checkpoint && comm().rank() == 0) {
     GISP_RETURN_IF_ERROR(options_.checkpoint(record_));
   }

@@ -25,22 +25,11 @@
 #include "gisp/data/sequences.h"
 #include "gisp/model/llama_model.h"
 #include "gisp/proto/gisp.pb.h"
+#include "gisp/prune/prune_config.h"
+#include "gisp/prune/sparsity.h"
 #include "gisp/units/units.h"
 
 namespace gisp {
-
-// The released code's defaults (method.md): rho 0.7, n 112, reference normalization, query-head
-// units under GQA, first floor(0.1 L) and the last layer protected, batch 2.
-proto::PruneConfig DefaultPruneConfig();
-
-// Checks every option; errors name the option and the allowed range.
-absl::Status ValidatePruneConfig(const proto::PruneConfig& config);
-
-// The batching objective for calibration data from `source` under the configured `objective`.
-// InvalidArgument when the source fits another objective (text windows need lm, QA JSONL
-// answer-only, multiple-choice JSONL margin; caller-supplied tokens fit any), naming both.
-absl::StatusOr<ObjectiveKind> ResolveObjective(CalibrationSource source,
-                                               proto::Objective objective);
 
 struct PruneProgress {
   int32_t step = 0;     // the step being computed (0-based)
@@ -56,15 +45,8 @@ struct PruneProgress {
 // the completed steps.
 using ProgressCallback = std::function<bool(const PruneProgress&)>;
 
-struct StepTimes {
-  double total = 0, gradient = 0, scoring = 0, ranking = 0, compaction = 0;
-  // Data parallel (0 on one rank), both part of `gradient`: waiting for the other ranks to finish
-  // their passes (the agreement that also adds up the losses), then the all-reduce of Gbar.
-  double waiting = 0, reduction = 0;
-};
-
 struct PrunerOptions {
-  proto::PruneConfig config = DefaultPruneConfig();
+  PruneConfig config;
   // Physically drop pruned rows and columns after each step (same results, less work). When
   // false the model stays dense and pruned parts are zeroed, as the released code does.
   bool compact = true;
@@ -110,9 +92,11 @@ class Pruner {
   // Scores of the last completed step: raw sums of |W * Gbar| and normalized values.
   const std::vector<double>& last_raw_scores() const { return last_raw_; }
   const std::vector<double>& last_scores() const { return last_scores_; }
-  const std::vector<StepTimes>& step_times() const { return times_; }
-  // Decoder sparsity if `pruned` units were removed from the original model.
-  double SparsityOf(const std::vector<bool>& pruned) const;
+  // Wall times of the steps computed by this process, in order (a resumed run's earlier steps
+  // have none): gisp.proto's message, as gisp_pruner_timings_json and the CLI's report use it.
+  const proto::PrunerTimings& timings() const { return timings_; }
+  // Decoder sparsity if `pruned` units were removed from the original model (sparsity.h).
+  double SparsityOf(const std::vector<bool>& pruned) const { return counts_.SparsityOf(pruned); }
 
  private:
   Pruner() = default;
@@ -122,7 +106,8 @@ class Pruner {
   // at `start`; checkpoints on rank 0.
   using Clock = std::chrono::steady_clock;
   absl::Status FinishStep(int32_t k, double ratio, double loss, LlamaGradients* gbar,
-                          Clock::time_point start, StepTimes* times);
+                          Clock::time_point start, double waiting, double reduction,
+                          proto::StepTiming* times);
   absl::Status FinalLoss();
   // The calibration loss of the set from this rank's per-batch means (0 outside its share),
   // agreed with the other ranks first (one reduction adds the shares up).
@@ -136,14 +121,13 @@ class Pruner {
   LlamaConfig dense_;
   UnitSpace space_;
   std::vector<double> schedule_;
-  std::vector<int64_t> unit_nnz_;  // nonzero decoder-linear weights owned by each unit
-  int64_t always_kept_nnz_ = 0;    // K/V weights under query-head units
+  UnitWeightCounts counts_;  // the sparsity numerator's terms (method.md 5)
   proto::Record record_;
   std::vector<int32_t> pruned_at_step_;
   KeptStructure kept_;  // the working model's current layout
   int32_t next_step_ = 0;
   std::vector<double> last_raw_, last_scores_;
-  std::vector<StepTimes> times_;
+  proto::PrunerTimings timings_;
   double elapsed_ = 0;
 };
 

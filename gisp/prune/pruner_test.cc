@@ -150,8 +150,7 @@ TEST_P(ModeTest, CompactedAndMaskedRunsGiveTheSameScoresAndRecord) {
   const LlamaConfig c = GetParam().first();
   const CalibrationBatches data = Data(c);
   PrunerOptions compact = Options(5, 0.6), masked = Options(5, 0.6);
-  compact.config.set_gqa_unit(GetParam().second ? proto::GQA_UNIT_KV_GROUP
-                                                : proto::GQA_UNIT_QUERY_HEAD);
+  compact.config.gqa_unit = GetParam().second ? GqaUnit::kKvGroup : GqaUnit::kQueryHead;
   masked.config = compact.config;
   masked.compact = false;
   Session a = Start(c, &data, compact);
@@ -332,7 +331,7 @@ TEST(PrunerTest, ChannelRoundingKeepsMultiples) {
   const LlamaConfig c = Gqa();
   const CalibrationBatches data = Data(c);
   PrunerOptions o = Options(4, 0.6);
-  o.config.set_round_channels_to(8);
+  o.config.round_channels_to = 8;
   Session r = Start(c, &data, o);
   ASSERT_TRUE(r.pruner->Run().ok());
   for (const auto& step : r.pruner->record().steps()) {

@@ -24,13 +24,13 @@ CalibrationBatches RandomCalibration(const LlamaConfig& c, int n, int64_t t, uin
     for (auto& x : tokens) x = static_cast<int32_t>(rng() % c.vocab_size);
     seqs.push_back(NextTokenSequence(std::move(tokens)));
   }
-  return MakeCalibrationBatches(seqs, ObjectiveKind::kLm, 2).value();
+  return MakeCalibrationBatches(seqs, Objective::kLm, 2).value();
 }
 
 PrunerOptions StepsAndRatio(int steps, double ratio) {
   PrunerOptions o;
-  o.config.set_steps(steps);
-  o.config.set_ratio(ratio);
+  o.config.steps = steps;
+  o.config.ratio = ratio;
   return o;
 }
 

@@ -15,6 +15,12 @@ std::vector<double> LinearSchedule(double rho, int32_t steps) {
   return r;
 }
 
+int64_t ThresholdRank(int64_t n, double ratio) {
+  const int64_t k =
+      n - static_cast<int64_t>(std::floor(static_cast<double>(n) * (1.0 - ratio))) + 1;
+  return std::clamp<int64_t>(k, 1, n);
+}
+
 absl::StatusOr<Threshold> GlobalThreshold(const std::vector<double>& scores, double ratio) {
   const int64_t n = static_cast<int64_t>(scores.size());
   if (n == 0) return absl::InvalidArgumentError("ranking: no units");
@@ -23,8 +29,7 @@ absl::StatusOr<Threshold> GlobalThreshold(const std::vector<double>& scores, dou
         absl::StrCat("ranking: ratio must be in [0, 1), got ", ratio));
   }
   Threshold t;
-  t.k = n - static_cast<int64_t>(std::floor(static_cast<double>(n) * (1.0 - ratio))) + 1;
-  t.k = std::clamp<int64_t>(t.k, 1, n);
+  t.k = ThresholdRank(n, ratio);
   std::vector<double> copy = scores;
   std::nth_element(copy.begin(), copy.begin() + (t.k - 1), copy.end());
   t.tau = copy[static_cast<size_t>(t.k - 1)];

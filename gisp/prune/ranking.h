@@ -13,7 +13,11 @@ namespace gisp {
 // r_k = rho * k / (n - 1) for k = 0..n-1; n = 1 gives {rho} (one-shot).
 std::vector<double> LinearSchedule(double rho, int32_t steps);
 
-// k = N - floor(N * (1 - r)) + 1 and tau = the k-th smallest score (1-based) over all N units,
+// k = N - floor(N * (1 - r)) + 1, clamped to [1, N]: the rank of the threshold among N units at
+// ratio r.
+int64_t ThresholdRank(int64_t n, double ratio);
+
+// k = ThresholdRank(N, r) and tau = the k-th smallest score (1-based) over all N units,
 // protected ones (+inf) included. Every unit scoring <= tau is pruned, ties included.
 struct Threshold {
   int64_t k = 0;

@@ -1,14 +1,13 @@
 #include "gisp/prune/record.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <cmath>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gisp/base/file.h"
 #include "gisp/base/status.h"
-#include "gisp/prune/pruner.h"
+#include "gisp/proto/json.h"
+#include "gisp/prune/prune_config.h"
 
 namespace gisp {
 
@@ -19,16 +18,7 @@ std::string RecordToBinary(const proto::Record& record) {
 }
 
 absl::StatusOr<std::string> RecordToJson(const proto::Record& record) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  auto status = google::protobuf::util::MessageToJsonString(record, &out, options);
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("record to JSON: ", status.ToString()));
-  }
-  return out;
+  return ProtoToJson(record);
 }
 
 absl::Status SaveRecord(const proto::Record& record, const std::string& path) {
@@ -43,12 +33,7 @@ absl::StatusOr<proto::Record> RecordFromBytes(const std::string& bytes, const st
   proto::Record record;
   const size_t first = bytes.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && bytes[first] == '{') {
-    google::protobuf::util::JsonParseOptions options;
-    auto status = google::protobuf::util::JsonStringToMessage(bytes, &record, options);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": not a gisp record (JSON): ", status.ToString()));
-    }
+    GISP_RETURN_IF_ERROR(ProtoFromJson(bytes, source, &record));
   } else if (!record.ParseFromString(bytes)) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": not a gisp record (corrupt or truncated protobuf)"));
@@ -87,9 +72,9 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
     return bad(absl::StrCat("fingerprints '", r.model().fingerprint(), "' and '",
                             r.calibration().fingerprint(), "' are not 32 lower-case hex digits"));
   }
-  if (absl::Status s = ValidatePruneConfig(r.config()); !s.ok()) {
-    return bad(absl::StrCat("config: ", s.message()));
-  }
+  const absl::StatusOr<PruneConfig> config = PruneConfigFromProto(r.config());
+  const absl::Status config_status = config.ok() ? ValidatePruneConfig(*config) : config.status();
+  if (!config_status.ok()) return bad(absl::StrCat("config: ", config_status.message()));
   // The layout must be the one the recorded model and configuration imply: a record whose
   // gqa_unit or widths were edited would otherwise index the model's heads out of range.
   const auto& m = r.model();
@@ -102,8 +87,7 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
                             ", kv heads ", m.num_kv_heads(), ", intermediate ",
                             m.intermediate_size(), " is not a valid decoder"));
   }
-  const bool kv_group =
-      r.config().gqa_unit() == proto::GQA_UNIT_KV_GROUP && m.num_heads() != m.num_kv_heads();
+  const bool kv_group = config->gqa_unit == GqaUnit::kKvGroup && m.num_heads() != m.num_kv_heads();
   const int64_t head_units = kv_group ? m.num_kv_heads() : m.num_heads();
   const int64_t group = m.num_heads() / m.num_kv_heads();
   if (layout.num_layers() != m.num_layers() || layout.head_units_per_layer() != head_units ||
@@ -191,8 +175,8 @@ UnitSpace RecordUnitSpace(const proto::Record& record, const LlamaConfig& dense)
   if (dense.num_heads == dense.num_kv_heads) {
     s.kind = HeadUnitKind::kMha;
   } else {
-    s.kind = record.config().gqa_unit() == proto::GQA_UNIT_KV_GROUP ? HeadUnitKind::kKvGroup
-                                                                    : HeadUnitKind::kQueryHead;
+    // A validated record's gqa_unit is known; a kv-group layout has KV head units per layer.
+    s.kind = s.heads == dense.num_kv_heads ? HeadUnitKind::kKvGroup : HeadUnitKind::kQueryHead;
   }
   s.protected_layer.assign(layout.protected_layer().begin(), layout.protected_layer().end());
   return s;

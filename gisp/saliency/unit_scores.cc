@@ -4,10 +4,15 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/enum_names.h"
 #include "gisp/base/status.h"
 
 namespace gisp {
 namespace {
+
+constexpr EnumName<Normalization> kNormalizationNames[] = {{Normalization::kReference, "reference"},
+                                                           {Normalization::kPaper, "paper"},
+                                                           {Normalization::kNone, "none"}};
 
 // One saliency reduction: per-row (or per-column) sums of |w * g| into a slice of the step's
 // result buffer.
@@ -37,8 +42,8 @@ absl::StatusOr<std::vector<double>> RunReductions(Backend* be, std::vector<Reduc
         // An empty contraction (zero columns): the sums are 0.
         GISP_RETURN_IF_ERROR(be->Upload(
             dev.View(r.offset, {r.length}),
-            Tensor(Buffer::WrapHost(out.data() + r.offset, r.length * sizeof(double), nullptr),
-                   0, {r.length}, DType::kF64)));
+            Tensor(Buffer::WrapHost(out.data() + r.offset, r.length * sizeof(double), nullptr), 0,
+                   {r.length}, DType::kF64)));
       }
       continue;
     }
@@ -46,8 +51,8 @@ absl::StatusOr<std::vector<double>> RunReductions(Backend* be, std::vector<Reduc
     GISP_RETURN_IF_ERROR(r.rows ? be->AbsProdRowSum(slice, *r.w, *r.g)
                                 : be->AbsProdColSum(slice, *r.w, *r.g));
   }
-  const Tensor host(Buffer::WrapHost(out.data(), out.size() * sizeof(double), nullptr), 0,
-                    {total}, DType::kF64);
+  const Tensor host(Buffer::WrapHost(out.data(), out.size() * sizeof(double), nullptr), 0, {total},
+                    DType::kF64);
   GISP_RETURN_IF_ERROR(be->Download(host, dev));
   return out;
 }
@@ -63,6 +68,12 @@ void AddBlocks(const std::vector<double>& per_row, int64_t width, std::vector<do
 }
 
 }  // namespace
+
+const char* NormalizationName(Normalization mode) { return NameOf(kNormalizationNames, mode); }
+
+absl::StatusOr<Normalization> ParseNormalization(absl::string_view name) {
+  return ParseName(kNormalizationNames, "normalization", name);
+}
 
 uint32_t ScoredParams(const UnitSpace& space) {
   uint32_t bits = kParamQ | kParamO | kParamGate | kParamUp | kParamDown;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "gisp/model/llama_model.h"
 #include "gisp/units/units.h"
 
@@ -21,7 +22,14 @@ uint32_t ScoredParams(const UnitSpace& space);
 //              element count of a group, a gisp decision), channel 3 * F
 //   paper:     as reference but channel 3 * D
 //   none:      1 and 1
+// gisp's one C++ spelling of the option: the record's proto enum and the C API's enum are
+// converted to it at those boundaries.
 enum class Normalization { kReference, kPaper, kNone };
+
+// "reference", "paper", "none". Name: "" for a value outside the enum. Parse: InvalidArgument
+// naming the accepted names and `name`.
+const char* NormalizationName(Normalization mode);
+absl::StatusOr<Normalization> ParseNormalization(absl::string_view name);
 struct Normalizer {
   double head = 1;
   double channel = 1;

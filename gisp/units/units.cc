@@ -3,9 +3,22 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "gisp/base/enum_names.h"
 #include "gisp/base/status.h"
 
 namespace gisp {
+namespace {
+
+constexpr EnumName<GqaUnit> kGqaUnitNames[] = {{GqaUnit::kQueryHead, "query-head"},
+                                               {GqaUnit::kKvGroup, "kv-group"}};
+
+}  // namespace
+
+const char* GqaUnitName(GqaUnit unit) { return NameOf(kGqaUnitNames, unit); }
+
+absl::StatusOr<GqaUnit> ParseGqaUnit(absl::string_view name) {
+  return ParseName(kGqaUnitNames, "GQA unit", name);
+}
 
 int64_t UnitSpace::protected_units() const {
   int64_t n = 0;
@@ -13,7 +26,7 @@ int64_t UnitSpace::protected_units() const {
   return n;
 }
 
-absl::StatusOr<UnitSpace> MakeUnitSpace(const LlamaConfig& config, bool kv_group_units,
+absl::StatusOr<UnitSpace> MakeUnitSpace(const LlamaConfig& config, GqaUnit gqa_unit,
                                         double protect_first_fraction, bool protect_last) {
   GISP_CHECK_ARG(config.IsDense(), "pruning needs the dense model: ", config.model_type,
                  " config has per-layer widths (a model gisp already pruned)");
@@ -26,7 +39,7 @@ absl::StatusOr<UnitSpace> MakeUnitSpace(const LlamaConfig& config, bool kv_group
   if (config.num_kv_heads == config.num_heads) {
     s.kind = HeadUnitKind::kMha;
     s.heads = config.num_heads;
-  } else if (kv_group_units) {
+  } else if (gqa_unit == GqaUnit::kKvGroup) {
     s.kind = HeadUnitKind::kKvGroup;
     s.heads = config.num_kv_heads;
   } else {

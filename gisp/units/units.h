@@ -13,10 +13,22 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "gisp/model/config.h"
 
 namespace gisp {
 
+// The head unit chosen for grouped-query attention (method.md section 1). gisp's one C++
+// spelling of the option: the record's proto enum and the C API's enum are converted to it at
+// those boundaries. It matters only under GQA; an MHA model always has one unit per head.
+enum class GqaUnit { kQueryHead, kKvGroup };
+
+// "query-head", "kv-group". Name: "" for a value outside the enum. Parse: InvalidArgument naming
+// the accepted names and `name`.
+const char* GqaUnitName(GqaUnit unit);
+absl::StatusOr<GqaUnit> ParseGqaUnit(absl::string_view name);
+
+// The head unit a unit space ended up with: the chosen GqaUnit, or kMha when KV == H.
 enum class HeadUnitKind { kMha, kQueryHead, kKvGroup };
 
 struct UnitSpace {
@@ -42,7 +54,7 @@ struct UnitSpace {
 
 // Layers with index < floor(protect_first_fraction * L) and (if protect_last) the last layer
 // are protected. `config` must be dense.
-absl::StatusOr<UnitSpace> MakeUnitSpace(const LlamaConfig& config, bool kv_group_units,
+absl::StatusOr<UnitSpace> MakeUnitSpace(const LlamaConfig& config, GqaUnit gqa_unit,
                                         double protect_first_fraction, bool protect_last);
 
 // Which original query heads, KV heads and channels of each layer survive a set of pruned

@@ -1,5 +1,6 @@
 // `export`: deploys a finished (or partial) GISP run at any sparsity later, from the original
-// model and the run's record, with no gradient pass. Uses only the C API (c_api/gisp.h).
+// model and the run's record, with no gradient pass. Uses only the C API (c_api/gisp.h), linked
+// statically like the prune command's.
 //
 //   bazel run //tools:export -- --model DIR --record gisp-out/record.pb --targets 0.3,0.5
 //       --export llama,sliced --out deploy/
@@ -44,7 +45,7 @@ Status Fail(const std::string& message) { return Status(GISP_INVALID_ARGUMENT, m
 
 struct Job {
   int32_t step = -1;
-  std::string dir;  // <out>/sparsity-0.30 or <out>/step-12
+  UserPath dir;  // <out>/sparsity-0.30 or <out>/step-12
 };
 
 Status ExportJobs(gisp_model* model, const gisp_record* record, const std::vector<Job>& jobs,
@@ -57,15 +58,14 @@ Status ExportJobs(gisp_model* model, const gisp_record* record, const std::vecto
       CLI_RETURN_IF_ERROR(gisp_model_materialize(model, record, job.step, &raw));
       sub.reset(raw);
     }
-    std::vector<ExportRow> rows;
-    Status s = ExportAll(sub.get(), job.dir, formats, dtype, /*replace=*/false, &rows);
-    for (const ExportRow& r : rows) written->push_back(r.dir);
-    CLI_RETURN_IF_ERROR(std::move(s));
-    for (const ExportRow& r : rows) {
+    google::protobuf::RepeatedPtrField<gisp::proto::ExportResult> rows;
+    CLI_RETURN_IF_ERROR(
+        ExportAll(sub.get(), job.dir, formats, dtype, /*replace=*/false, &rows, written));
+    for (const gisp::proto::ExportResult& r : rows) {
       std::printf("step %d (sparsity %.4f): %s, %lld parameters (exact %lld), %s\n", job.step,
-                  sparsity[static_cast<size_t>(job.step)], r.format.c_str(),
-                  static_cast<long long>(r.parameters), static_cast<long long>(r.exact_parameters),
-                  r.dir.c_str());
+                  sparsity[static_cast<size_t>(job.step)], r.format().c_str(),
+                  static_cast<long long>(r.parameters()),
+                  static_cast<long long>(r.exact_parameters()), r.dir().c_str());
     }
   }
   return Status();
@@ -74,8 +74,8 @@ Status ExportJobs(gisp_model* model, const gisp_record* record, const std::vecto
 Status Run() {
   const std::string model_dir = ResolveUserPath(absl::GetFlag(FLAGS_model));
   const std::string record_path = ResolveUserPath(absl::GetFlag(FLAGS_record));
-  const std::string out = ResolveUserPath(absl::GetFlag(FLAGS_out));
-  if (model_dir.empty() || record_path.empty() || out.empty()) {
+  const UserPath out = UserPath::Resolve(absl::GetFlag(FLAGS_out));
+  if (model_dir.empty() || record_path.empty() || out.path.empty()) {
     return Fail("--model, --record and --out are required");
   }
   if (absl::GetFlag(FLAGS_targets).empty() == absl::GetFlag(FLAGS_steps).empty()) {
@@ -112,7 +112,7 @@ Status Run() {
     if (!s.ok()) {
       return Status(s.code(), absl::StrCat("--targets ", part, ": ", s.message()));
     }
-    job.dir = Join(out, absl::StrFormat("sparsity-%.2f", t));
+    job.dir = out.Child(absl::StrFormat("sparsity-%.2f", t));
     jobs.push_back(job);
   }
   for (absl::string_view part :
@@ -122,7 +122,7 @@ Status Run() {
       return Fail(absl::StrCat("--steps: \"", part, "\" is not a completed step of ", record_path,
                                " (0 to ", n - 1, ")"));
     }
-    job.dir = Join(out, absl::StrCat("step-", job.step));
+    job.dir = out.Child(absl::StrCat("step-", job.step));
     jobs.push_back(job);
   }
   for (const Job& job : jobs) {
@@ -161,11 +161,6 @@ int main(int argc, char** argv) {
   gisp_cli::RecordGivenFlags(argc, argv);
   if (gisp_cli::PrintHelpIfAsked()) return 0;
   absl::ParseCommandLine(argc, argv);
-  if (gisp_abi_version() != GISP_ABI_VERSION) {
-    std::fprintf(stderr, "error: libgisp ABI %u, this program was built for %u\n",
-                 gisp_abi_version(), GISP_ABI_VERSION);
-    return 1;
-  }
   gisp_cli::Status status = gisp_cli::Run();
   if (!status.ok()) {
     std::fprintf(stderr, "error (%s): %s\n", gisp_code_name(status.code()),

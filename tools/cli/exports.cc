@@ -46,13 +46,13 @@ std::string ParseDtype(const std::string& name, gisp_dtype* out) {
   return "";
 }
 
-std::string CheckExportDirsFree(const std::string& base, const std::vector<ExportChoice>& formats) {
+std::string CheckExportDirsFree(const UserPath& base, const std::vector<ExportChoice>& formats) {
   for (const ExportChoice& f : formats) {
-    const std::filesystem::path dir = Join(base, f.name);
+    const UserPath dir = base.Child(f.name);
     std::error_code ec;
-    if (!std::filesystem::exists(dir, ec)) continue;
-    if (!std::filesystem::is_directory(dir, ec) || !std::filesystem::is_empty(dir, ec)) {
-      return absl::StrCat(dir.string(),
+    if (!std::filesystem::exists(dir.path, ec)) continue;
+    if (!std::filesystem::is_directory(dir.path, ec) || !std::filesystem::is_empty(dir.path, ec)) {
+      return absl::StrCat(dir.given,
                           " exists and is not empty; gisp exports only into new or empty "
                           "directories (choose another --out or remove it)");
     }
@@ -60,27 +60,32 @@ std::string CheckExportDirsFree(const std::string& base, const std::vector<Expor
   return "";
 }
 
-Status ExportAll(const gisp_model* model, const std::string& base,
+Status ExportAll(const gisp_model* model, const UserPath& base,
                  const std::vector<ExportChoice>& formats, gisp_dtype dtype, bool replace,
-                 std::vector<ExportRow>* rows) {
+                 google::protobuf::RepeatedPtrField<gisp::proto::ExportResult>* results,
+                 std::vector<std::string>* written) {
   for (const ExportChoice& f : formats) {
-    ExportRow row;
-    row.format = f.name;
-    row.dir = Join(base, f.name);
+    const UserPath dir = base.Child(f.name);
     if (replace) {
       std::error_code ec;
-      std::filesystem::remove_all(row.dir, ec);
+      std::filesystem::remove_all(dir.path, ec);
       if (ec) {
         return Status(GISP_PERMISSION_DENIED, absl::StrCat("cannot remove the previous export ",
-                                                           row.dir, ": ", ec.message()));
+                                                           dir.given, ": ", ec.message()));
       }
     }
-    Status s = gisp_model_export_format(model, f.format, row.dir.c_str(), dtype, &row.parameters,
-                                        &row.exact_parameters);
+    int64_t parameters = 0, exact = 0;
+    Status s =
+        gisp_model_export_format(model, f.format, dir.path.c_str(), dtype, &parameters, &exact);
     if (!s.ok()) {
       return Status(s.code(), absl::StrCat("--export ", f.name, ": ", s.message()));
     }
-    rows->push_back(row);
+    gisp::proto::ExportResult* r = results->Add();
+    r->set_format(f.name);
+    r->set_dir(dir.given);
+    r->set_parameters(parameters);
+    r->set_exact_parameters(exact);
+    written->push_back(dir.path);
   }
   return Status();
 }

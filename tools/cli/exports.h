@@ -7,8 +7,9 @@
 #include <vector>
 
 #include "c_api/gisp.h"
+#include "gisp/proto/gisp.pb.h"
 #include "tools/cli/handles.h"
-#include "tools/cli/report.h"
+#include "tools/cli/paths.h"
 
 namespace gisp_cli {
 
@@ -24,13 +25,16 @@ std::string ParseDtype(const std::string& name, gisp_dtype* out);
 
 // Writes `model` in every format under `base`/<format>. With `replace`, an existing
 // <base>/<format> directory is removed first (the prune CLI owns its --out); without, a
-// non-empty one is an error from gisp. Appends one ExportRow per format.
-Status ExportAll(const gisp_model* model, const std::string& base,
+// non-empty one is an error from gisp. Appends one result per format written, its directory as
+// the user gave `base`, and the absolute directory to `written`.
+Status ExportAll(const gisp_model* model, const UserPath& base,
                  const std::vector<ExportChoice>& formats, gisp_dtype dtype, bool replace,
-                 std::vector<ExportRow>* rows);
+                 google::protobuf::RepeatedPtrField<gisp::proto::ExportResult>* results,
+                 std::vector<std::string>* written);
 
-// An error naming the first <base>/<format> that exists and is not an empty directory, or "".
-std::string CheckExportDirsFree(const std::string& base, const std::vector<ExportChoice>& formats);
+// An error naming the first <base>/<format> (as given) that exists and is not an empty
+// directory, or "".
+std::string CheckExportDirsFree(const UserPath& base, const std::vector<ExportChoice>& formats);
 
 }  // namespace gisp_cli
 

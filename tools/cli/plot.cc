@@ -1,27 +1,25 @@
 // The sparsity/perplexity chart of a run, as PNG and SVG (tools/plot draws both).
 #include "tools/plot/plot.h"
 
-#include <cmath>
-
 #include "tools/cli/report.h"
 
 namespace gisp_cli {
 
 std::string WritePlots(const std::string& png_path, const std::string& svg_path,
-                       const RunSummary& s) {
+                       const gisp::proto::RunReport& r) {
   std::vector<gisp::plot::Series> series;
   gisp::plot::Series ppl;
   ppl.label = "perplexity at target";
   ppl.rgb = 0x1f77b4;
   ppl.markers = true;
-  if (std::isfinite(s.dense_perplexity)) {
-    ppl.x.push_back(0.0);
-    ppl.y.push_back(s.dense_perplexity);
+  if (r.has_dense_perplexity()) {
+    ppl.x.push_back(100 * r.dense_sparsity());
+    ppl.y.push_back(r.dense_perplexity());
   }
-  for (const TargetRow& t : s.targets) {
-    if (!std::isfinite(t.perplexity)) continue;
-    ppl.x.push_back(100 * t.sparsity);
-    ppl.y.push_back(t.perplexity);
+  for (const gisp::proto::TargetResult& t : r.targets()) {
+    if (!t.has_perplexity()) continue;
+    ppl.x.push_back(100 * t.sparsity());
+    ppl.y.push_back(t.perplexity());
   }
   gisp::plot::ChartOptions options;
   if (ppl.x.size() >= 1) {
@@ -35,9 +33,9 @@ std::string WritePlots(const std::string& png_path, const std::string& svg_path,
     loss.label = "calibration loss";
     loss.rgb = 0xd62728;
     loss.markers = true;
-    for (const StepRow& r : s.step_rows) {
-      loss.x.push_back(100 * r.sparsity);
-      loss.y.push_back(r.loss);
+    for (const gisp::proto::StepRecord& step : r.record().steps()) {
+      loss.x.push_back(100 * step.sparsity());
+      loss.y.push_back(step.calibration_loss());
     }
     series.push_back(loss);
     options.title = "GISP: calibration loss vs decoder sparsity";

@@ -1,5 +1,6 @@
 // `prune`: the gisp command line. Prunes an HF Llama-family model with GISP, then evaluates and
-// exports every requested target sparsity from the one run. Uses only the C API (c_api/gisp.h).
+// exports every requested target sparsity from the one run. Uses the C API (c_api/gisp.h), linked
+// statically with gisp.proto's messages: report.json is a RunReport (docs/formats.md).
 //
 //   bazel run //tools:prune                       # the embedded tiny model, about two minutes
 //   bazel run //tools:prune -- --model DIR --calib c4.jsonl --ratio 0.7 --steps 112
@@ -14,11 +15,10 @@
 // rank with an error naming it.
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <map>
+#include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -31,6 +31,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "c_api/gisp.h"
+#include "gisp/proto/gisp.pb.h"
+#include "gisp/proto/json.h"
 #include "tools/cli/exports.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/handles.h"
@@ -145,42 +147,39 @@ int64_t ModelInt(gisp_model* m, gisp_model_field f) {
   return s.ok() ? v : 0;
 }
 
-// An upper bound on the decoder sparsity a run at `ratio` can reach: prune the largest
-// prunable units first. Targets above it are refused before any work is done.
-double ReachableSparsityBound(gisp_model* m, double ratio, bool kv_group, double protect_first,
-                              bool protect_last) {
-  const double l = ModelInt(m, GISP_MODEL_NUM_LAYERS), h = ModelInt(m, GISP_MODEL_NUM_HEADS);
-  const double kv = ModelInt(m, GISP_MODEL_NUM_KV_HEADS), dh = ModelInt(m, GISP_MODEL_HEAD_DIM);
-  const double d = ModelInt(m, GISP_MODEL_HIDDEN_SIZE);
-  const double f = ModelInt(m, GISP_MODEL_INTERMEDIATE_SIZE);
-  const double total = ModelInt(m, GISP_MODEL_DECODER_PARAMETERS);
-  const bool mha = h == kv;
-  const bool group = !mha && kv_group;
-  const double heads = group ? kv : h;
-  const double head_params = mha ? 4 * dh * d : group ? (2 * h / kv + 2) * dh * d : 2 * dh * d;
-  const double open = std::max(0.0, l - std::floor(protect_first * l) - (protect_last ? 1 : 0));
-  double budget = std::ceil(ratio * l * (heads + f)) + 1;
-  const double head_units = std::min(budget, open * heads);
-  budget -= head_units;
-  const double channel_units = std::min(budget, open * f);
-  return (head_units * head_params + channel_units * 3 * d) / total;
+// Perplexity of `model` on the evaluation text, when there is one: `set` receives the perplexity
+// and the token count (a report leaves perplexity out when nothing was evaluated).
+template <typename SetFn>
+Status Evaluate(gisp_model* model, const std::string& eval, SetFn set) {
+  if (eval.empty()) return Status();
+  double ppl = 0;
+  int64_t tokens = 0;
+  CLI_RETURN_IF_ERROR(gisp_eval_perplexity(model, eval.c_str(), absl::GetFlag(FLAGS_eval_chunk),
+                                           absl::GetFlag(FLAGS_eval_max_chunks), &ppl, &tokens));
+  set(ppl, tokens);
+  return Status();
 }
 
-Status Evaluate(gisp_model* model, const std::string& eval, double* ppl, int64_t* tokens) {
-  *ppl = NAN;
-  *tokens = 0;
-  if (eval.empty()) return Status();
-  return gisp_eval_perplexity(model, eval.c_str(), absl::GetFlag(FLAGS_eval_chunk),
-                              absl::GetFlag(FLAGS_eval_max_chunks), ppl, tokens);
+// Now, as ISO 8601 UTC.
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
 }
 
 // Everything the command line asks for, validated before any expensive work or any write.
 // Paths for reading and writing are absolute (`bazel run` starts the tool in its runfiles); the
-// run summary keeps them as the user gave them, for what is printed and reported.
+// report keeps them as the user gave them, for what is printed and reported.
 struct Settings {
   bool tiny = false;
-  std::string model_path, calib_path, eval_path, out_path;
+  std::string model_path, calib_path, eval_path;
+  UserPath out;
   gisp_objective objective = GISP_OBJECTIVE_LM;
+  double ratio = 0;
+  int32_t steps = 0;
   int64_t window = 0, windows = 0;
   int32_t batch_size = 0;
   std::vector<double> targets;
@@ -192,7 +191,16 @@ struct Settings {
   gisp_gqa_unit gqa_unit = GISP_GQA_UNIT_QUERY_HEAD;
 };
 
-Status ParseSettings(Settings* s, RunSummary* summary) {
+// A name flag through the library's own parser; the message names the flag.
+template <typename E>
+Status ParseNameFlag(const char* flag, const std::string& value,
+                     gisp_status* (*parse)(const char*, E*), E* out) {
+  Status status = parse(value.c_str(), out);
+  if (status.ok()) return status;
+  return Fail(absl::StrCat("--", flag, ": ", status.message()));
+}
+
+Status ParseSettings(Settings* s, gisp::proto::RunReport* report) {
   const TinyDefaults td;
   s->tiny = absl::GetFlag(FLAGS_model).empty();
   const bool tiny = s->tiny;
@@ -202,41 +210,32 @@ Status ParseSettings(Settings* s, RunSummary* summary) {
       !calib_flag.empty() ? ResolveUserPath(calib_flag) : (tiny ? RunfilesPath(td.calib) : "");
   s->eval_path =
       !eval_flag.empty() ? ResolveUserPath(eval_flag) : (tiny ? RunfilesPath(td.eval) : "");
-  s->out_path = ResolveUserPath(absl::GetFlag(FLAGS_out));
-  summary->gisp_version = gisp_version_string();
-  summary->model =
-      tiny ? absl::StrCat("embedded tiny model (", td.model, ")") : absl::GetFlag(FLAGS_model);
-  summary->calib = !calib_flag.empty() ? calib_flag : (tiny ? td.calib : "");
-  summary->eval = !eval_flag.empty() ? eval_flag : (tiny ? td.eval : "");
-  summary->out = absl::GetFlag(FLAGS_out);
-  summary->objective = absl::GetFlag(FLAGS_objective);
-  summary->device = absl::GetFlag(FLAGS_device);
-  summary->ratio = FlagOr(FLAGS_ratio, td.ratio, tiny);
-  summary->steps = FlagOr(FLAGS_steps, td.steps, tiny);
+  s->out = UserPath::Resolve(absl::GetFlag(FLAGS_out));
+  report->set_gisp_version(gisp_version_string());
+  report->set_model(tiny ? absl::StrCat("embedded tiny model (", td.model, ")")
+                         : absl::GetFlag(FLAGS_model));
+  report->set_calibration(!calib_flag.empty() ? calib_flag : (tiny ? td.calib : ""));
+  report->set_evaluation(!eval_flag.empty() ? eval_flag : (tiny ? td.eval : ""));
+  report->set_device(absl::GetFlag(FLAGS_device));
+  s->ratio = FlagOr(FLAGS_ratio, td.ratio, tiny);
+  s->steps = FlagOr(FLAGS_steps, td.steps, tiny);
   s->window = FlagOr(FLAGS_window, td.window, tiny);
   s->windows = FlagOr(FLAGS_windows, td.windows, tiny);
   s->batch_size = FlagOr(FLAGS_batch_size, td.batch_size, tiny);
 
   if (s->calib_path.empty()) return Fail("--calib is required with --model");
   if (!PathExists(s->model_path)) {
-    return Status(GISP_NOT_FOUND, absl::StrCat(summary->model, " does not exist"));
+    return Status(GISP_NOT_FOUND, absl::StrCat(report->model(), " does not exist"));
   }
   if (!PathExists(s->calib_path)) {
-    return Status(GISP_NOT_FOUND, absl::StrCat(summary->calib, " does not exist"));
+    return Status(GISP_NOT_FOUND, absl::StrCat(report->calibration(), " does not exist"));
   }
   if (!s->eval_path.empty() && !PathExists(s->eval_path)) {
-    return Status(GISP_NOT_FOUND, absl::StrCat("--eval: ", summary->eval, " does not exist"));
+    return Status(GISP_NOT_FOUND,
+                  absl::StrCat("--eval: ", report->evaluation(), " does not exist"));
   }
-  static const std::map<std::string, gisp_objective> kObjectives = {
-      {"lm", GISP_OBJECTIVE_LM},
-      {"answer-only", GISP_OBJECTIVE_ANSWER_ONLY},
-      {"margin", GISP_OBJECTIVE_MARGIN}};
-  const auto objective = kObjectives.find(summary->objective);
-  if (objective == kObjectives.end()) {
-    return Fail(absl::StrCat("--objective must be lm, answer-only or margin, got \"",
-                             summary->objective, "\""));
-  }
-  s->objective = objective->second;
+  CLI_RETURN_IF_ERROR(ParseNameFlag("objective", absl::GetFlag(FLAGS_objective),
+                                    gisp_objective_from_name, &s->objective));
   for (absl::string_view part :
        absl::StrSplit(absl::GetFlag(FLAGS_targets), ',', absl::SkipWhitespace())) {
     double v = 0;
@@ -245,7 +244,7 @@ Status ParseSettings(Settings* s, RunSummary* summary) {
     }
     s->targets.push_back(v);
   }
-  const std::string& device = summary->device;
+  const std::string& device = report->device();
   if (device.rfind("cuda", 0) == 0) {
     s->device = GISP_DEVICE_CUDA;
     if (device.size() > 5 && !absl::SimpleAtoi(device.substr(5), &s->device_index)) {
@@ -262,32 +261,19 @@ Status ParseSettings(Settings* s, RunSummary* summary) {
       return Fail(e);
     }
   }
-  static const std::map<std::string, gisp_normalization> kNormalizations = {
-      {"reference", GISP_NORMALIZATION_REFERENCE},
-      {"paper", GISP_NORMALIZATION_PAPER},
-      {"none", GISP_NORMALIZATION_NONE}};
-  const std::string norm = absl::GetFlag(FLAGS_normalization);
-  const auto n = kNormalizations.find(norm);
-  if (n == kNormalizations.end()) {
-    return Fail(
-        absl::StrCat("--normalization must be reference, paper or none, got \"", norm, "\""));
-  }
-  s->normalization = n->second;
-  const std::string unit = absl::GetFlag(FLAGS_gqa_unit);
-  if (unit != "query-head" && unit != "kv-group") {
-    return Fail(absl::StrCat("--gqa_unit must be query-head or kv-group, got \"", unit, "\""));
-  }
-  s->gqa_unit = unit == "kv-group" ? GISP_GQA_UNIT_KV_GROUP : GISP_GQA_UNIT_QUERY_HEAD;
-  return Status();
+  CLI_RETURN_IF_ERROR(ParseNameFlag("normalization", absl::GetFlag(FLAGS_normalization),
+                                    gisp_normalization_from_name, &s->normalization));
+  return ParseNameFlag("gqa_unit", absl::GetFlag(FLAGS_gqa_unit), gisp_gqa_unit_from_name,
+                       &s->gqa_unit);
 }
 
-Status MakeConfig(const Settings& s, const RunSummary& summary, PruneConfig* out) {
+Status MakeConfig(const Settings& s, PruneConfig* out) {
   gisp_prune_config* c = nullptr;
   CLI_RETURN_IF_ERROR(gisp_prune_config_create(&c));
   out->reset(c);
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_objective(c, s.objective));
-  CLI_RETURN_IF_ERROR(gisp_prune_config_set_ratio(c, summary.ratio));
-  CLI_RETURN_IF_ERROR(gisp_prune_config_set_steps(c, summary.steps));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_ratio(c, s.ratio));
+  CLI_RETURN_IF_ERROR(gisp_prune_config_set_steps(c, s.steps));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_batch_size(c, s.batch_size));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_normalization(c, s.normalization));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_gqa_unit(c, s.gqa_unit));
@@ -310,9 +296,10 @@ int32_t ThreadsFor(const MpiRanks& ranks) {
 }
 
 // Loads the model under a context carrying the threads, the run's cancel token and the ranks.
-Status LoadModel(const Settings& s, const MpiRanks& ranks, RunSummary* summary, Model* model) {
+Status LoadModel(const Settings& s, const MpiRanks& ranks, gisp::proto::RunReport* report,
+                 Model* model) {
   if (ranks.root()) {
-    std::fprintf(stderr, "gisp %s: loading %s%s\n", gisp_version_string(), summary->model.c_str(),
+    std::fprintf(stderr, "gisp %s: loading %s%s\n", gisp_version_string(), report->model().c_str(),
                  ranks.size() > 1 ? absl::StrFormat(" on %d ranks", ranks.size()).c_str() : "");
   }
   gisp_context* raw_context = nullptr;
@@ -320,13 +307,14 @@ Status LoadModel(const Settings& s, const MpiRanks& ranks, RunSummary* summary, 
   Context context(raw_context);
   const int32_t threads = ThreadsFor(ranks);
   if (threads != 0) CLI_RETURN_IF_ERROR(gisp_context_set_num_threads(context.get(), threads));
+  report->set_threads(gisp_context_num_threads(context.get()));
   CLI_RETURN_IF_ERROR(gisp_context_set_cancel_token(context.get(), g_cancel));
   CLI_RETURN_IF_ERROR(gisp_context_set_communicator(context.get(), ranks.comm()));
   gisp_load_options* raw_options = nullptr;
   CLI_RETURN_IF_ERROR(gisp_load_options_create(&raw_options));
   LoadOptions options(raw_options);
   // Ranks sharing a machine take a GPU each unless --device names one.
-  const int device_index = s.device == GISP_DEVICE_CUDA && summary->device == "cuda"
+  const int device_index = s.device == GISP_DEVICE_CUDA && report->device() == "cuda"
                                ? ranks.local_rank()
                                : s.device_index;
   CLI_RETURN_IF_ERROR(gisp_load_options_set_device(options.get(), s.device, device_index));
@@ -335,7 +323,7 @@ Status LoadModel(const Settings& s, const MpiRanks& ranks, RunSummary* summary, 
   CLI_RETURN_IF_ERROR(gisp_model_load_with_options(s.model_path.c_str(), options.get(), &raw));
   model->reset(raw);
   gisp_model* m = raw;
-  summary->dense_parameters = ModelInt(m, GISP_MODEL_TOTAL_PARAMETERS);
+  report->set_dense_parameters(ModelInt(m, GISP_MODEL_TOTAL_PARAMETERS));
   if (!ranks.root()) return Status();
   std::fprintf(stderr,
                "model: %lld layers, hidden %lld, heads %lld/%lld, ffn %lld, vocab %lld, %.2fM "
@@ -346,12 +334,12 @@ Status LoadModel(const Settings& s, const MpiRanks& ranks, RunSummary* summary, 
                static_cast<long long>(ModelInt(m, GISP_MODEL_NUM_KV_HEADS)),
                static_cast<long long>(ModelInt(m, GISP_MODEL_INTERMEDIATE_SIZE)),
                static_cast<long long>(ModelInt(m, GISP_MODEL_VOCAB_SIZE)),
-               summary->dense_parameters / 1e6);
+               report->dense_parameters() / 1e6);
   return Status();
 }
 
-Status MakeCalibration(const Settings& s, const RunSummary& summary, bool root, gisp_model* model,
-                       Calibration* out) {
+Status MakeCalibration(const Settings& s, const gisp::proto::RunReport& report, bool root,
+                       gisp_model* model, Calibration* out) {
   gisp_calibration* raw = nullptr;
   const int64_t limit = absl::GetFlag(FLAGS_calib_limit);
   const char* path = s.calib_path.c_str();
@@ -366,7 +354,7 @@ Status MakeCalibration(const Settings& s, const RunSummary& summary, bool root, 
   out->reset(raw);
   if (root) {
     std::fprintf(stderr, "calibration: %zu sequences from %s\n",
-                 gisp_calibration_num_sequences(raw), summary.calib.c_str());
+                 gisp_calibration_num_sequences(raw), report.calibration().c_str());
   }
   return Status();
 }
@@ -374,18 +362,17 @@ Status MakeCalibration(const Settings& s, const RunSummary& summary, bool root, 
 // The record to resume: --out's, unless --fresh or there is none (then `*resume` stays null).
 // Every rank reads it, so --out must be on a file system the ranks share.
 Status LoadResume(const Settings& s, bool root, Record* resume) {
-  const std::string record_path = Join(s.out_path, "record.pb");
-  if (absl::GetFlag(FLAGS_fresh) || !PathExists(record_path)) return Status();
+  const UserPath record_path = s.out.Child("record.pb");
+  if (absl::GetFlag(FLAGS_fresh) || !PathExists(record_path.path)) return Status();
   gisp_record* raw = nullptr;
-  Status status = gisp_record_load(record_path.c_str(), &raw);
+  Status status = gisp_record_load(record_path.path.c_str(), &raw);
   if (!status.ok()) {
     if (absl::StrContains(status.message(), "--fresh")) return status;  // says so already
     return Status(status.code(), absl::StrCat(status.message(), " (use --fresh to start over)"));
   }
   resume->reset(raw);
   if (root) {
-    std::fprintf(stderr, "resuming %s after step %d\n",
-                 Join(absl::GetFlag(FLAGS_out), "record.pb").c_str(),
+    std::fprintf(stderr, "resuming %s after step %d\n", record_path.given.c_str(),
                  gisp_record_num_steps(resume->get()));
   }
   return Status();
@@ -394,17 +381,17 @@ Status LoadResume(const Settings& s, bool root, Record* resume) {
 // The pruner, checkpointing into --out (rank 0 writes).
 Status MakePruner(const Settings& s, gisp_model* model, const gisp_calibration* data,
                   const gisp_prune_config* config, const gisp_record* resume, Pruner* out) {
-  const std::string record_path = Join(s.out_path, "record.pb");
+  const UserPath record_path = s.out.Child("record.pb");
   gisp_pruner* raw = nullptr;
   Status status = gisp_pruner_create(model, data, config, resume, &raw);
   if (!status.ok() && resume != nullptr) {
-    return Status(status.code(), absl::StrCat(status.message(), "; ", record_path,
+    return Status(status.code(), absl::StrCat(status.message(), "; ", record_path.given,
                                               " is from a different run: use --fresh or another "
                                               "--out"));
   }
   CLI_RETURN_IF_ERROR(std::move(status));
   out->reset(raw);
-  return gisp_pruner_set_checkpoint_path(raw, record_path.c_str());
+  return gisp_pruner_set_checkpoint_path(raw, record_path.path.c_str());
 }
 
 // The sparsity and calibration loss of the pruner's last completed step.
@@ -456,93 +443,88 @@ Status RunSteps(gisp_pruner* pruner, const MpiRanks& ranks, bool* interrupted) {
   return status;
 }
 
-// Per step of the record: sparsity, loss, and the timings of steps this invocation computed.
-Status CollectSteps(gisp_pruner* pruner, gisp_record* record, RunSummary* summary,
-                    std::vector<double>* sparsity) {
-  const int32_t n = gisp_record_num_steps(record);
-  std::vector<double> loss(static_cast<size_t>(n));
-  sparsity->assign(static_cast<size_t>(n), 0);
-  CLI_RETURN_IF_ERROR(gisp_record_step_sparsity(record, sparsity->data(), sparsity->size()));
-  CLI_RETURN_IF_ERROR(gisp_record_step_loss(record, loss.data(), loss.size()));
+// The record and the timings of the steps this invocation computed, as gisp.proto's messages:
+// the record from its binary form, the timings from gisp_pruner_timings_json (protobuf's JSON
+// mapping, read back by protobuf).
+Status CollectRun(gisp_pruner* pruner, const gisp_record* record, gisp::proto::RunReport* report) {
+  uint8_t* bytes = nullptr;
+  size_t size = 0;
+  CLI_RETURN_IF_ERROR(gisp_record_to_bytes(record, &bytes, &size));
+  const bool parsed = report->mutable_record()->ParseFromArray(bytes, static_cast<int>(size));
+  gisp_buffer_free(bytes);
+  if (!parsed) return Status(GISP_INTERNAL, "the pruner's record does not parse");
   OwnedString timings;
   CLI_RETURN_IF_ERROR(gisp_pruner_timings_json(pruner, &timings.p));
-  const std::vector<StepTiming> times = ParseTimings(timings.str());
-  for (int32_t k = 0; k < n; ++k) {
-    StepRow row;
-    row.step = k;
-    row.target_ratio =
-        summary->steps > 1 ? summary->ratio * k / (summary->steps - 1) : summary->ratio;
-    row.sparsity = (*sparsity)[static_cast<size_t>(k)];
-    row.loss = loss[static_cast<size_t>(k)];
-    for (const StepTiming& t : times) {
-      if (t.step != k) continue;
-      row.seconds = t.seconds;
-      row.gradient = t.gradient;
-      row.scoring = t.scoring;
-      row.ranking = t.ranking;
-      row.compaction = t.compaction;
-    }
-    summary->step_rows.push_back(row);
-  }
+  gisp::proto::PrunerTimings parsed_timings;
+  const absl::Status status =
+      gisp::ProtoFromJson(timings.str(), "gisp_pruner_timings_json", &parsed_timings);
+  if (!status.ok()) return Status(GISP_INTERNAL, std::string(status.message()));
+  report->mutable_timings()->Swap(parsed_timings.mutable_timings());
   return Status();
 }
 
 // Every target: the nearest step's subnetwork, materialized, evaluated and exported.
 Status EvaluateTargets(const Settings& s, gisp_model* model, gisp_record* record,
-                       const std::vector<double>& sparsity, RunSummary* summary) {
+                       gisp::proto::RunReport* report) {
   for (double t : s.targets) {
-    TargetRow row;
-    row.requested = t;
-    Status status = gisp_record_nearest_step(record, t, &row.step);
+    gisp::proto::TargetResult* row = report->add_targets();
+    row->set_requested_sparsity(t);
+    int32_t step = -1;
+    Status status = gisp_record_nearest_step(record, t, &step);
     if (!status.ok()) {
       return Status(status.code(), absl::StrCat("--targets ", t, ": ", status.message()));
     }
-    row.sparsity = sparsity[static_cast<size_t>(row.step)];
+    row->set_step(step);
+    row->set_sparsity(report->record().steps(step).sparsity());
     Model sub;
     {
       gisp_model* raw = nullptr;
-      CLI_RETURN_IF_ERROR(gisp_model_materialize(model, record, row.step, &raw));
+      CLI_RETURN_IF_ERROR(gisp_model_materialize(model, record, step, &raw));
       sub.reset(raw);
     }
-    row.parameters = ModelInt(sub.get(), GISP_MODEL_TOTAL_PARAMETERS);
-    CLI_RETURN_IF_ERROR(Evaluate(sub.get(), s.eval_path, &row.perplexity, &row.eval_tokens));
+    row->set_parameters(ModelInt(sub.get(), GISP_MODEL_TOTAL_PARAMETERS));
+    CLI_RETURN_IF_ERROR(Evaluate(sub.get(), s.eval_path, [&](double ppl, int64_t tokens) {
+      row->set_perplexity(ppl);
+      row->set_eval_tokens(tokens);
+    }));
     if (!s.formats.empty()) {
       // --out belongs to this run (a resumed run rewrites its exports like its reports).
-      const std::string dir = absl::StrFormat("models/sparsity-%.2f", t);
-      row.model_dir = Join(summary->out, dir);
-      CLI_RETURN_IF_ERROR(ExportAll(sub.get(), Join(s.out_path, dir), s.formats, s.dtype,
-                                    /*replace=*/true, &row.exports));
+      const UserPath dir = s.out.Child(absl::StrFormat("models/sparsity-%.2f", t));
+      row->set_model_dir(dir.given);
+      std::vector<std::string> written;
+      CLI_RETURN_IF_ERROR(ExportAll(sub.get(), dir, s.formats, s.dtype, /*replace=*/true,
+                                    row->mutable_exports(), &written));
     }
-    std::fprintf(
-        stderr, "target %.2f: step %d, sparsity %.4f, perplexity %s\n", t, row.step, row.sparsity,
-        std::isfinite(row.perplexity) ? absl::StrFormat("%.3f", row.perplexity).c_str() : "-");
-    summary->targets.push_back(row);
+    std::fprintf(stderr, "target %.2f: step %d, sparsity %.4f, perplexity %s\n", t, step,
+                 row->sparsity(),
+                 row->has_perplexity() ? absl::StrFormat("%.3f", row->perplexity()).c_str() : "-");
   }
   return Status();
 }
 
-Status WriteReports(const Settings& s, const RunSummary& summary) {
-  const std::string markdown = ReportMarkdown(summary);
+Status WriteReports(const Settings& s, const gisp::proto::RunReport& report) {
+  const absl::StatusOr<std::string> json = gisp::ProtoToJson(report);
+  if (!json.ok()) return Status(GISP_INTERNAL, std::string(json.status().message()));
+  const std::string markdown = ReportMarkdown(report, gisp_objective_name(s.objective));
   for (const auto& [name, text] :
-       {std::pair<std::string, std::string>{"report.json", ReportJson(summary)},
-        {"report.md", markdown}}) {
-    const std::string err = WriteAtomically(Join(s.out_path, name), text);
+       {std::pair<std::string, std::string>{"report.json", *json}, {"report.md", markdown}}) {
+    const std::string err = WriteAtomically(s.out.Child(name).path, text);
     if (!err.empty()) return Status(GISP_PERMISSION_DENIED, err);
   }
-  const std::string plot_error = WritePlots(Join(s.out_path, "sparsity_ppl.png"),
-                                            Join(s.out_path, "sparsity_ppl.svg"), summary);
+  const std::string plot_error = WritePlots(s.out.Child("sparsity_ppl.png").path,
+                                            s.out.Child("sparsity_ppl.svg").path, report);
   if (!plot_error.empty()) std::fprintf(stderr, "warning: %s\n", plot_error.c_str());
   std::printf(
       "%s\nwritten to %s: record.pb, record.json, report.json, report.md, "
       "sparsity_ppl.png, sparsity_ppl.svg%s\n",
-      markdown.c_str(), summary.out.c_str(), s.formats.empty() ? "" : ", models/");
+      markdown.c_str(), s.out.given.c_str(), s.formats.empty() ? "" : ", models/");
   return Status();
 }
 
 // The run's inputs, built on every rank before any collective call.
 struct Inputs {
   Settings s;
-  RunSummary summary;
+  gisp::proto::RunReport report;
   PruneConfig config;
   Model model;
   Calibration data;
@@ -553,37 +535,42 @@ struct Inputs {
 // dense evaluation and the output directory (rank 0), the record to resume.
 Status Setup(const MpiRanks& ranks, Inputs* in) {
   Settings& s = in->s;
-  RunSummary& summary = in->summary;
-  CLI_RETURN_IF_ERROR(ParseSettings(&s, &summary));
-  summary.ranks = ranks.size();
-  CLI_RETURN_IF_ERROR(MakeConfig(s, summary, &in->config));
-  CLI_RETURN_IF_ERROR(LoadModel(s, ranks, &summary, &in->model));
+  gisp::proto::RunReport& report = in->report;
+  report.set_started_at(UtcNow());
+  CLI_RETURN_IF_ERROR(ParseSettings(&s, &report));
+  report.set_ranks(ranks.size());
+  CLI_RETURN_IF_ERROR(MakeConfig(s, &in->config));
+  CLI_RETURN_IF_ERROR(LoadModel(s, ranks, &report, &in->model));
   gisp_model* model = in->model.get();
-  const double bound =
-      ReachableSparsityBound(model, summary.ratio, s.gqa_unit == GISP_GQA_UNIT_KV_GROUP,
-                             absl::GetFlag(FLAGS_protect_first), absl::GetFlag(FLAGS_protect_last));
+  // The library's sparsity range: the dense row of the report and the targets' upper bound.
+  double dense = 0, reachable = 0;
+  CLI_RETURN_IF_ERROR(
+      gisp_prune_config_sparsity_range(in->config.get(), model, &dense, &reachable));
+  report.set_dense_sparsity(dense);
   for (double t : s.targets) {
-    if (t > bound) {
+    if (t > reachable) {
       return Fail(absl::StrFormat(
           "--targets: %.3f is above the sparsity ratio %.3f can reach (at most %.3f); raise "
           "--ratio or lower the target",
-          t, summary.ratio, bound));
+          t, s.ratio, reachable));
     }
   }
   if (ranks.root()) {
-    const std::string out_error = PrepareOutputDir(s.out_path);
+    const std::string out_error = PrepareOutputDir(s.out.path);
     if (!out_error.empty()) return Status(GISP_PERMISSION_DENIED, out_error);
   }
-  CLI_RETURN_IF_ERROR(MakeCalibration(s, summary, ranks.root(), model, &in->data));
+  CLI_RETURN_IF_ERROR(MakeCalibration(s, report, ranks.root(), model, &in->data));
 
   // The dense model is evaluated before the pruner changes its working copy (by rank 0 alone:
   // the others wait for it in the agreement that follows).
   if (!s.eval_path.empty() && ranks.root()) {
-    std::fprintf(stderr, "evaluating the dense model on %s ...\n", summary.eval.c_str());
-    CLI_RETURN_IF_ERROR(
-        Evaluate(model, s.eval_path, &summary.dense_perplexity, &summary.dense_eval_tokens));
-    std::fprintf(stderr, "dense perplexity %.3f over %lld tokens\n", summary.dense_perplexity,
-                 static_cast<long long>(summary.dense_eval_tokens));
+    std::fprintf(stderr, "evaluating the dense model on %s ...\n", report.evaluation().c_str());
+    CLI_RETURN_IF_ERROR(Evaluate(model, s.eval_path, [&](double ppl, int64_t tokens) {
+      report.set_dense_perplexity(ppl);
+      report.set_dense_eval_tokens(tokens);
+    }));
+    std::fprintf(stderr, "dense perplexity %.3f over %lld tokens\n", report.dense_perplexity(),
+                 static_cast<long long>(report.dense_eval_tokens()));
   }
   return LoadResume(s, ranks.root(), &in->resume);
 }
@@ -594,11 +581,11 @@ Status Run(const MpiRanks& ranks, int* exit_code) {
   // One rank's failed setup stops every rank here, naming it, before any collective call.
   CLI_RETURN_IF_ERROR(ranks.Agree(Setup(ranks, &in)));
   const Settings& s = in.s;
-  RunSummary& summary = in.summary;
+  gisp::proto::RunReport& report = in.report;
   Pruner pruner;
   CLI_RETURN_IF_ERROR(
       MakePruner(s, in.model.get(), in.data.get(), in.config.get(), in.resume.get(), &pruner));
-  summary.resumed_at = gisp_pruner_next_step(pruner.get());
+  report.set_resumed_at_step(gisp_pruner_next_step(pruner.get()));
   bool interrupted = false;
   CLI_RETURN_IF_ERROR(RunSteps(pruner.get(), ranks, &interrupted));
   if (interrupted) {
@@ -613,12 +600,11 @@ Status Run(const MpiRanks& ranks, int* exit_code) {
     CLI_RETURN_IF_ERROR(gisp_pruner_record(pruner.get(), &raw));
     record.reset(raw);
   }
-  CLI_RETURN_IF_ERROR(gisp_record_save(record.get(), Join(s.out_path, "record.json").c_str()));
-  std::vector<double> sparsity;
-  CLI_RETURN_IF_ERROR(CollectSteps(pruner.get(), record.get(), &summary, &sparsity));
-  CLI_RETURN_IF_ERROR(EvaluateTargets(s, in.model.get(), record.get(), sparsity, &summary));
-  summary.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return WriteReports(s, summary);
+  CLI_RETURN_IF_ERROR(gisp_record_save(record.get(), s.out.Child("record.json").path.c_str()));
+  CLI_RETURN_IF_ERROR(CollectRun(pruner.get(), record.get(), &report));
+  CLI_RETURN_IF_ERROR(EvaluateTargets(s, in.model.get(), record.get(), &report));
+  report.set_total_seconds(std::chrono::duration<double>(Clock::now() - start).count());
+  return WriteReports(s, report);
 }
 
 }  // namespace
@@ -636,11 +622,6 @@ int main(int argc, char** argv) {
   gisp_cli::RecordGivenFlags(argc, argv);
   if (gisp_cli::PrintHelpIfAsked()) return 0;
   absl::ParseCommandLine(argc, argv);
-  if (gisp_abi_version() != GISP_ABI_VERSION) {
-    std::fprintf(stderr, "error: libgisp ABI %u, this program was built for %u\n",
-                 gisp_abi_version(), GISP_ABI_VERSION);
-    return 1;
-  }
   gisp_cli::MpiRanks ranks;
   gisp_cli::Status status = ranks.Start(absl::GetFlag(FLAGS_mpi), &argc, &argv);
   gisp_cli::g_rank = ranks.rank();

@@ -80,9 +80,35 @@ def _enum(name, prefix, cname):
 Device = _enum("Device", "GISP_DEVICE_", "gisp_device")
 DType = _enum("DType", "GISP_DTYPE_", "gisp_dtype")
 ExportFormat = _enum("ExportFormat", "GISP_EXPORT_", "gisp_export_format")
-Objective = _enum("Objective", "GISP_OBJECTIVE_", "gisp_objective")
-Normalization = _enum("Normalization", "GISP_NORMALIZATION_", "gisp_normalization")
-GqaUnit = _enum("GqaUnit", "GISP_GQA_UNIT_", "gisp_gqa_unit")
+
+
+class _NamedEnum(enum.IntEnum):
+    """A pruning option gisp also spells by name ("answer-only", "kv-group"): the names come
+    from the library (gisp_*_name / gisp_*_from_name), the same the prune CLI accepts."""
+
+    @classmethod
+    def from_name(cls, name):
+        out = ctypes.c_int()
+        _check(_NAME_FUNCTIONS[cls.__name__][1](str(name).encode("utf-8"), ctypes.byref(out)))
+        return cls(out.value)
+
+    @property
+    def gisp_name(self):
+        return _NAME_FUNCTIONS[type(self).__name__][0](int(self)).decode("utf-8")
+
+
+def _named_enum(name, prefix, cname):
+    return _NamedEnum(name, [(k[len(prefix):], v) for k, v in _ffi.ENUMS[cname].items()])
+
+
+Objective = _named_enum("Objective", "GISP_OBJECTIVE_", "gisp_objective")
+Normalization = _named_enum("Normalization", "GISP_NORMALIZATION_", "gisp_normalization")
+GqaUnit = _named_enum("GqaUnit", "GISP_GQA_UNIT_", "gisp_gqa_unit")
+_NAME_FUNCTIONS = {
+    "Objective": (lib.gisp_objective_name, lib.gisp_objective_from_name),
+    "Normalization": (lib.gisp_normalization_name, lib.gisp_normalization_from_name),
+    "GqaUnit": (lib.gisp_gqa_unit_name, lib.gisp_gqa_unit_from_name),
+}
 LogLevel = _enum("LogLevel", "GISP_LOG_", "gisp_log_level")
 ModelField = _enum("ModelField", "GISP_MODEL_", "gisp_model_field")
 
@@ -684,10 +710,16 @@ class PruneConfig(_Handle):
         for name, value in options.items():
             self.set(name, value)
 
+    _NAMED = {"objective": Objective, "normalization": Normalization, "gqa_unit": GqaUnit}
+
     def set(self, name, value):
+        """Sets one option; objective, normalization and gqa_unit also take gisp's names
+        ("answer-only", "paper", "kv-group")."""
         if name not in self._SETTERS:
             raise Error(Code.INVALID_ARGUMENT, f"unknown option {name!r}; options: "
                         + ", ".join(sorted(self._SETTERS)))
+        if isinstance(value, str) and name in self._NAMED:
+            value = self._NAMED[name].from_name(value)
         if isinstance(value, enum.Enum):
             value = int(value)
         _check(self._SETTERS[name](self._handle, value))
@@ -697,6 +729,15 @@ class PruneConfig(_Handle):
         p = _P(ctypes.c_char)()
         _check(lib.gisp_prune_config_to_json(self._handle, ctypes.byref(p)))
         return _json.loads(_take_string(p))
+
+    def sparsity_range(self, model):
+        """(dense, reachable) before a run on the dense `model`: the dense model's own decoder
+        sparsity (its norm weights count, so above 0; a record's sparsities start there) and the
+        highest sparsity a run with this configuration can reach."""
+        dense, reachable = ctypes.c_double(), ctypes.c_double()
+        _check(lib.gisp_prune_config_sparsity_range(self._handle, model._handle,
+                                                    ctypes.byref(dense), ctypes.byref(reachable)))
+        return dense.value, reachable.value
 
 
 class Record(_Handle):
@@ -883,6 +924,8 @@ class Pruner(_Handle):
         return out[:count.value]
 
     def timings(self):
+        """Per step this pruner ran: a dict with step, seconds, gradient_seconds,
+        scoring_seconds, ranking_seconds and compaction_seconds (gisp.proto's StepTiming)."""
         p = _P(ctypes.c_char)()
         _check(lib.gisp_pruner_timings_json(self._handle, ctypes.byref(p)))
-        return _json.loads(_take_string(p))
+        return _json.loads(_take_string(p))["timings"]

@@ -598,6 +598,51 @@ FUNCTIONS = {
         ],
         ('data',),
     ),
+    'gisp_objective_name': (
+        ctypes.c_char_p,
+        [
+            gisp_objective,
+        ],
+        ('value',),
+    ),
+    'gisp_objective_from_name': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.c_char_p,
+            ctypes.POINTER(gisp_objective),
+        ],
+        ('name', 'out'),
+    ),
+    'gisp_normalization_name': (
+        ctypes.c_char_p,
+        [
+            gisp_normalization,
+        ],
+        ('value',),
+    ),
+    'gisp_normalization_from_name': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.c_char_p,
+            ctypes.POINTER(gisp_normalization),
+        ],
+        ('name', 'out'),
+    ),
+    'gisp_gqa_unit_name': (
+        ctypes.c_char_p,
+        [
+            gisp_gqa_unit,
+        ],
+        ('value',),
+    ),
+    'gisp_gqa_unit_from_name': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.c_char_p,
+            ctypes.POINTER(gisp_gqa_unit),
+        ],
+        ('name', 'out'),
+    ),
     'gisp_prune_config_create': (
         ctypes.POINTER(gisp_status),
         [
@@ -699,6 +744,16 @@ FUNCTIONS = {
             ctypes.POINTER(ctypes.POINTER(ctypes.c_char)),
         ],
         ('c', 'json'),
+    ),
+    'gisp_prune_config_sparsity_range': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_prune_config),
+            ctypes.POINTER(gisp_model),
+            ctypes.POINTER(ctypes.c_double),
+            ctypes.POINTER(ctypes.c_double),
+        ],
+        ('c', 'model', 'dense', 'reachable'),
     ),
     'gisp_record_load': (
         ctypes.POINTER(gisp_status),

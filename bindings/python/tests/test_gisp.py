@@ -52,6 +52,18 @@ def test_bad_option_values_raise_invalid_argument():
     assert config.to_dict()["ratio"] == pytest.approx(0.7)  # unchanged after rejections
 
 
+def test_option_names_come_from_the_library():
+    assert gisp.Objective.from_name("answer-only") == gisp.Objective.ANSWER_ONLY
+    assert gisp.Normalization.NONE.gisp_name == "none"
+    assert [u.gisp_name for u in gisp.GqaUnit] == ["query-head", "kv-group"]
+    config = gisp.PruneConfig(objective="margin", gqa_unit="kv-group")
+    assert config.to_dict()["objective"] == "OBJECTIVE_MARGIN"
+    with pytest.raises(gisp.Error) as e:
+        config.set("normalization", "Paper")
+    assert e.value.code == gisp.Code.INVALID_ARGUMENT
+    assert 'normalization must be reference, paper or none, got "Paper"' in e.value.message
+
+
 def test_record_is_byte_identical_to_the_cli():
     reference = os.environ.get("GISP_CLI_RECORD")
     if not reference:
@@ -70,17 +82,23 @@ def test_run_record_arrays_materialize_and_export(tmp_path):
         before = model.total_parameters
         data = gisp.Calibration.from_tokens(token_data(model.vocab_size))
         assert len(data) == 4
+        # Before the run: the dense model's own sparsity (norm weights) and the reachable bound.
+        dense, reachable = small_config().sparsity_range(model)
+        assert 0 < dense < 0.1 and dense < reachable < 1
         with gisp.Pruner(model, data, small_config(), checkpoint=tmp_path / "r.pb") as pruner:
             pruner.run()
             record = pruner.record()
             scores = pruner.scores()
-            assert len(pruner.timings()) == 4
+            timings = pruner.timings()
+            assert [t["step"] for t in timings] == [0, 1, 2, 3]
+            assert all(t["seconds"] >= t["gradient_seconds"] > 0 for t in timings)
         assert record.complete and record.num_steps == 4
         steps = record.unit_steps()
         assert steps.dtype == np.int32 and steps.shape == (record.num_units,)
         assert (steps >= 0).any() and (steps < 4).all()
         sparsity = record.step_sparsity()
         assert np.all(np.diff(sparsity) >= 0) and sparsity[-1] > 0
+        assert sparsity[0] > dense and sparsity[-1] <= reachable
         assert scores.shape == (record.num_units,)
         saved = gisp.Record.load(tmp_path / "r.pb")
         assert saved.to_bytes() == record.to_bytes()

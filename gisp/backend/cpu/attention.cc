@@ -47,6 +47,53 @@ void Pack(float* dst, const float* src, int64_t c0, int64_t n, int64_t t, int64_
   }
 }
 
+// The (batch, query head) pairs of one pass in chunks of `size`, and the floats of one packed
+// block per chunk: q-shaped [n, Tq, Dh], kv-shaped [n, Tk, Dh] and scores [n, Tq, Tk].
+struct Chunks {
+  int64_t total = 0, size = 0;
+  int64_t q_block = 0, kv_block = 0, s_block = 0;
+};
+
+Chunks PlanChunks(const AttentionShape& s) {
+  Chunks c;
+  c.total = s.b * s.hq;
+  if (c.total == 0 || s.tq == 0) return c;
+  c.size = ChunkSize(s);
+  c.q_block = c.size * s.tq * s.dh;
+  c.kv_block = c.size * s.tk * s.dh;
+  c.s_block = c.size * s.tq * s.tk;
+  return c;
+}
+
+// Packs the chunk's query-shaped rows of `src` ([B, Tq, Hq, Dh]: q, d_out).
+void PackQueries(float* dst, const float* src, int64_t c0, int64_t n, const AttentionShape& s) {
+  Pack(dst, src, c0, n, s.tq, s.hq, s.dh, s.hq, [](int64_t h) { return h; });
+}
+
+// Packs the chunk's key/value rows of `src` ([B, Tk, KV, Dh]), expanded per query head.
+void PackKeys(float* dst, const float* src, int64_t c0, int64_t n, const AttentionShape& s,
+              absl::Span<const int32_t> kv_map) {
+  Pack(dst, src, c0, n, s.tk, s.kv, s.dh, s.hq,
+       [&](int64_t h) { return static_cast<int64_t>(kv_map[h]); });
+}
+
+// Row t of pair bh in a query-shaped [B, Tq, Hq, Dh] tensor.
+int64_t QueryRow(int64_t bh, int64_t t, const AttentionShape& s) {
+  return ((bh / s.hq) * s.tq + t) * s.hq + bh % s.hq;
+}
+
+// Copies the chunk's packed [n, Tq, Dh] rows back into a [B, Tq, Hq, Dh] tensor.
+void UnpackQueries(float* dst, const float* packed, int64_t c0, int64_t n,
+                   const AttentionShape& s) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t t = 0; t < s.tq; ++t) {
+      std::memcpy(dst + QueryRow(c0 + i, t, s) * s.dh, packed + (i * s.tq + t) * s.dh,
+                  s.dh * sizeof(float));
+    }
+  }
+}
+
 }  // namespace
 
 void SetAttentionScoreBudgetForTesting(int64_t floats) {
@@ -56,27 +103,21 @@ void SetAttentionScoreBudgetForTesting(int64_t floats) {
 absl::Status AttentionForward(float* out, float* lse, const float* q, const float* k,
                               const float* v, absl::Span<const int32_t> kv_map, float scale,
                               const AttentionShape& s, OneDnnGemm* gemm, Scratch* scratch) {
-  const int64_t total = s.b * s.hq;
-  if (total == 0 || s.tq == 0) return absl::OkStatus();
-  const int64_t chunk = ChunkSize(s);
-  const int64_t q_block = chunk * s.tq * s.dh;
-  const int64_t kv_block = chunk * s.tk * s.dh;
-  const int64_t s_block = chunk * s.tq * s.tk;
-  float* base = scratch->Get(static_cast<size_t>(2 * q_block + 2 * kv_block + s_block));
+  const Chunks c = PlanChunks(s);
+  if (c.size == 0) return absl::OkStatus();
+  float* base = scratch->Get(static_cast<size_t>(2 * c.q_block + 2 * c.kv_block + c.s_block));
   if (base == nullptr) return absl::ResourceExhaustedError("AttentionForward: out of memory");
   float* qp = base;
-  float* kp = qp + q_block;
-  float* vp = kp + kv_block;
-  float* sp = vp + kv_block;
-  float* op = sp + s_block;
-  const auto same = [](int64_t h) { return h; };
-  const auto kv_of = [&](int64_t h) { return static_cast<int64_t>(kv_map[h]); };
+  float* kp = qp + c.q_block;
+  float* vp = kp + c.kv_block;
+  float* sp = vp + c.kv_block;
+  float* op = sp + c.s_block;
 
-  for (int64_t c0 = 0; c0 < total; c0 += chunk) {
-    const int64_t n = std::min(chunk, total - c0);
-    Pack(qp, q, c0, n, s.tq, s.hq, s.dh, s.hq, same);
-    Pack(kp, k, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
-    Pack(vp, v, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
+  for (int64_t c0 = 0; c0 < c.total; c0 += c.size) {
+    const int64_t n = std::min(c.size, c.total - c0);
+    PackQueries(qp, q, c0, n, s);
+    PackKeys(kp, k, c0, n, s, kv_map);
+    PackKeys(vp, v, c0, n, s, kv_map);
     absl::Status st = gemm->Run(sp, qp, false, kp, true, n, s.tq, s.tk, s.dh, scale, 0.0f);
     if (!st.ok()) return st;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -95,14 +136,7 @@ absl::Status AttentionForward(float* out, float* lse, const float* q, const floa
     }
     st = gemm->Run(op, sp, false, vp, false, n, s.tq, s.dh, s.tk, 1.0f, 0.0f);
     if (!st.ok()) return st;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t t = 0; t < s.tq; ++t) {
-        const int64_t bh = c0 + i;
-        std::memcpy(out + (((bh / s.hq) * s.tq + t) * s.hq + bh % s.hq) * s.dh,
-                    op + (i * s.tq + t) * s.dh, s.dh * sizeof(float));
-      }
-    }
+    UnpackQueries(out, op, c0, n, s);
   }
   return absl::OkStatus();
 }
@@ -113,40 +147,33 @@ absl::Status AttentionBackward(float* d_q, float* d_k, float* d_v, const float* 
                                const AttentionShape& s, OneDnnGemm* gemm, Scratch* scratch) {
   Fill(d_k, 0.0f, s.b * s.tk * s.kv * s.dh);
   Fill(d_v, 0.0f, s.b * s.tk * s.kv * s.dh);
-  const int64_t total = s.b * s.hq;
-  if (total == 0 || s.tq == 0) return absl::OkStatus();
-  const int64_t chunk = ChunkSize(s);
-  const int64_t q_block = chunk * s.tq * s.dh;
-  const int64_t kv_block = chunk * s.tk * s.dh;
-  const int64_t s_block = chunk * s.tq * s.tk;
-  float* base =
-      scratch->Get(static_cast<size_t>(3 * q_block + 4 * kv_block + 2 * s_block + chunk * s.tq));
+  const Chunks c = PlanChunks(s);
+  if (c.size == 0) return absl::OkStatus();
+  float* base = scratch->Get(
+      static_cast<size_t>(3 * c.q_block + 4 * c.kv_block + 2 * c.s_block + c.size * s.tq));
   if (base == nullptr) return absl::ResourceExhaustedError("AttentionBackward: out of memory");
   float* qp = base;
-  float* dop = qp + q_block;
-  float* dqp = dop + q_block;
-  float* kp = dqp + q_block;
-  float* vp = kp + kv_block;
-  float* dkp = vp + kv_block;
-  float* dvp = dkp + kv_block;
-  float* pp = dvp + kv_block;
-  float* dpp = pp + s_block;
-  float* dvec = dpp + s_block;
-  const auto same = [](int64_t h) { return h; };
-  const auto kv_of = [&](int64_t h) { return static_cast<int64_t>(kv_map[h]); };
+  float* dop = qp + c.q_block;
+  float* dqp = dop + c.q_block;
+  float* kp = dqp + c.q_block;
+  float* vp = kp + c.kv_block;
+  float* dkp = vp + c.kv_block;
+  float* dvp = dkp + c.kv_block;
+  float* pp = dvp + c.kv_block;
+  float* dpp = pp + c.s_block;
+  float* dvec = dpp + c.s_block;
 
-  for (int64_t c0 = 0; c0 < total; c0 += chunk) {
-    const int64_t n = std::min(chunk, total - c0);
-    Pack(qp, q, c0, n, s.tq, s.hq, s.dh, s.hq, same);
-    Pack(dop, d_out, c0, n, s.tq, s.hq, s.dh, s.hq, same);
-    Pack(kp, k, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
-    Pack(vp, v, c0, n, s.tk, s.kv, s.dh, s.hq, kv_of);
+  for (int64_t c0 = 0; c0 < c.total; c0 += c.size) {
+    const int64_t n = std::min(c.size, c.total - c0);
+    PackQueries(qp, q, c0, n, s);
+    PackQueries(dop, d_out, c0, n, s);
+    PackKeys(kp, k, c0, n, s, kv_map);
+    PackKeys(vp, v, c0, n, s, kv_map);
     // D[i, t] = sum_e dO * O: the softmax backward's row term.
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t t = 0; t < s.tq; ++t) {
-        const int64_t bh = c0 + i;
-        const float* o_row = out + (((bh / s.hq) * s.tq + t) * s.hq + bh % s.hq) * s.dh;
+        const float* o_row = out + QueryRow(c0 + i, t, s) * s.dh;
         dvec[i * s.tq + t] = simd::Dot(dop + (i * s.tq + t) * s.dh, o_row, s.dh);
       }
     }
@@ -179,14 +206,7 @@ absl::Status AttentionBackward(float* d_q, float* d_k, float* d_v, const float* 
     if (!st.ok()) return st;
     st = gemm->Run(dkp, dpp, true, qp, false, n, s.tk, s.dh, s.tq, scale, 0.0f);
     if (!st.ok()) return st;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t t = 0; t < s.tq; ++t) {
-        const int64_t bh = c0 + i;
-        std::memcpy(d_q + (((bh / s.hq) * s.tq + t) * s.hq + bh % s.hq) * s.dh,
-                    dqp + (i * s.tq + t) * s.dh, s.dh * sizeof(float));
-      }
-    }
+    UnpackQueries(d_q, dqp, c0, n, s);
     // Sum the per-query-head K/V gradients into their KV heads. Threads split the key
     // positions; within a position heads are added in order, so the sum is deterministic.
 #pragma omp parallel for schedule(static)

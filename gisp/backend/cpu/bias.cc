@@ -18,17 +18,13 @@ void AddBias(float* y, const float* bias, int64_t n, int64_t c) {
 }
 
 void ColumnSum(float* d_bias, const float* d_y, int64_t n, int64_t c) {
-  const int64_t threads = NumThreads();
-#pragma omp parallel for schedule(static)
-  for (int64_t part = 0; part < threads; ++part) {
-    const int64_t c0 = c * part / threads;
-    const int64_t c1 = c * (part + 1) / threads;
+  ForColumnRanges(c, [&](int64_t c0, int64_t c1) {
     for (int64_t i = 0; i < n; ++i) {
       const float* row = d_y + i * c;
 #pragma omp simd
       for (int64_t j = c0; j < c1; ++j) d_bias[j] += row[j];
     }
-  }
+  });
 }
 
 }  // namespace cpu

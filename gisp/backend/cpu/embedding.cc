@@ -21,18 +21,14 @@ void EmbeddingBackward(float* d_table, const float* d_out, const int32_t* ids, i
                        int64_t d) {
   // Threads own disjoint column ranges and walk the tokens in order: no atomics, and the sum
   // for a repeated token is always taken in token order.
-  const int64_t threads = NumThreads();
-#pragma omp parallel for schedule(static)
-  for (int64_t part = 0; part < threads; ++part) {
-    const int64_t c0 = d * part / threads;
-    const int64_t c1 = d * (part + 1) / threads;
+  ForColumnRanges(d, [&](int64_t c0, int64_t c1) {
     for (int64_t i = 0; i < n; ++i) {
       float* row = d_table + static_cast<int64_t>(ids[i]) * d;
       const float* g = d_out + i * d;
 #pragma omp simd
       for (int64_t c = c0; c < c1; ++c) row[c] += g[c];
     }
-  }
+  });
 }
 
 }  // namespace cpu

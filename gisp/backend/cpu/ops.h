@@ -81,9 +81,27 @@ void GatherCols(void* out, const void* in, absl::Span<const int32_t> cols, int64
 void ZeroRows(void* t, absl::Span<const int32_t> rows, int64_t c, size_t elem);
 void ZeroCols(void* t, absl::Span<const int32_t> cols, int64_t r, int64_t c, size_t elem);
 
-// Splits [0, n) into contiguous blocks of about `grain` items, at least one per thread where
-// n allows; used by kernels whose reductions must not depend on timing.
+// The thread count of the kernels' parallel loops (OpenMP's, under the caller's context).
 int64_t NumThreads();
+
+// Calls fn(c0, c1) in parallel for NumThreads() contiguous, disjoint ranges that cover [0, c)
+// (some may be empty). Kernels that sum rows into columns use it: each column is summed by one
+// thread in row order, with no atomics, so the result does not depend on the thread count.
+template <typename Fn>
+void ForColumnRanges(int64_t c, Fn fn) {
+  const int64_t threads = NumThreads();
+#pragma omp parallel for schedule(static)
+  for (int64_t part = 0; part < threads; ++part) fn(c * part / threads, c * (part + 1) / threads);
+}
+
+// Calls fn(i0, i1) in parallel for the blocks of `block` items that cover [0, n): elementwise
+// kernels take a block per task, large enough to amortize the task and vectorize its inside.
+template <typename Fn>
+void ForBlocks(int64_t n, int64_t block, Fn fn) {
+  const int64_t blocks = (n + block - 1) / block;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) fn(b * block, b * block + block < n ? b * block + block : n);
+}
 
 }  // namespace cpu
 }  // namespace gisp

@@ -43,11 +43,7 @@ void RmsNormBackward(float* d_x, float* d_weight, const float* d_out, const floa
     for (int64_t c = 0; c < d; ++c) dxi[c] += gi[c] * weight[c] * r - xi[c] * coef;
   }
   if (d_weight == nullptr) return;
-  const int64_t threads = NumThreads();
-#pragma omp parallel for schedule(static)
-  for (int64_t part = 0; part < threads; ++part) {
-    const int64_t c0 = d * part / threads;
-    const int64_t c1 = d * (part + 1) / threads;
+  ForColumnRanges(d, [&](int64_t c0, int64_t c1) {
     for (int64_t i = 0; i < n; ++i) {
       const float* xi = x + i * d;
       const float* gi = d_out + i * d;
@@ -55,7 +51,7 @@ void RmsNormBackward(float* d_x, float* d_weight, const float* d_out, const floa
 #pragma omp simd
       for (int64_t c = c0; c < c1; ++c) d_weight[c] += gi[c] * xi[c] * r;
     }
-  }
+  });
 }
 
 }  // namespace cpu

@@ -25,12 +25,8 @@ void AbsProdRowSum(double* out, const float* w, const float* g, int64_t r, int64
 }
 
 void AbsProdColSum(double* out, const float* w, const float* g, int64_t r, int64_t c) {
-  const int64_t threads = NumThreads();
-#pragma omp parallel for schedule(static)
-  for (int64_t part = 0; part < threads; ++part) {
-    const int64_t c0 = c * part / threads;
-    const int64_t c1 = c * (part + 1) / threads;
-    if (c1 <= c0) continue;
+  ForColumnRanges(c, [&](int64_t c0, int64_t c1) {
+    if (c1 <= c0) return;
     double* acc = new double[c1 - c0]();
     for (int64_t i = 0; i < r; ++i) {
       const float* wi = w + i * c;
@@ -41,7 +37,7 @@ void AbsProdColSum(double* out, const float* w, const float* g, int64_t r, int64
     }
     for (int64_t j = c0; j < c1; ++j) out[j] = acc[j - c0];
     delete[] acc;
-  }
+  });
 }
 
 }  // namespace cpu

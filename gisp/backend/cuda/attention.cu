@@ -245,6 +245,34 @@ __device__ __forceinline__ bool Visible(const Geometry& g, int t, int key) {
   return t < g.tq && key < g.tk && key <= g.shift + t;
 }
 
+// What a block of the query-tile kernels (forward, dQ; grid (Tq / BQ, Hq, B)) works on: its
+// batch, query head and KV head, its thread's place in the 16 x 16 grid, its query rows, the
+// row strides and the key tiles up to its diagonal.
+struct QueryBlock {
+  int b, h, kvh, tx, ty, dh4, q0, q_rows, key_tiles;
+  int64_t q_stride, kv_stride, q_off;
+};
+
+template <int kBQ, int kBK>
+__device__ __forceinline__ QueryBlock QueryBlockOf(const int32_t* kv_map, const Geometry& g) {
+  QueryBlock r;
+  const int qt = gridDim.x - 1 - blockIdx.x;  // heaviest (last) query tiles first
+  r.h = blockIdx.y;
+  r.b = blockIdx.z;
+  r.kvh = kv_map[r.h];
+  r.tx = threadIdx.x & 15;
+  r.ty = threadIdx.x >> 4;
+  r.dh4 = (g.dh + 3) & ~3;
+  r.q0 = qt * kBQ;
+  r.q_rows = min(kBQ, g.tq - r.q0);
+  r.q_stride = static_cast<int64_t>(g.hq) * g.dh;
+  r.kv_stride = static_cast<int64_t>(g.kv) * g.dh;
+  r.q_off = RowOffset(r.b, r.q0, g.tq, g.hq, r.h, g.dh);
+  const int last_key = min(g.tk - 1, g.shift + r.q0 + r.q_rows - 1);
+  r.key_tiles = last_key / kBK + 1;
+  return r;
+}
+
 template <int kDh>
 __global__ void __launch_bounds__(kAttnThreads, 2)
     AttentionForwardKernel(float* out, float* lse, const float* q, const float* k, const float* v,
@@ -254,18 +282,8 @@ __global__ void __launch_bounds__(kAttnThreads, 2)
   float* qs = reinterpret_cast<float*>(smem4);  // [BQ, kLd]
   float* kvs = qs + L::kBQ * L::kLd;            // [BK, kLd]: K, then V of the same tile
   float* ps = kvs + L::kBK * L::kLd;            // [BQ, kLdP]
-  const int qt = gridDim.x - 1 - blockIdx.x;    // heaviest (last) query tiles first
-  const int h = blockIdx.y;
-  const int b = blockIdx.z;
-  const int kvh = kv_map[h];
-  const int tx = threadIdx.x & 15;
-  const int ty = threadIdx.x >> 4;
-  const int dh4 = (g.dh + 3) & ~3;
-  const int q0 = qt * L::kBQ;
-  const int q_rows = min(L::kBQ, g.tq - q0);
-  const int64_t q_stride = static_cast<int64_t>(g.hq) * g.dh;
-  const int64_t kv_stride = static_cast<int64_t>(g.kv) * g.dh;
-  const int64_t q_off = RowOffset(b, q0, g.tq, g.hq, h, g.dh);
+  const auto [b, h, kvh, tx, ty, dh4, q0, q_rows, key_tiles, q_stride, kv_stride, q_off] =
+      QueryBlockOf<L::kBQ, L::kBK>(kv_map, g);
   LoadTile<L::kBQ, kDh>(qs, q + q_off, q_stride, q_rows, g.dh, g.vec);
 
   float m[L::kRQ], l[L::kRQ];
@@ -277,8 +295,6 @@ __global__ void __launch_bounds__(kAttnThreads, 2)
 #pragma unroll
     for (int c = 0; c < L::kG; ++c) acc[i][c] = make_float4(0.f, 0.f, 0.f, 0.f);
   }
-  const int last_key = min(g.tk - 1, g.shift + q0 + q_rows - 1);
-  const int key_tiles = last_key / L::kBK + 1;
   for (int kt = 0; kt < key_tiles; ++kt) {
     const int k0 = kt * L::kBK;
     const int k_rows = min(L::kBK, g.tk - k0);
@@ -412,6 +428,33 @@ __device__ __forceinline__ void Zero(float4 (&a)[kM][kG]) {
   }
 }
 
+// The backward pass's per-tile work shared by the dQ and dK / dV kernels: S = Q K^T and
+// dP = dO V^T for this thread's scores, then P = exp(S * scale - lse) in s and
+// dS / scale = P * (dP - D) in dp.
+template <class L>
+__device__ __forceinline__ void ScoresAndGrads(float (&s)[L::kRQ][L::kRK],
+                                               float (&dp)[L::kRQ][L::kRK], const float* qs,
+                                               const float* dos, const float* ks, const float* vs,
+                                               const float (&row_lse)[L::kRQ],
+                                               const float (&row_d)[L::kRQ], const Geometry& g,
+                                               int q0, int k0, int dh4, int ty, int tx) {
+  Zero(s);
+  Zero(dp);
+  DotTile<L::kRQ, L::kRK, L::kLd>(s, qs, ks, dh4, ty, tx);
+  DotTile<L::kRQ, L::kRK, L::kLd>(dp, dos, vs, dh4, ty, tx);
+  ProbAndGrad(s, dp, row_lse, row_d, g, q0, k0, ty, tx);
+}
+
+// Writes this thread's scores (rows ty + 16 i, columns tx + 16 j) into a shared [BQ, kLdP] tile.
+template <int kLdP, int kRQ, int kRK>
+__device__ __forceinline__ void StoreScores(float* ps, const float (&r)[kRQ][kRK], int ty, int tx) {
+#pragma unroll
+  for (int i = 0; i < kRQ; ++i) {
+#pragma unroll
+    for (int j = 0; j < kRK; ++j) ps[(ty + 16 * i) * kLdP + tx + 16 * j] = r[i][j];
+  }
+}
+
 template <int kDh>
 __global__ void __launch_bounds__(kAttnThreads)
     AttentionBackwardDqKernel(float* d_q, const float* d_out, const float* q, const float* k,
@@ -424,18 +467,8 @@ __global__ void __launch_bounds__(kAttnThreads)
   float* ks = dos + L::kBQ * L::kLd;            // [BK, kLd]
   float* vs = ks + L::kBK * L::kLd;             // [BK, kLd]
   float* ps = vs + L::kBK * L::kLd;             // [BQ, kLdP]: dS
-  const int qt = gridDim.x - 1 - blockIdx.x;
-  const int h = blockIdx.y;
-  const int b = blockIdx.z;
-  const int kvh = kv_map[h];
-  const int tx = threadIdx.x & 15;
-  const int ty = threadIdx.x >> 4;
-  const int dh4 = (g.dh + 3) & ~3;
-  const int q0 = qt * L::kBQ;
-  const int q_rows = min(L::kBQ, g.tq - q0);
-  const int64_t q_stride = static_cast<int64_t>(g.hq) * g.dh;
-  const int64_t kv_stride = static_cast<int64_t>(g.kv) * g.dh;
-  const int64_t q_off = RowOffset(b, q0, g.tq, g.hq, h, g.dh);
+  const auto [b, h, kvh, tx, ty, dh4, q0, q_rows, key_tiles, q_stride, kv_stride, q_off] =
+      QueryBlockOf<L::kBQ, L::kBK>(kv_map, g);
   LoadTile<L::kBQ, kDh>(qs, q + q_off, q_stride, q_rows, g.dh, g.vec);
   LoadTile<L::kBQ, kDh>(dos, d_out + q_off, q_stride, q_rows, g.dh, g.vec);
   float row_lse[L::kRQ], row_d[L::kRQ];
@@ -443,8 +476,6 @@ __global__ void __launch_bounds__(kAttnThreads)
 
   float4 acc[L::kRQ][L::kG];
   Zero(acc);
-  const int last_key = min(g.tk - 1, g.shift + q0 + q_rows - 1);
-  const int key_tiles = last_key / L::kBK + 1;
   for (int kt = 0; kt < key_tiles; ++kt) {
     const int k0 = kt * L::kBK;
     const int k_rows = min(L::kBK, g.tk - k0);
@@ -453,16 +484,8 @@ __global__ void __launch_bounds__(kAttnThreads)
     LoadTile<L::kBK, kDh>(vs, v + kv_off, kv_stride, k_rows, g.dh, g.vec);
     __syncthreads();
     float s[L::kRQ][L::kRK], dp[L::kRQ][L::kRK];
-    Zero(s);
-    Zero(dp);
-    DotTile<L::kRQ, L::kRK, L::kLd>(s, qs, ks, dh4, ty, tx);
-    DotTile<L::kRQ, L::kRK, L::kLd>(dp, dos, vs, dh4, ty, tx);
-    ProbAndGrad(s, dp, row_lse, row_d, g, q0, k0, ty, tx);
-#pragma unroll
-    for (int i = 0; i < L::kRQ; ++i) {
-#pragma unroll
-      for (int j = 0; j < L::kRK; ++j) ps[(ty + 16 * i) * L::kLdP + tx + 16 * j] = dp[i][j];
-    }
+    ScoresAndGrads<L>(s, dp, qs, dos, ks, vs, row_lse, row_d, g, q0, k0, dh4, ty, tx);
+    StoreScores<L::kLdP>(ps, dp, ty, tx);
     __syncthreads();
     ProbTimesTile<L::kRQ, L::kG, L::kBK, L::kLdP, L::kLd>(acc, ps, ks, ty, tx);  // dQ += dS K
     __syncthreads();
@@ -519,24 +542,12 @@ __global__ void __launch_bounds__(kAttnThreads)
       LoadRowStats<L::kRQ>(row_lse, row_d, lse, row_dot, g, b, h, q0, ty);
       __syncthreads();
       float s[L::kRQ][L::kRK], dp[L::kRQ][L::kRK];
-      Zero(s);
-      Zero(dp);
-      DotTile<L::kRQ, L::kRK, L::kLd>(s, qs, ks, dh4, ty, tx);
-      DotTile<L::kRQ, L::kRK, L::kLd>(dp, dos, vs, dh4, ty, tx);
-      ProbAndGrad(s, dp, row_lse, row_d, g, q0, k0, ty, tx);
-#pragma unroll
-      for (int i = 0; i < L::kRQ; ++i) {
-#pragma unroll
-        for (int j = 0; j < L::kRK; ++j) ps[(ty + 16 * i) * L::kLdP + tx + 16 * j] = s[i][j];
-      }
+      ScoresAndGrads<L>(s, dp, qs, dos, ks, vs, row_lse, row_d, g, q0, k0, dh4, ty, tx);
+      StoreScores<L::kLdP>(ps, s, ty, tx);
       __syncthreads();
       ProbTransposeTimesTile<L::kRK, L::kG, L::kBQ, L::kLdP, L::kLd>(dv, ps, dos, ty, tx);
       __syncthreads();
-#pragma unroll
-      for (int i = 0; i < L::kRQ; ++i) {
-#pragma unroll
-        for (int j = 0; j < L::kRK; ++j) ps[(ty + 16 * i) * L::kLdP + tx + 16 * j] = dp[i][j];
-      }
+      StoreScores<L::kLdP>(ps, dp, ty, tx);
       __syncthreads();
       ProbTransposeTimesTile<L::kRK, L::kG, L::kBQ, L::kLdP, L::kLd>(dk, ps, qs, ty, tx);
     }

@@ -18,8 +18,6 @@ namespace {
 
 class BpeTokenizer final : public Tokenizer {
  public:
-  absl::Status Init(const std::string& path, const TokenizerConfig& config);
-
   absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text,
                                               bool add_special_tokens) const override;
   absl::StatusOr<std::string> Decode(absl::Span<const int32_t> ids,
@@ -30,6 +28,10 @@ class BpeTokenizer final : public Tokenizer {
   std::string kind() const override { return "hf-bpe"; }
 
  private:
+  friend absl::StatusOr<std::unique_ptr<Tokenizer>> BuildTokenizer<BpeTokenizer>(
+      const std::string& path, const TokenizerConfig& config);
+  absl::Status Init(const std::string& path, const TokenizerConfig& config);
+
   // Text between added tokens, already normalized.
   void EncodeSegment(absl::string_view text, std::vector<int32_t>* out) const;
   int32_t IdOf(const std::string& content) const;
@@ -207,9 +209,7 @@ absl::StatusOr<std::string> BpeTokenizer::Decode(absl::Span<const int32_t> ids,
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> NewBpeTokenizer(const std::string& path,
                                                            const TokenizerConfig& config) {
-  auto tok = std::make_unique<BpeTokenizer>();
-  GISP_RETURN_IF_ERROR(tok->Init(path, config));
-  return std::unique_ptr<Tokenizer>(std::move(tok));
+  return BuildTokenizer<BpeTokenizer>(path, config);
 }
 
 }  // namespace gisp

@@ -30,8 +30,6 @@ size_t OneCharLen(unsigned char lead) {
 
 class SentencePieceTokenizer final : public Tokenizer {
  public:
-  absl::Status Init(const std::string& path, const TokenizerConfig& config);
-
   absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text,
                                               bool add_special_tokens) const override;
   absl::StatusOr<std::string> Decode(absl::Span<const int32_t> ids,
@@ -42,6 +40,10 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string kind() const override { return "sentencepiece"; }
 
  private:
+  friend absl::StatusOr<std::unique_ptr<Tokenizer>> BuildTokenizer<SentencePieceTokenizer>(
+      const std::string& path, const TokenizerConfig& config);
+  absl::Status Init(const std::string& path, const TokenizerConfig& config);
+
   std::string Normalize(absl::string_view text) const;
   // Length of the user-defined piece at s[pos], or 0.
   size_t UserDefinedAt(absl::string_view s, size_t pos) const;
@@ -421,9 +423,7 @@ absl::StatusOr<std::string> SentencePieceTokenizer::Decode(absl::Span<const int3
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> NewSentencePieceTokenizer(
     const std::string& model_path, const TokenizerConfig& config) {
-  auto tok = std::make_unique<SentencePieceTokenizer>();
-  GISP_RETURN_IF_ERROR(tok->Init(model_path, config));
-  return std::unique_ptr<Tokenizer>(std::move(tok));
+  return BuildTokenizer<SentencePieceTokenizer>(model_path, config);
 }
 
 }  // namespace gisp

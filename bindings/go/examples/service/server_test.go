@@ -74,6 +74,16 @@ type result struct {
 	record []byte
 }
 
+// serve starts a test server for cfg (closed when the test ends); each job's end arrives on the
+// returned channel.
+func serve(t *testing.T, cfg config) (*httptest.Server, <-chan result) {
+	done := make(chan result, 1)
+	cfg.onDone = func(job int64, err error, record []byte) { done <- result{err, record} }
+	srv := httptest.NewServer(newServer(cfg))
+	t.Cleanup(srv.Close)
+	return srv, done
+}
+
 func TestJobStreamsProgressAndMatchesADirectRun(t *testing.T) {
 	cfg := tiny(t)
 	firstRead := make(chan struct{})
@@ -88,10 +98,7 @@ func TestJobStreamsProgressAndMatchesADirectRun(t *testing.T) {
 			}
 		})
 	}
-	done := make(chan result, 1)
-	cfg.onDone = func(job int64, err error, record []byte) { done <- result{err, record} }
-	srv := httptest.NewServer(newServer(cfg))
-	defer srv.Close()
+	srv, done := serve(t, cfg)
 
 	resp, err := http.Post(srv.URL+"/prune", "application/json", strings.NewReader(`{"ratio": 0.5, "steps": 3}`))
 	if err != nil {
@@ -192,10 +199,7 @@ func TestClientDisconnectCancelsTheJob(t *testing.T) {
 			}
 		})
 	}
-	done := make(chan result, 1)
-	cfg.onDone = func(job int64, err error, record []byte) { done <- result{err, record} }
-	srv := httptest.NewServer(newServer(cfg))
-	defer srv.Close()
+	srv, done := serve(t, cfg)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -397,6 +397,36 @@ pub const GISP_GQA_UNIT_QUERY_HEAD: gisp_gqa_unit = 0;
 pub const GISP_GQA_UNIT_KV_GROUP: gisp_gqa_unit = 1;
 pub type gisp_gqa_unit = ::std::os::raw::c_uint;
 extern "C" {
+    pub fn gisp_objective_name(value: gisp_objective) -> *const ::std::os::raw::c_char;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_objective_from_name(
+        name: *const ::std::os::raw::c_char,
+        out: *mut gisp_objective,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    pub fn gisp_normalization_name(value: gisp_normalization) -> *const ::std::os::raw::c_char;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_normalization_from_name(
+        name: *const ::std::os::raw::c_char,
+        out: *mut gisp_normalization,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    pub fn gisp_gqa_unit_name(value: gisp_gqa_unit) -> *const ::std::os::raw::c_char;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_gqa_unit_from_name(
+        name: *const ::std::os::raw::c_char,
+        out: *mut gisp_gqa_unit,
+    ) -> *mut gisp_status;
+}
+extern "C" {
     #[must_use]
     pub fn gisp_prune_config_create(out: *mut *mut gisp_prune_config) -> *mut gisp_status;
 }
@@ -466,6 +496,15 @@ extern "C" {
     pub fn gisp_prune_config_to_json(
         c: *const gisp_prune_config,
         json: *mut *mut ::std::os::raw::c_char,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_prune_config_sparsity_range(
+        c: *const gisp_prune_config,
+        model: *const gisp_model,
+        dense: *mut f64,
+        reachable: *mut f64,
     ) -> *mut gisp_status;
 }
 #[repr(C)]

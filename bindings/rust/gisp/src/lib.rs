@@ -673,25 +673,61 @@ pub enum ExportFormat {
     DeciLm = 3,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Objective {
-    Lm = 0,
-    AnswerOnly = 1,
-    Margin = 2,
+/// A pruning option that gisp also spells by name: the enum, `name()` and `from_name()`, with the
+/// names from the library (`gisp_*_name`, `gisp_*_from_name`), the ones the prune CLI accepts.
+macro_rules! named_option {
+    ($(#[$doc:meta])* $name:ident: $cty:ident, $to_name:ident, $from_name:ident,
+     { $($variant:ident = $value:expr),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant = $value),+
+        }
+
+        impl $name {
+            /// gisp's name of the value, e.g. "answer-only".
+            pub fn name(self) -> &'static str {
+                // SAFETY: every variant is a value of the C enum, whose names are NUL-terminated
+                // strings in static storage (NULL only for values outside the enum).
+                unsafe {
+                    let p = sys::$to_name(self as sys::$cty);
+                    if p.is_null() {
+                        return "";
+                    }
+                    CStr::from_ptr(p).to_str().unwrap_or("")
+                }
+            }
+
+            /// The value gisp names `name`; InvalidArgument naming the accepted names otherwise.
+            pub fn from_name(name: &str) -> Result<Self> {
+                let c = cstring(name)?;
+                let mut out: sys::$cty = 0;
+                // SAFETY: a NUL-terminated string and a valid out-pointer.
+                check(unsafe { sys::$from_name(c.as_ptr(), &mut out) })?;
+                [$($name::$variant),+]
+                    .into_iter()
+                    .find(|v| *v as sys::$cty == out)
+                    .ok_or_else(|| invalid(format!("{name:?} is value {out}, unknown to this crate")))
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Normalization {
-    Reference = 0,
-    Paper = 1,
-    None = 2,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GqaUnit {
-    QueryHead = 0,
-    KvGroup = 1,
-}
+named_option!(
+    /// What the calibration loss measures.
+    Objective: gisp_objective, gisp_objective_name, gisp_objective_from_name,
+    { Lm = 0, AnswerOnly = 1, Margin = 2 }
+);
+named_option!(
+    /// How unit scores are normalized before the global ranking.
+    Normalization: gisp_normalization, gisp_normalization_name, gisp_normalization_from_name,
+    { Reference = 0, Paper = 1, None = 2 }
+);
+named_option!(
+    /// The head unit under grouped-query attention.
+    GqaUnit: gisp_gqa_unit, gisp_gqa_unit_name, gisp_gqa_unit_from_name,
+    { QueryHead = 0, KvGroup = 1 }
+);
 
 type LoadProgressFn = dyn FnMut(i64, i64) -> bool + Send;
 
@@ -1071,6 +1107,32 @@ impl TokenArrays {
     fn masks(&self) -> *const *const u8 {
         self.masks.as_ref().map_or(ptr::null(), |m| m.as_ptr())
     }
+
+    /// Builds calibration data with `call`, a gisp_calibration_from_*tokens function given the
+    /// arrays (count, tokens, lengths, label masks, positive) and the out-pointer.
+    fn build(
+        &self,
+        positive: Option<&[u8]>,
+        call: impl FnOnce(
+            usize,
+            *const *const i32,
+            *const usize,
+            *const *const u8,
+            *const u8,
+            *mut *mut sys::gisp_calibration,
+        ) -> *mut sys::gisp_status,
+    ) -> Result<*mut sys::gisp_calibration> {
+        let mut raw = ptr::null_mut();
+        check(call(
+            self.ptrs.len(),
+            self.ptrs.as_ptr(),
+            self.lengths.as_ptr(),
+            self.masks(),
+            positive.map_or(ptr::null(), |p| p.as_ptr()),
+            &mut raw,
+        ))?;
+        Ok(raw)
+    }
 }
 
 impl Calibration {
@@ -1140,18 +1202,13 @@ impl Calibration {
         positive: Option<&[u8]>,
     ) -> Result<Calibration> {
         let a = TokenArrays::new(sequences, label_masks, positive)?;
-        let mut raw = ptr::null_mut();
         // SAFETY: every pointer is valid for the lengths given; gisp copies the data.
-        check(unsafe {
-            sys::gisp_calibration_from_tokens(
-                sequences.len(),
-                a.ptrs.as_ptr(),
-                a.lengths.as_ptr(),
-                a.masks(),
-                positive.map_or(ptr::null(), |p| p.as_ptr()),
-                &mut raw,
-            )
-        })?;
+        let raw = a.build(
+            positive,
+            |n, tokens, lengths, masks, positive, out| unsafe {
+                sys::gisp_calibration_from_tokens(n, tokens, lengths, masks, positive, out)
+            },
+        )?;
         Ok(Calibration { raw, _log: None })
     }
 
@@ -1165,19 +1222,16 @@ impl Calibration {
         positive: Option<&[u8]>,
     ) -> Result<Calibration> {
         let a = TokenArrays::new(sequences, label_masks, positive)?;
-        let mut raw = ptr::null_mut();
+        let handle = model.raw;
         // SAFETY: valid handle; every pointer is valid for the lengths given; gisp copies.
-        check(unsafe {
-            sys::gisp_calibration_from_model_tokens(
-                model.raw,
-                sequences.len(),
-                a.ptrs.as_ptr(),
-                a.lengths.as_ptr(),
-                a.masks(),
-                positive.map_or(ptr::null(), |p| p.as_ptr()),
-                &mut raw,
-            )
-        })?;
+        let raw = a.build(
+            positive,
+            |n, tokens, lengths, masks, positive, out| unsafe {
+                sys::gisp_calibration_from_model_tokens(
+                    handle, n, tokens, lengths, masks, positive, out,
+                )
+            },
+        )?;
         Ok(Calibration::from_model(raw, model))
     }
 
@@ -1302,6 +1356,18 @@ impl PruneConfig {
         // SAFETY: valid handle.
         check(unsafe { sys::gisp_prune_config_to_json(self.raw, &mut p) })?;
         Ok(take_string(p))
+    }
+
+    /// `(dense, reachable)` before a run on the dense `model`: the dense model's own decoder
+    /// sparsity (its norm weights count, so it is above 0; a record's sparsities start there)
+    /// and the highest sparsity a run with this configuration can reach.
+    pub fn sparsity_range(&self, model: &Model) -> Result<(f64, f64)> {
+        let (mut dense, mut reachable) = (0f64, 0f64);
+        // SAFETY: valid handles and out-pointers.
+        check(unsafe {
+            sys::gisp_prune_config_sparsity_range(self.raw, model.raw, &mut dense, &mut reachable)
+        })?;
+        Ok((dense, reachable))
     }
 }
 
@@ -1595,7 +1661,8 @@ impl<'a> Pruner<'a> {
         Ok(out)
     }
 
-    /// Per completed step of this run, wall seconds of the step and its phases, as JSON.
+    /// Per step this pruner ran, wall seconds of the step and its phases: gisp.proto's
+    /// PrunerTimings as protobuf JSON, `{"timings": [{"step": 0, "seconds": ..}, ..]}`.
     pub fn timings_json(&self) -> Result<String> {
         let mut p = ptr::null_mut();
         // SAFETY: valid handle.

@@ -1,7 +1,10 @@
 //! Tests of the safe Rust bindings (run by tools/test.sh: `cargo test --offline`).
 //! The parity test compares with the record the CLI wrote for the same configuration
 //! ($GISP_CLI_RECORD, from tools/ci/cli_reference_record.sh).
-use gisp::{Calibration, Code, Device, Model, PruneConfig, Pruner, Record};
+use gisp::{
+    Calibration, Code, Device, GqaUnit, Model, Normalization, Objective, PruneConfig, Pruner,
+    Record,
+};
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
@@ -181,6 +184,31 @@ fn a_panicking_callback_cancels_instead_of_unwinding_through_c() {
 }
 
 #[test]
+fn option_names_and_sparsity_range() {
+    assert_eq!(Objective::AnswerOnly.name(), "answer-only");
+    assert_eq!(Normalization::None.name(), "none");
+    assert_eq!(GqaUnit::from_name("kv-group").unwrap(), GqaUnit::KvGroup);
+    let err = Objective::from_name("Margin").unwrap_err();
+    assert_eq!(err.code, Code::InvalidArgument);
+    assert!(
+        err.message
+            .contains(r#"objective must be lm, answer-only or margin, got "Margin""#),
+        "{}",
+        err.message
+    );
+
+    // The dense model's own sparsity (its norm weights) and the bound of a run at ratio 0.3.
+    let model = Model::load(
+        root().join("testdata/llama/llama3_gqa_headdim_f32"),
+        Device::Cpu,
+    )
+    .unwrap();
+    let config = PruneConfig::new().unwrap().ratio(0.3).unwrap();
+    let (dense, reachable) = config.sparsity_range(&model).unwrap();
+    assert!(dense > 0.0 && dense < 0.1 && reachable > dense && reachable < 1.0);
+}
+
+#[test]
 fn logits_multiple_choice_timings_and_checkpoints() {
     let tiny = root().join("testdata/tiny");
     let mut model = Model::load(tiny.join("model"), Device::Cpu).unwrap();
@@ -231,9 +259,12 @@ fn logits_multiple_choice_timings_and_checkpoints() {
     pruner.clear_checkpoint().unwrap();
     pruner.step().unwrap();
     assert!(!checkpoint.exists());
+    // gisp.proto's PrunerTimings: both steps this pruner ran.
     let timings = pruner.timings_json().unwrap();
     assert!(
-        timings.starts_with('[') && timings.contains("\"step\""),
+        timings.starts_with("{\n \"timings\": [")
+            && timings.contains("\"step\": 0,")
+            && timings.contains("\"step\": 1,"),
         "{timings}"
     );
     let _ = std::fs::remove_dir_all(&dir);

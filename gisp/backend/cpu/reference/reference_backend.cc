@@ -1,8 +1,12 @@
 // The reference backend. Every verb is a template over the element type: f32 tensors (compared
 // with the fast kernels) or f64 tensors (finite-difference checks of the backward formulas in
-// double). Accumulation is always in double. Loops are the textbook definitions.
+// double). Accumulation is always in double. Matrix products and row/column reductions are
+// Eigen expressions over Maps of the tensors' buffers, converted to double first; the rest are
+// the textbook loops. Eigen, not the fast kernels' oneDNN, so the oracle shares no code with
+// what it checks.
 #include "gisp/backend/cpu/reference/reference_backend.h"
 
+#include <Eigen/Dense>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -20,25 +24,40 @@ T* P(const Tensor& t) {
   return t.data<T>();
 }
 
+// Row-major views of tensor memory (gisp tensors are contiguous, row-major).
+template <typename T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using MatrixMap = Eigen::Map<Matrix<T>>;
+template <typename T>
+using VectorMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+
+// The rows x cols matrix at `data`, converted to double.
+template <typename T>
+Eigen::MatrixXd ToDouble(const T* data, int64_t rows, int64_t cols) {
+  return Eigen::Map<const Matrix<T>>(data, rows, cols).template cast<double>();
+}
+template <typename T>
+Eigen::VectorXd ToDouble(const T* data, int64_t n) {
+  return Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(data, n).template cast<double>();
+}
+
 template <typename T>
 void GemmImpl(const Tensor& out, const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
               double alpha, double beta, const checks::GemmDims& d) {
   for (int64_t bi = 0; bi < d.batch; ++bi) {
-    const T* pa = P<T>(a) + bi * d.m * d.k;
-    const T* pb = P<T>(b) + bi * d.k * d.n;
-    T* pc = P<T>(out) + bi * d.m * d.n;
-    for (int64_t i = 0; i < d.m; ++i) {
-      for (int64_t j = 0; j < d.n; ++j) {
-        double acc = 0;
-        for (int64_t p = 0; p < d.k; ++p) {
-          const double av = trans_a ? pa[p * d.m + i] : pa[i * d.k + p];
-          const double bv = trans_b ? pb[j * d.k + p] : pb[p * d.n + j];
-          acc += av * bv;
-        }
-        const double old = beta == 0.0 ? 0.0 : beta * pc[i * d.n + j];
-        pc[i * d.n + j] = static_cast<T>(alpha * acc + old);
-      }
-    }
+    // op(A) is m x k and op(B) k x n; a transposed operand is stored the other way round.
+    Eigen::MatrixXd op_a =
+        ToDouble(P<T>(a) + bi * d.m * d.k, trans_a ? d.k : d.m, trans_a ? d.m : d.k);
+    Eigen::MatrixXd op_b =
+        ToDouble(P<T>(b) + bi * d.k * d.n, trans_b ? d.n : d.k, trans_b ? d.k : d.n);
+    if (trans_a) op_a.transposeInPlace();
+    if (trans_b) op_b.transposeInPlace();
+    MatrixMap<T> c(P<T>(out) + bi * d.m * d.n, d.m, d.n);
+    Eigen::MatrixXd result = alpha * (op_a * op_b);
+    // beta == 0 never reads C, which may be uninitialized.
+    if (beta != 0.0) result += beta * c.template cast<double>();
+    c = result.cast<T>();
   }
 }
 
@@ -46,40 +65,30 @@ template <typename T>
 void RmsNormForwardImpl(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
                         const Tensor& weight, double eps) {
   const int64_t n = x.dim(0), dm = x.dim(1);
-  for (int64_t i = 0; i < n; ++i) {
-    const T* xi = P<T>(x) + i * dm;
-    double ss = 0;
-    for (int64_t c = 0; c < dm; ++c) ss += static_cast<double>(xi[c]) * xi[c];
-    const double r = 1.0 / std::sqrt(ss / dm + eps);
-    P<T>(inv_rms)[i] = static_cast<T>(r);
-    for (int64_t c = 0; c < dm; ++c) {
-      P<T>(out)[i * dm + c] = static_cast<T>(xi[c] * r * P<T>(weight)[c]);
-    }
-  }
+  const Eigen::MatrixXd xd = ToDouble(P<T>(x), n, dm);
+  const Eigen::VectorXd r =
+      ((xd.rowwise().squaredNorm().array() / static_cast<double>(dm)) + eps).sqrt().inverse();
+  VectorMap<T>(P<T>(inv_rms), n) = r.cast<T>();
+  MatrixMap<T>(P<T>(out), n, dm) =
+      (r.asDiagonal() * xd * ToDouble(P<T>(weight), dm).asDiagonal()).template cast<T>();
 }
 
 template <typename T>
 void RmsNormBackwardImpl(const Tensor& d_x, const Tensor& d_weight, const Tensor& d_out,
                          const Tensor& x, const Tensor& weight, const Tensor& inv_rms) {
   const int64_t n = x.dim(0), dm = x.dim(1);
-  std::vector<double> dw(static_cast<size_t>(dm), 0.0);
-  for (int64_t i = 0; i < n; ++i) {
-    const T* xi = P<T>(x) + i * dm;
-    const T* gi = P<T>(d_out) + i * dm;
-    const double r = P<T>(inv_rms)[i];
-    double dot = 0;
-    for (int64_t c = 0; c < dm; ++c) dot += static_cast<double>(gi[c]) * P<T>(weight)[c] * xi[c];
-    for (int64_t c = 0; c < dm; ++c) {
-      const double g =
-          static_cast<double>(gi[c]) * P<T>(weight)[c] * r - xi[c] * r * r * r * dot / dm;
-      P<T>(d_x)[i * dm + c] = static_cast<T>(P<T>(d_x)[i * dm + c] + g);
-      dw[c] += static_cast<double>(gi[c]) * xi[c] * r;
-    }
-  }
+  const Eigen::MatrixXd xd = ToDouble(P<T>(x), n, dm), g = ToDouble(P<T>(d_out), n, dm);
+  const Eigen::VectorXd w = ToDouble(P<T>(weight), dm), r = ToDouble(P<T>(inv_rms), n);
+  const Eigen::MatrixXd gx = g.cwiseProduct(xd);
+  // dx = g w r - x r^3 (sum_c g w x) / dm per row; dw = sum over rows of g x r.
+  const Eigen::VectorXd dot = gx * w;
+  const Eigen::VectorXd coef = r.array().cube() * dot.array() / static_cast<double>(dm);
+  MatrixMap<T> dx(P<T>(d_x), n, dm);
+  dx = (dx.template cast<double>() + r.asDiagonal() * g * w.asDiagonal() - coef.asDiagonal() * xd)
+           .template cast<T>();
   if (!d_weight.empty()) {
-    for (int64_t c = 0; c < dm; ++c) {
-      P<T>(d_weight)[c] = static_cast<T>(P<T>(d_weight)[c] + dw[c]);
-    }
+    VectorMap<T> dw(P<T>(d_weight), dm);
+    dw = (dw.template cast<double>() + gx.transpose() * r).template cast<T>();
   }
 }
 
@@ -229,15 +238,21 @@ absl::Status CrossEntropyImpl(const Tensor& nll, const Tensor& d_logits, const T
 template <typename T>
 void AbsProdSumImpl(const Tensor& out, const Tensor& w, const Tensor& g, int64_t rows, int64_t cols,
                     bool by_row) {
-  std::vector<double> acc(static_cast<size_t>(by_row ? rows : cols), 0.0);
-  for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t c = 0; c < cols; ++c) {
-      const double v =
-          std::fabs(static_cast<double>(P<T>(w)[i * cols + c]) * P<T>(g)[i * cols + c]);
-      acc[by_row ? i : c] += v;
-    }
+  const Eigen::MatrixXd prod =
+      ToDouble(P<T>(w), rows, cols).cwiseProduct(ToDouble(P<T>(g), rows, cols)).cwiseAbs();
+  if (by_row) {
+    VectorMap<double>(out.data<double>(), rows) = prod.rowwise().sum();
+  } else {
+    VectorMap<double>(out.data<double>(), cols) = prod.colwise().sum().transpose();
   }
-  for (size_t i = 0; i < acc.size(); ++i) out.data<double>()[i] = acc[i];
+}
+
+template <typename T>
+void ColumnSumImpl(const Tensor& d_bias, const Tensor& d_y) {
+  const int64_t cols = d_bias.dim(0), rows = cols > 0 ? d_y.numel() / cols : 0;
+  VectorMap<T> db(P<T>(d_bias), cols);
+  db = (db.template cast<double>() + ToDouble(P<T>(d_y), rows, cols).colwise().sum().transpose())
+           .template cast<T>();
 }
 
 class ReferenceBackend final : public Backend {
@@ -411,11 +426,10 @@ class ReferenceBackend final : public Backend {
   }
 
   absl::Status DoColumnSum(const Tensor& d_bias, const Tensor& d_y) override {
-    const int64_t cols = d_bias.dim(0), rows = cols > 0 ? d_y.numel() / cols : 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      double acc = 0;
-      for (int64_t i = 0; i < rows; ++i) acc += Get(d_y, i * cols + c);
-      Set(d_bias, c, Get(d_bias, c) + acc);
+    if (d_y.dtype() == DType::kF64) {
+      ColumnSumImpl<double>(d_bias, d_y);
+    } else {
+      ColumnSumImpl<float>(d_bias, d_y);
     }
     return absl::OkStatus();
   }
