@@ -540,10 +540,10 @@ GISP_API GISP_NODISCARD gisp_status* gisp_pruner_record(const gisp_pruner* prune
 GISP_API GISP_NODISCARD gisp_status* gisp_pruner_scores(const gisp_pruner* pruner, double* out,
                                                         size_t capacity, size_t* count);
 /* Per step this pruner computed (not those replayed from a resumed record): wall seconds of the
- * whole step, the gradient pass, scoring, ranking and compaction, as protobuf's JSON mapping of
- * gisp.proto's PrunerTimings (docs/formats.md): {"timings": [{"step": 0, "seconds": ..,
- * "gradient_seconds": .., "scoring_seconds": .., "ranking_seconds": .., "compaction_seconds":
- * ..}, ...]}. Free with gisp_string_free. */
+ * whole step, the gradient pass, scoring, ranking and compaction, as a JSON array whose elements
+ * are gisp.proto's StepTiming in protobuf's JSON mapping (docs/formats.md): [{"step": 0,
+ * "seconds": .., "gradient_seconds": .., "scoring_seconds": .., "ranking_seconds": ..,
+ * "compaction_seconds": ..}, ...]; [] before the first step. Free with gisp_string_free. */
 GISP_API GISP_NODISCARD gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner,
                                                               char** json);
 

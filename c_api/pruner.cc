@@ -152,7 +152,15 @@ gisp_status* gisp_pruner_timings_json(const gisp_pruner* pruner, char** json) {
   GISP_C_REQUIRE(pruner);
   GISP_C_REQUIRE(json);
   return Guard(__func__, [&]() -> absl::Status {
-    GISP_ASSIGN_OR_RETURN(const std::string out, gisp::ProtoToJson(pruner->pruner->timings()));
+    // A bare JSON array, as in 0.1.0 (docs/abi_policy.md: a function's meaning never changes);
+    // each element is gisp.proto's StepTiming in protobuf's JSON mapping.
+    std::string out = "[";
+    for (const gisp::proto::StepTiming& step : pruner->pruner->timings().timings()) {
+      GISP_ASSIGN_OR_RETURN(const std::string item, gisp::ProtoToJson(step));
+      if (out.size() > 1) out += ", ";
+      out += item;
+    }
+    out += "]";
     *json = gisp::capi::CopyString(out);
     return absl::OkStatus();
   });

@@ -186,15 +186,13 @@ func (p *Pruner) Timings() ([]StepTiming, error) {
 	if err != nil {
 		return nil, err
 	}
-	// gisp.proto's PrunerTimings in protobuf's JSON mapping.
-	var out struct {
-		Timings []StepTiming `json:"timings"`
-	}
+	// An array of gisp.proto's StepTiming in protobuf's JSON mapping.
+	var out []StepTiming
 	if err := json.Unmarshal([]byte(takeString(s)), &out); err != nil {
 		return nil, &Error{Code: Internal, Message: "gisp_pruner_timings_json: " + err.Error()}
 	}
-	if out.Timings == nil {
-		out.Timings = []StepTiming{}
+	if out == nil {
+		out = []StepTiming{}
 	}
-	return out.Timings, nil
+	return out, nil
 }

@@ -444,8 +444,8 @@ Status RunSteps(gisp_pruner* pruner, const MpiRanks& ranks, bool* interrupted) {
 }
 
 // The record and the timings of the steps this invocation computed, as gisp.proto's messages:
-// the record from its binary form, the timings from gisp_pruner_timings_json (protobuf's JSON
-// mapping, read back by protobuf).
+// the record from its binary form, the timings from gisp_pruner_timings_json (an array of
+// StepTiming in protobuf's JSON mapping, read back by protobuf as PrunerTimings' one field).
 Status CollectRun(gisp_pruner* pruner, const gisp_record* record, gisp::proto::RunReport* report) {
   uint8_t* bytes = nullptr;
   size_t size = 0;
@@ -457,7 +457,8 @@ Status CollectRun(gisp_pruner* pruner, const gisp_record* record, gisp::proto::R
   CLI_RETURN_IF_ERROR(gisp_pruner_timings_json(pruner, &timings.p));
   gisp::proto::PrunerTimings parsed_timings;
   const absl::Status status =
-      gisp::ProtoFromJson(timings.str(), "gisp_pruner_timings_json", &parsed_timings);
+      gisp::ProtoFromJson(absl::StrCat("{\"timings\": ", timings.str(), "}"),
+                          "gisp_pruner_timings_json", &parsed_timings);
   if (!status.ok()) return Status(GISP_INTERNAL, std::string(status.message()));
   report->mutable_timings()->Swap(parsed_timings.mutable_timings());
   return Status();

@@ -928,4 +928,4 @@ class Pruner(_Handle):
         scoring_seconds, ranking_seconds and compaction_seconds (gisp.proto's StepTiming)."""
         p = _P(ctypes.c_char)()
         _check(lib.gisp_pruner_timings_json(self._handle, ctypes.byref(p)))
-        return _json.loads(_take_string(p))["timings"]
+        return _json.loads(_take_string(p))

@@ -1661,8 +1661,8 @@ impl<'a> Pruner<'a> {
         Ok(out)
     }
 
-    /// Per step this pruner ran, wall seconds of the step and its phases: gisp.proto's
-    /// PrunerTimings as protobuf JSON, `{"timings": [{"step": 0, "seconds": ..}, ..]}`.
+    /// Per step this pruner ran, wall seconds of the step and its phases: a JSON array of
+    /// gisp.proto's StepTiming in protobuf's JSON mapping, `[{"step": 0, "seconds": ..}, ..]`.
     pub fn timings_json(&self) -> Result<String> {
         let mut p = ptr::null_mut();
         // SAFETY: valid handle.
