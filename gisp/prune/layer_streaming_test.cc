@@ -14,6 +14,7 @@
 #include "gisp/base/call_context.h"
 #include "gisp/data/calibration_sources.h"
 #include "gisp/io/checkpoint.h"
+#include "gisp/model/decoder.h"
 #include "gisp/model/memory_estimate.h"
 #include "gisp/prune/gisp_fixture.h"
 #include "gisp/prune/pruner.h"
@@ -80,6 +81,59 @@ TEST(LayerStreamingTest, RandomModelsGiveTheResidentRecord) {
       SCOPED_TRACE(compact ? "compacted" : "masked");
       ExpectSameRun(Prune(c, w, data, o, true), Prune(c, w, data, o, false));
     }
+  }
+}
+
+// Forward passes (evaluation) and KV-cache decoding (generation) read the streamed layers too.
+TEST(LayerStreamingTest, ForwardAndDecodingMatchTheResidentModel) {
+  const LlamaConfig c = testing::SmallGqa();
+  const CalibrationBatches data = testing::RandomCalibration(c, 2);
+  const LlamaWeights w = testing::RandomWeights(c, 17);
+  std::vector<std::vector<float>> logits, decoded;
+  for (bool stream : {false, true}) {
+    auto backend = CreateCpuBackend().value();
+    LlamaModel::Options mo;
+    mo.stream_layers = stream;
+    auto model = LlamaModel::Create(c, w, backend.get(), mo).value();
+    Tensor out;
+    ASSERT_TRUE(model->Forward(data.batches[0], nullptr, &out).ok());
+    logits.emplace_back(out.f32(), out.f32() + out.numel());
+    KvCacheDecoder decoder(model.get());
+    auto first = decoder.Append({3, 5, 7});
+    ASSERT_TRUE(first.ok()) << first.status();
+    auto next = decoder.Append({11});
+    ASSERT_TRUE(next.ok()) << next.status();
+    decoded.emplace_back(first->f32(), first->f32() + first->numel());
+    decoded.back().insert(decoded.back().end(), next->f32(), next->f32() + next->numel());
+  }
+  EXPECT_EQ(logits[0], logits[1]);
+  EXPECT_EQ(decoded[0], decoded[1]);
+}
+
+// The mode is not part of the record: a streamed run resumes a resident run's record (and the
+// reverse) and ends with the uninterrupted run's bytes.
+TEST(LayerStreamingTest, ResumesAcrossModes) {
+  const LlamaConfig c = testing::SmallGqa();
+  const CalibrationBatches data = testing::RandomCalibration(c, 7);
+  const LlamaWeights w = testing::RandomWeights(c, 17);
+  const PrunerOptions o = testing::StepsAndRatio(4, 0.6);
+  const proto::Record whole = Prune(c, w, data, o, false).record;
+  for (bool first_streamed : {false, true}) {
+    auto backend = CreateCpuBackend().value();
+    LlamaModel::Options first, second;
+    first.stream_layers = first_streamed;
+    second.stream_layers = !first_streamed;
+    auto a = LlamaModel::Create(c, w, backend.get(), first).value();
+    auto pa = Pruner::Create(a.get(), &data, o).value();
+    ASSERT_TRUE(pa->Step().ok());
+    ASSERT_TRUE(pa->Step().ok());
+    const proto::Record partial = pa->record();
+    auto b = LlamaModel::Create(c, w, backend.get(), second).value();
+    auto pb = Pruner::Create(b.get(), &data, o, &partial);
+    ASSERT_TRUE(pb.ok()) << pb.status();
+    ASSERT_TRUE((*pb)->Run().ok());
+    EXPECT_EQ((*pb)->record().SerializeAsString(), whole.SerializeAsString())
+        << (first_streamed ? "streamed, then resident" : "resident, then streamed");
   }
 }
 
