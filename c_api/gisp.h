@@ -279,8 +279,8 @@ GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_working_dtype(gisp_lo
  * embeddings, the head and one layer, so a model whose weights do not fit the device can be
  * pruned; results are identical to the default (resident) placement, at the cost of uploading
  * the layers twice per calibration batch. Default: false. Added in ABI 1 (append). */
-GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_stream_layers(
-    gisp_load_options* options, bool enabled);
+GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_stream_layers(gisp_load_options* options,
+                                                                         bool enabled);
 /* The context the model runs under (copied; NULL: none). */
 GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_context(gisp_load_options* options,
                                                                    const gisp_context* ctx);

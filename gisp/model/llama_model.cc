@@ -55,13 +55,13 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
   // Refuse a model whose weights cannot fit before allocating any of them. Streamed, the device
   // holds the embeddings, the head and one decoder layer at a time.
   GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend->QueryMemory());
-  GISP_RETURN_IF_ERROR(CheckFits(
-      options.stream_layers ? "the model's embeddings, head and one streamed layer"
-                            : "the model's weights",
-      options.stream_layers
-          ? StreamedWeightBytes(config, options.weight_dtype, options.compute_dtype)
-          : WeightBytes(config, options.weight_dtype, options.compute_dtype),
-      memory, backend->device()));
+  GISP_RETURN_IF_ERROR(
+      CheckFits(options.stream_layers ? "the model's embeddings, head and one streamed layer"
+                                      : "the model's weights",
+                options.stream_layers
+                    ? StreamedWeightBytes(config, options.weight_dtype, options.compute_dtype)
+                    : WeightBytes(config, options.weight_dtype, options.compute_dtype),
+                memory, backend->device()));
   // Upload (visiting the model's own struct so slots line up). The large matrices take the
   // weight dtype; norms and biases the compute dtype.
   LlamaWeights& dst = model->weights_;

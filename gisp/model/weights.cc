@@ -49,8 +49,8 @@ const std::vector<LayerMember>& LayerMembers() {
   static const std::vector<LayerMember>* members = [] {
     auto* m = new std::vector<LayerMember>;
     for (const LayerSlot& slot : kLayerSlots) {
-      const bool norm = slot.member == &LayerWeights::input_norm ||
-                        slot.member == &LayerWeights::post_norm;
+      const bool norm =
+          slot.member == &LayerWeights::input_norm || slot.member == &LayerWeights::post_norm;
       m->push_back({slot.member, !norm && !slot.bias});
     }
     return m;

@@ -50,7 +50,7 @@ Outcome Prune(const LlamaConfig& config, const LlamaWeights& weights,
   if (!pruner.ok()) return out;
   while (!(*pruner)->done()) {
     const absl::Status s = (*pruner)->Step();
-      EXPECT_TRUE(s.ok()) << s;
+    EXPECT_TRUE(s.ok()) << s;
     if (!s.ok()) return out;
     out.raw.push_back((*pruner)->last_raw_scores());
     out.scores.push_back((*pruner)->last_scores());
@@ -248,9 +248,8 @@ TEST_P(StreamedTorchParityTest, MatchesPyTorchAndTheResidentRun) {
                                  fixture->data, fixture->options, false);
   ASSERT_EQ(static_cast<int32_t>(streamed.scores.size()), streamed.record.steps_size());
   for (int32_t k = 0; k < streamed.record.steps_size(); ++k) {
-    const testing::StepParity parity =
-        testing::CompareStepWithTorch(*fixture, k, streamed.record, streamed.raw[k],
-                                      streamed.scores[k]);
+    const testing::StepParity parity = testing::CompareStepWithTorch(
+        *fixture, k, streamed.record, streamed.raw[k], streamed.scores[k]);
     for (const std::string& problem : parity.problems) ADD_FAILURE() << problem;
     std::printf("%s streamed step %d: %s\n", GetParam().c_str(), k, parity.Summary().c_str());
   }

@@ -121,7 +121,8 @@ absl::StatusOr<UnitScores> ComputeUnitScores(const UnitSpace& space, const KeptS
     for (int64_t l = 0; l < space.num_layers; ++l) {
       if (space.protected_layer[l]) continue;
       first[static_cast<size_t>(l)] = static_cast<int64_t>(work.size());
-      add_layer(model.weights().layers[static_cast<size_t>(l)], gbar.layers[static_cast<size_t>(l)]);
+      add_layer(model.weights().layers[static_cast<size_t>(l)],
+                gbar.layers[static_cast<size_t>(l)]);
     }
     GISP_ASSIGN_OR_RETURN(sums, RunReductions(be, &work));
   } else {
