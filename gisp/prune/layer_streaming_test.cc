@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gisp/backend/backend.h"
 #include "gisp/base/call_context.h"
+#include "gisp/comm/thread_communicator.h"
 #include "gisp/data/calibration_sources.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/model/decoder.h"
@@ -108,6 +110,41 @@ TEST(LayerStreamingTest, ForwardAndDecodingMatchTheResidentModel) {
   }
   EXPECT_EQ(logits[0], logits[1]);
   EXPECT_EQ(decoded[0], decoded[1]);
+}
+
+// Data-parallel ranks (threads here) with streamed models: the all-reduce runs over the host
+// Gbar buffers, and every rank ends with the record of two resident thread ranks.
+TEST(LayerStreamingTest, DataParallelRanksStreamToo) {
+  const LlamaConfig c = testing::SmallGqa();
+  const CalibrationBatches data = testing::RandomCalibration(c, 7);
+  const LlamaWeights w = testing::RandomWeights(c, 17);
+  std::vector<std::string> records;
+  for (bool stream : {false, true}) {
+    auto comms = testing::MakeThreadCommunicators(2);
+    std::vector<std::string> got(2);
+    std::vector<absl::Status> status(2);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < 2; ++r) {
+      threads.emplace_back([&, r] {
+        auto backend = CreateCpuBackend().value();
+        LlamaModel::Options mo;
+        mo.stream_layers = stream;
+        auto model = LlamaModel::Create(c, w, backend.get(), mo).value();
+        PrunerOptions o = testing::StepsAndRatio(3, 0.6);
+        o.comm = comms[static_cast<size_t>(r)];
+        auto pruner = Pruner::Create(model.get(), &data, o);
+        status[r] = pruner.status();
+        if (!pruner.ok()) return;
+        status[r] = (*pruner)->Run();
+        got[r] = (*pruner)->record().SerializeAsString();
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (int r = 0; r < 2; ++r) ASSERT_TRUE(status[r].ok()) << "rank " << r << ": " << status[r];
+    EXPECT_EQ(got[0], got[1]);
+    records.push_back(got[0]);
+  }
+  EXPECT_EQ(records[0], records[1]);
 }
 
 // The mode is not part of the record: a streamed run resumes a resident run's record (and the
