@@ -170,6 +170,14 @@ gisp_status* gisp_load_options_set_working_dtype(gisp_load_options* options, gis
   });
 }
 
+gisp_status* gisp_load_options_set_stream_layers(gisp_load_options* options, bool enabled) {
+  GISP_C_REQUIRE(options);
+  return Guard(__func__, [&]() -> absl::Status {
+    options->stream_layers = enabled;
+    return absl::OkStatus();
+  });
+}
+
 gisp_status* gisp_load_options_set_context(gisp_load_options* options, const gisp_context* ctx) {
   GISP_C_REQUIRE(options);
   return Guard(__func__, [&]() -> absl::Status {

@@ -259,7 +259,7 @@ GISP_API GISP_NODISCARD gisp_status* gisp_model_load(const char* model_dir, gisp
 GISP_API void gisp_model_free(gisp_model* model);
 
 /* Options for gisp_model_load_with_options. Defaults: CPU, device index 0, working dtype AUTO,
- * no context, no progress callback. */
+ * resident layers (no streaming), no context, no progress callback. */
 typedef struct gisp_load_options gisp_load_options;
 
 GISP_API GISP_NODISCARD gisp_status* gisp_load_options_create(gisp_load_options** out);
@@ -272,6 +272,15 @@ GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_device(gisp_load_opti
  * the backend can and uses F32 otherwise. */
 GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_working_dtype(gisp_load_options* options,
                                                                          gisp_dtype dtype);
+/* Layer streaming (docs/memory.md, docs/scaling.md): when `enabled`, the decoder layers' weights
+ * stay in host memory (the memory-mapped checkpoint; host copies once pruning changes a layer)
+ * and each layer is uploaded to the device for its forward and again for its backward; the
+ * calibration gradients (Gbar) of the layers live in host memory too. The device then holds the
+ * embeddings, the head and one layer, so a model whose weights do not fit the device can be
+ * pruned; results are identical to the default (resident) placement, at the cost of uploading
+ * the layers twice per calibration batch. Default: false. Added in ABI 1 (append). */
+GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_stream_layers(gisp_load_options* options,
+                                                                         bool enabled);
 /* The context the model runs under (copied; NULL: none). */
 GISP_API GISP_NODISCARD gisp_status* gisp_load_options_set_context(gisp_load_options* options,
                                                                    const gisp_context* ctx);

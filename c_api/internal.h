@@ -64,6 +64,7 @@ struct gisp_load_options {
   gisp_device device = GISP_DEVICE_CPU;
   int device_index = 0;
   gisp_dtype working_dtype = GISP_DTYPE_AUTO;
+  bool stream_layers = false;
   gisp::capi::ContextSettings context;
   gisp_load_progress_fn progress_fn = nullptr;
   void* progress_user_data = nullptr;
@@ -86,6 +87,7 @@ struct gisp_model {
   std::shared_ptr<void> keep_alive;  // the mapped archive
   bool original = true;              // loaded from disk (dense) rather than materialized
   gisp_dtype working_dtype = GISP_DTYPE_AUTO;
+  bool stream_layers = false;           // decoder layers stay on the host (layer streaming)
   gisp::capi::ContextSettings context;  // every call on the model runs under it
   std::unique_ptr<gisp::Backend> backend;
   std::unique_ptr<gisp::LlamaModel> model;  // the working copy on the device

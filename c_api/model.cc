@@ -58,15 +58,17 @@ absl::Status BuildWorkingModel(gisp_model* m) {
       break;
     }
   }
+  options.stream_layers = m->stream_layers;
   GISP_ASSIGN_OR_RETURN(
       m->model, LlamaModel::Create(m->host_config, m->host_weights, m->backend.get(), options));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Log(LogLevel::kInfo,
-      absl::StrFormat("gisp %s: %s %s; backend %s; weights %s; %d layers, %.2fM parameters, "
+      absl::StrFormat("gisp %s: %s %s; backend %s; weights %s%s; %d layers, %.2fM parameters, "
                       "placed in %.2f s",
                       GispVersion(), m->original ? "loaded" : "materialized", m->dir,
                       m->backend->name(), DTypeName(options.weight_dtype),
+                      options.stream_layers ? " (decoder layers streamed from the host)" : "",
                       m->host_config.num_layers,
                       static_cast<double>(m->host_config.TotalParameters()) / 1e6, seconds));
   if (m->device == GISP_DEVICE_CPU) {
@@ -162,6 +164,7 @@ gisp_status* gisp_model_load_with_options(const char* model_dir, const gisp_load
     m->device = o.device;
     m->device_index = o.device_index;
     m->working_dtype = o.working_dtype;
+    m->stream_layers = o.stream_layers;
     m->context = o.context;
     GISP_ASSIGN_OR_RETURN(gisp::Checkpoint ckpt, gisp::LoadCheckpoint(model_dir));
     m->host_config = ckpt.config;
@@ -278,6 +281,7 @@ gisp_status* gisp_model_materialize(const gisp_model* model, const gisp_record* 
     m->device = model->device;
     m->device_index = model->device_index;
     m->working_dtype = model->working_dtype;
+    m->stream_layers = model->stream_layers;
     m->context = model->context;
     m->host_config = std::move(sliced.config);
     m->host_weights = std::move(sliced.weights);

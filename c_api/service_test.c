@@ -91,6 +91,16 @@ static void test_load_progress(void) {
   CHECK(st.calls == 6 && st.total == 6 && st.last_done == 6 && st.monotonic);
   gisp_model_free(m);
 
+  /* Layer streaming loads too, with the same per-layer progress (the layers stay on the host). */
+  load_state streamed = {0, 0, 0, 0, 1};
+  ok(gisp_load_options_set_progress_callback(o, on_load, &streamed), "progress");
+  ok(gisp_load_options_set_stream_layers(o, true), "stream layers");
+  m = NULL;
+  ok(gisp_model_load_with_options(kTiny, o, &m), "streamed load");
+  CHECK(m != NULL && streamed.calls == 6 && streamed.last_done == 6 && streamed.monotonic);
+  gisp_model_free(m);
+  ok(gisp_load_options_set_stream_layers(o, false), "resident layers");
+
   load_state stop = {0, 0, 0, 2, 1};
   ok(gisp_load_options_set_progress_callback(o, on_load, &stop), "progress");
   m = NULL;

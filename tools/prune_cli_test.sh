@@ -2,7 +2,8 @@
 # End-to-end tests of the prune CLI: bad input gets a clear error and writes nothing partial;
 # a run killed at any point resumes to a record byte-identical to an uninterrupted run; a
 # record from another calibration set is refused; relative paths resolve against the caller's
-# directory; the plot is written as a PNG and an SVG that parse and show the run's points.
+# directory; the plot is written as a PNG and an SVG that parse and show the run's points; a run
+# with --stream_layers writes the same record.
 # Prints one line per check; exits non-zero on the first failure.
 set -uo pipefail
 prune="$PWD/tools/prune"
@@ -45,6 +46,11 @@ expect_error bad_objective 2 "--objective" --objective bogus
   --text "decoder parameter sparsity (%)" --text "perplexity" >"$tmp/plot.out" 2>&1 \
   || { cat "$tmp/plot.out"; fail "plot files"; }
 pass "plot: sparsity_ppl.png and sparsity_ppl.svg"
+# Layer streaming (--stream_layers): the resident run's record, byte for byte.
+"$prune" "${small[@]}" --stream_layers --out "$tmp/streamed" >/dev/null 2>"$tmp/streamed.log" \
+  || { cat "$tmp/streamed.log"; fail "streamed run"; }
+cmp -s "$tmp/whole/record.pb" "$tmp/streamed/record.pb" || fail "streamed record differs"
+pass "--stream_layers: identical record"
 for delay in 1.5 3 5; do
   out="$tmp/killed-$delay"
   "$prune" "${small[@]}" --out "$out" >/dev/null 2>&1 &

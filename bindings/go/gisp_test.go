@@ -155,6 +155,41 @@ func TestRecordIsByteIdenticalToTheCLI(t *testing.T) {
 	}
 }
 
+// Layer streaming (LoadOptions.SetStreamLayers) runs the same kernels on the same values: the
+// record is the resident run's, byte for byte.
+func TestStreamedLayersGiveTheResidentRecord(t *testing.T) {
+	var records [][]byte
+	for _, stream := range []bool{false, true} {
+		m, err := LoadWithOptions(context.Background(), fixture(t), NewLoadOptions().SetStreamLayers(stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := FromTokens(tokenData(mustInt(t)(m.VocabSize())), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewPruner(m, data, smallConfig(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := p.Record()
+		b, err := r.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, b)
+		p.Close()
+		data.Close()
+		m.Close()
+	}
+	if !bytes.Equal(records[0], records[1]) {
+		t.Fatalf("streamed record differs from the resident one (%d vs %d bytes)", len(records[1]), len(records[0]))
+	}
+}
+
 func run(t *testing.T, resume *Record, ctx context.Context, progress func(Progress)) (*Pruner, error) {
 	m, err := LoadModel(fixture(t), CPU)
 	if err != nil {

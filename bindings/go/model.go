@@ -52,6 +52,7 @@ func LoadModel(dir string, device Device) (*Model, error) {
 type LoadOptions struct {
 	device   Device
 	dtype    DType
+	stream   bool
 	s        contextSettings
 	progress func(done, total int64) bool
 }
@@ -65,6 +66,11 @@ func (o *LoadOptions) SetDevice(d Device) *LoadOptions { o.device = d; return o 
 // SetWorkingDType sets the dtype of the working copy's weights (F32, or BF16/F16 on a backend
 // that computes with 16-bit weights; Auto picks).
 func (o *LoadOptions) SetWorkingDType(d DType) *LoadOptions { o.dtype = d; return o }
+
+// SetStreamLayers keeps the decoder layers and their calibration gradients in host memory and
+// uploads one layer at a time to the device (layer streaming, docs/scaling.md): for models whose
+// weights do not fit the device; same results, more host-to-device traffic. Default false.
+func (o *LoadOptions) SetStreamLayers(enabled bool) *LoadOptions { o.stream = enabled; return o }
 
 // SetContext makes the model run under a copy of c's current settings (nil: none).
 func (o *LoadOptions) SetContext(c *Context) *LoadOptions {
@@ -125,6 +131,9 @@ func LoadWithOptions(ctx context.Context, dir string, opts *LoadOptions) (*Model
 		return nil, err
 	}
 	if err := check(C.gisp_load_options_set_working_dtype(co, C.gisp_dtype(o.dtype))); err != nil {
+		return nil, err
+	}
+	if err := check(C.gisp_load_options_set_stream_layers(co, C.bool(o.stream))); err != nil {
 		return nil, err
 	}
 	if s.set {

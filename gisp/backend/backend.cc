@@ -69,11 +69,49 @@ absl::Status Backend::CheckStorage(absl::string_view verb, absl::string_view arg
   return absl::OkStatus();
 }
 
+void AllocationCounter::Add(int64_t bytes) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  const int64_t now = live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  int64_t seen = peak.load(std::memory_order_relaxed);
+  while (now > seen && !peak.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+  }
+}
+
+Tensor Backend::Counted(const Tensor& t) {
+  if (t.empty()) return t;
+  // A second Buffer over the same memory: releasing it gives the bytes back, then drops the
+  // device's own buffer (which frees the memory). Allocation is rare (the workspace reuses its
+  // buffers), so the extra object costs nothing measurable.
+  std::shared_ptr<Buffer> inner = t.buffer();
+  const int64_t bytes = static_cast<int64_t>(inner->bytes());
+  counter_->Add(bytes);
+  std::shared_ptr<AllocationCounter> counter = counter_;
+  auto outer = std::make_shared<Buffer>(inner->device(), inner->data(), inner->bytes(),
+                                        [inner, counter, bytes](void*) mutable {
+                                          counter->Release(bytes);
+                                          inner.reset();
+                                        });
+  return Tensor(std::move(outer), t.offset_bytes(), t.shape(), t.dtype());
+}
+
+AllocationStats Backend::allocation_stats() const {
+  AllocationStats s;
+  s.live_bytes = counter_->live.load(std::memory_order_relaxed);
+  s.peak_bytes = counter_->peak.load(std::memory_order_relaxed);
+  s.allocations = counter_->allocations.load(std::memory_order_relaxed);
+  return s;
+}
+
+void Backend::ResetPeakBytes() {
+  counter_->peak.store(counter_->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
 absl::StatusOr<Tensor> Backend::Allocate(Shape shape, DType dtype) {
   for (int64_t d : shape) {
     GISP_CHECK_ARG(d >= 0, "Allocate: negative dimension in ", ShapeToString(shape));
   }
-  return DoAllocate(std::move(shape), dtype);
+  GISP_ASSIGN_OR_RETURN(Tensor t, DoAllocate(std::move(shape), dtype));
+  return Counted(t);
 }
 
 absl::StatusOr<Tensor> Backend::AllocateZeroed(Shape shape, DType dtype) {
@@ -84,7 +122,8 @@ absl::StatusOr<Tensor> Backend::AllocateZeroed(Shape shape, DType dtype) {
   // in the requested dtype.
   const size_t bytes = static_cast<size_t>(NumElements(shape)) * DTypeSize(dtype);
   const int64_t words = static_cast<int64_t>((bytes + 3) / 4);
-  GISP_ASSIGN_OR_RETURN(Tensor flat, DoAllocate({words}, DType::kF32));
+  GISP_ASSIGN_OR_RETURN(Tensor raw, DoAllocate({words}, DType::kF32));
+  const Tensor flat = Counted(raw);
   if (words > 0) GISP_RETURN_IF_ERROR(DoFill(flat, 0.0f));
   return Tensor(flat.buffer(), flat.offset_bytes(), std::move(shape), dtype);
 }
@@ -120,7 +159,8 @@ absl::StatusOr<IndexList> Backend::UploadIndices(absl::Span<const int32_t> indic
   list.bound = bound;
   if (indices.empty()) return list;
   const int64_t n = static_cast<int64_t>(indices.size());
-  GISP_ASSIGN_OR_RETURN(list.values, DoAllocate({n}, DType::kI32));
+  GISP_ASSIGN_OR_RETURN(Tensor values, DoAllocate({n}, DType::kI32));
+  list.values = Counted(values);
   const Tensor host(Buffer::WrapHost(indices.data(), indices.size() * sizeof(int32_t), nullptr),
                     0, {n}, DType::kI32);
   GISP_RETURN_IF_ERROR(DoUpload(list.values, host));

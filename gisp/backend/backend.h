@@ -28,6 +28,7 @@
 #ifndef GISP_BACKEND_BACKEND_H_
 #define GISP_BACKEND_BACKEND_H_
 
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -55,6 +56,25 @@ struct MemoryInfo {
   int64_t total_bytes = 0;
 };
 
+// Bytes held by the tensors a backend handed out (Allocate, AllocateZeroed, UploadIndices): what
+// lives on its device because gisp asked for it. Scratch a verb keeps inside the backend (oneDNN's
+// primitives, the CPU attention blocks) and a device runtime's own pools are not counted.
+struct AllocationStats {
+  int64_t live_bytes = 0;   // held now
+  int64_t peak_bytes = 0;   // the most held at once since creation or ResetPeakBytes
+  int64_t allocations = 0;  // tensors handed out since creation
+};
+
+// The shared counter behind AllocationStats. Tensors keep it alive (a tensor may outlive its
+// backend) and give their bytes back when their buffer is released, on whatever thread that is.
+struct AllocationCounter {
+  std::atomic<int64_t> live{0};
+  std::atomic<int64_t> peak{0};
+  std::atomic<int64_t> allocations{0};
+  void Add(int64_t bytes);
+  void Release(int64_t bytes) { live.fetch_sub(bytes, std::memory_order_relaxed); }
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -78,6 +98,12 @@ class Backend {
   // Free and total memory of the device (host RAM for the CPU backends). Callers size budgets
   // from it (activation keeping, logits chunks) instead of fixed constants.
   absl::StatusOr<MemoryInfo> QueryMemory();
+  // What this backend's tensors hold on its device, and the peak (the same accounting on every
+  // device: the CPU backend's "device memory" is the host memory it allocated). Memory tests
+  // compare modes with it (docs/memory.md); thread-safe.
+  AllocationStats allocation_stats() const;
+  // Starts a new peak from what is live now.
+  void ResetPeakBytes();
 
   // Host -> device: `src` is a host tensor (for example a view into a memory-mapped checkpoint),
   // `out` a tensor of this device with the same number of elements. Float dtypes convert (any
@@ -252,6 +278,11 @@ class Backend {
   virtual absl::Status DoZeroCols(const Tensor& t, const IndexList& cols) = 0;
 
  private:
+  // Wraps a freshly allocated tensor's buffer so that its bytes are counted until it is released.
+  Tensor Counted(const Tensor& t);
+
+  std::shared_ptr<AllocationCounter> counter_ = std::make_shared<AllocationCounter>();
+
   // Every non-empty tensor shares one dtype this backend computes in; returns it in `dtype`.
   absl::Status CheckCompute(absl::string_view verb, std::initializer_list<const Tensor*> tensors,
                             DType* dtype) const;

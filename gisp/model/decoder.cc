@@ -67,7 +67,7 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
   GISP_ASSIGN_OR_RETURN(Tensor h, ws_.Get("h", {n, d}));
   GISP_ASSIGN_OR_RETURN(Tensor r, ws_.Get("r", {n}));
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    const LayerWeights& lw = w.layers[static_cast<size_t>(l)];
+    GISP_ASSIGN_OR_RETURN(const LayerWeights lw, model_->DeviceLayer(l));  // streamed: uploaded
     const LayerShape& s = c.layers[static_cast<size_t>(l)];  // widths; kv_map from the model
     const int64_t hq = s.n_heads, kv = s.n_kv_heads, f = s.intermediate;
     GISP_RETURN_IF_ERROR(be->RmsNormForward(h, r, x, lw.input_norm, eps));

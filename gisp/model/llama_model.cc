@@ -52,11 +52,16 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
     }
   });
   GISP_RETURN_IF_ERROR(status);
-  // Refuse a model whose weights cannot fit before allocating any of them.
+  // Refuse a model whose weights cannot fit before allocating any of them. Streamed, the device
+  // holds the embeddings, the head and one decoder layer at a time.
   GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend->QueryMemory());
-  GISP_RETURN_IF_ERROR(CheckFits("the model's weights",
-                                 WeightBytes(config, options.weight_dtype, options.compute_dtype),
-                                 memory, backend->device()));
+  GISP_RETURN_IF_ERROR(
+      CheckFits(options.stream_layers ? "the model's embeddings, head and one streamed layer"
+                                      : "the model's weights",
+                options.stream_layers
+                    ? StreamedWeightBytes(config, options.weight_dtype, options.compute_dtype)
+                    : WeightBytes(config, options.weight_dtype, options.compute_dtype),
+                memory, backend->device()));
   // Upload (visiting the model's own struct so slots line up). The large matrices take the
   // weight dtype; norms and biases the compute dtype.
   LlamaWeights& dst = model->weights_;
@@ -83,9 +88,14 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const LlamaConfig
                                : 0;
   for (size_t s = 0; s < slots.size(); ++s) {
     const Slot& slot = slots[s];
-    const DType dtype = slot.matrix ? options.weight_dtype : options.compute_dtype;
-    GISP_ASSIGN_OR_RETURN(*slot.out, backend->Allocate(slot.src->shape(), dtype));
-    GISP_RETURN_IF_ERROR(backend->Upload(*slot.out, *slot.src));
+    const bool layer_slot = s >= 1 && s + tail < slots.size();
+    if (options.stream_layers && layer_slot) {
+      *slot.out = *slot.src;  // stays on the host; DeviceLayer uploads it when needed
+    } else {
+      const DType dtype = slot.matrix ? options.weight_dtype : options.compute_dtype;
+      GISP_ASSIGN_OR_RETURN(*slot.out, backend->Allocate(slot.src->shape(), dtype));
+      GISP_RETURN_IF_ERROR(backend->Upload(*slot.out, *slot.src));
+    }
     if (per_layer > 0 && s >= 1 && s + tail < slots.size() && s % per_layer == 0) {
       GISP_RETURN_IF_ERROR(
           ReportProgress("load", static_cast<int64_t>(s / per_layer), config.num_layers));
@@ -106,10 +116,73 @@ absl::Status LlamaModel::BuildKvMaps() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<LayerWeights> LlamaModel::DeviceLayer(int64_t layer) const {
+  GISP_CHECK_ARG(layer >= 0 && layer < config_.num_layers, "model: layer ", layer,
+                 " is outside [0, ", config_.num_layers, ")");
+  const LayerWeights& host = weights_.layers[static_cast<size_t>(layer)];
+  if (!options_.stream_layers) return host;
+  LayerWeights device;
+  for (const LayerMember& m : LayerMembers()) {
+    const Tensor& src = host.*m.member;
+    if (src.empty()) continue;
+    Tensor& out = device.*m.member;
+    GISP_ASSIGN_OR_RETURN(out, backend_->Allocate(src.shape(), m.matrix ? options_.weight_dtype
+                                                                        : options_.compute_dtype));
+    if (src.numel() > 0) GISP_RETURN_IF_ERROR(backend_->Upload(out, src));
+  }
+  return device;
+}
+
+absl::Status LlamaModel::StoreLayer(int64_t layer, const LayerWeights& device) {
+  LayerWeights& slot = weights_.layers[static_cast<size_t>(layer)];
+  if (!options_.stream_layers) {
+    slot = device;
+    return absl::OkStatus();
+  }
+  LayerWeights host;
+  for (const LayerMember& m : LayerMembers()) {
+    const Tensor& src = device.*m.member;
+    if (src.empty()) continue;
+    Tensor& out = host.*m.member;
+    GISP_ASSIGN_OR_RETURN(out, Tensor::HostUninitialized(src.shape(), src.dtype()));
+    if (src.numel() > 0) GISP_RETURN_IF_ERROR(backend_->Download(out, src));
+  }
+  slot = std::move(host);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LayerWeights> LlamaModel::StageGradients(const LayerWeights& grads) const {
+  if (!options_.stream_layers) return grads;
+  LayerWeights device;
+  for (const LayerMember& m : LayerMembers()) {
+    const Tensor& src = grads.*m.member;
+    if (src.empty()) continue;
+    Tensor& out = device.*m.member;
+    GISP_ASSIGN_OR_RETURN(out, backend_->Allocate(src.shape(), src.dtype()));
+    if (src.numel() > 0) GISP_RETURN_IF_ERROR(backend_->Upload(out, src));
+  }
+  return device;
+}
+
+absl::Status LlamaModel::UnstageGradients(const LayerWeights& staged, LayerWeights* grads) const {
+  if (!options_.stream_layers) return absl::OkStatus();
+  for (const LayerMember& m : LayerMembers()) {
+    const Tensor& src = staged.*m.member;
+    if (src.empty() || src.numel() == 0) continue;
+    GISP_RETURN_IF_ERROR(backend_->Download(grads->*m.member, src));
+  }
+  return absl::OkStatus();
+}
+
+int64_t LlamaModel::PassBytes(const GradRequest& request, int64_t batch, int64_t seq) {
+  return CalibrationPassBytes(config_, request, batch, seq, LogitsChunkFloats(),
+                              options_.compute_dtype, options_.stream_layers,
+                              options_.weight_dtype);
+}
+
 absl::Status LlamaModel::CheckPassFits(const GradRequest& request, int64_t batch, int64_t seq) {
   GISP_ASSIGN_OR_RETURN(MemoryInfo memory, backend_->QueryMemory());
-  const int64_t need = CalibrationPassBytes(config_, request, batch, seq, LogitsChunkFloats(),
-                                            options_.compute_dtype);
+  const int64_t need = PassBytes(request, batch, seq);
   const CallContext* call = CurrentCallContext();
   if (call != nullptr && call->memory_budget > 0 && need > call->memory_budget) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -139,6 +212,12 @@ absl::StatusOr<LlamaGradients> LlamaModel::AllocateGradients(const GradRequest& 
     GISP_ASSIGN_OR_RETURN(*out, backend_->AllocateZeroed(like.shape(), options_.compute_dtype));
     return absl::OkStatus();
   };
+  // Streamed, the layers' buffers are host memory (Gbar on the host); Run stages one at a time.
+  auto alloc_layer = [&](const Tensor& like, Tensor* out) -> absl::Status {
+    if (!options_.stream_layers) return alloc(like, out);
+    GISP_ASSIGN_OR_RETURN(*out, Tensor::Host(like.shape(), options_.compute_dtype));
+    return absl::OkStatus();
+  };
   if (request.embeddings || (request.lm_head && c.tie_word_embeddings)) {
     GISP_RETURN_IF_ERROR(alloc(weights_.embed, &g.embed));
   }
@@ -155,21 +234,21 @@ absl::StatusOr<LlamaGradients> LlamaModel::AllocateGradients(const GradRequest& 
     const uint32_t m = request.layer(l);
     const LayerWeights& w = weights_.layers[static_cast<size_t>(l)];
     LayerWeights& gl = g.layers[static_cast<size_t>(l)];
-    if (m & kParamQ) GISP_RETURN_IF_ERROR(alloc(w.q_proj, &gl.q_proj));
-    if (m & kParamK) GISP_RETURN_IF_ERROR(alloc(w.k_proj, &gl.k_proj));
-    if (m & kParamV) GISP_RETURN_IF_ERROR(alloc(w.v_proj, &gl.v_proj));
-    if (m & kParamO) GISP_RETURN_IF_ERROR(alloc(w.o_proj, &gl.o_proj));
-    if (m & kParamGate) GISP_RETURN_IF_ERROR(alloc(w.gate_proj, &gl.gate_proj));
-    if (m & kParamUp) GISP_RETURN_IF_ERROR(alloc(w.up_proj, &gl.up_proj));
-    if (m & kParamDown) GISP_RETURN_IF_ERROR(alloc(w.down_proj, &gl.down_proj));
+    if (m & kParamQ) GISP_RETURN_IF_ERROR(alloc_layer(w.q_proj, &gl.q_proj));
+    if (m & kParamK) GISP_RETURN_IF_ERROR(alloc_layer(w.k_proj, &gl.k_proj));
+    if (m & kParamV) GISP_RETURN_IF_ERROR(alloc_layer(w.v_proj, &gl.v_proj));
+    if (m & kParamO) GISP_RETURN_IF_ERROR(alloc_layer(w.o_proj, &gl.o_proj));
+    if (m & kParamGate) GISP_RETURN_IF_ERROR(alloc_layer(w.gate_proj, &gl.gate_proj));
+    if (m & kParamUp) GISP_RETURN_IF_ERROR(alloc_layer(w.up_proj, &gl.up_proj));
+    if (m & kParamDown) GISP_RETURN_IF_ERROR(alloc_layer(w.down_proj, &gl.down_proj));
     if (m & kParamNorms) {
-      GISP_RETURN_IF_ERROR(alloc(w.input_norm, &gl.input_norm));
-      GISP_RETURN_IF_ERROR(alloc(w.post_norm, &gl.post_norm));
+      GISP_RETURN_IF_ERROR(alloc_layer(w.input_norm, &gl.input_norm));
+      GISP_RETURN_IF_ERROR(alloc_layer(w.post_norm, &gl.post_norm));
     }
     if ((m & kParamBiases) && c.attention_bias) {
-      GISP_RETURN_IF_ERROR(alloc(w.q_bias, &gl.q_bias));
-      GISP_RETURN_IF_ERROR(alloc(w.k_bias, &gl.k_bias));
-      GISP_RETURN_IF_ERROR(alloc(w.v_bias, &gl.v_bias));
+      GISP_RETURN_IF_ERROR(alloc_layer(w.q_bias, &gl.q_bias));
+      GISP_RETURN_IF_ERROR(alloc_layer(w.k_bias, &gl.k_bias));
+      GISP_RETURN_IF_ERROR(alloc_layer(w.v_bias, &gl.v_bias));
     }
   }
   return g;
@@ -294,8 +373,7 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
       // first, kept activations get the rest.
       const CallContext* call = CurrentCallContext();
       if (call != nullptr && call->memory_budget > 0) {
-        const int64_t need = CalibrationPassBytes(config_, *request, b, t, LogitsChunkFloats(),
-                                                  options_.compute_dtype);
+        const int64_t need = PassBytes(*request, b, t);
         budget = std::min(budget, std::max<int64_t>(0, call->memory_budget - need));
       }
     }
@@ -320,7 +398,8 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
     GISP_ASSIGN_OR_RETURN(
         LayerActivations acts,
         GetLayerActivations(ctx, keep[l] ? absl::StrCat("act.", l) : std::string("act.shared")));
-    GISP_RETURN_IF_ERROR(LayerForward(ctx, weights_.layers[static_cast<size_t>(l)], x, y, &acts));
+    GISP_ASSIGN_OR_RETURN(const LayerWeights w, DeviceLayer(l));  // streamed: uploaded here
+    GISP_RETURN_IF_ERROR(LayerForward(ctx, w, x, y, &acts));
   }
 
   GISP_ASSIGN_OR_RETURN(Tensor last, workspace_.Get(x_name(num_layers), {n, d}));
@@ -360,6 +439,11 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
     ctx.layer = l;
     ctx.kv_map = &kv_maps_[static_cast<size_t>(l)];
     GISP_ASSIGN_OR_RETURN(Tensor x, workspace_.Get(x_name(l), {n, d}));
+    // Streamed: the layer is uploaded again, with its Gbar slice (accumulated on the device by
+    // the same kernels as when resident, then written back to the host).
+    GISP_ASSIGN_OR_RETURN(const LayerWeights w, DeviceLayer(l));
+    LayerWeights& host_grads = grads->layers[static_cast<size_t>(l)];
+    GISP_ASSIGN_OR_RETURN(LayerWeights layer_grads, StageGradients(host_grads));
     LayerActivations acts;
     if (keep[static_cast<size_t>(l)]) {
       GISP_ASSIGN_OR_RETURN(acts, GetLayerActivations(ctx, absl::StrCat("act.", l)));
@@ -367,11 +451,11 @@ absl::StatusOr<LossResult> LlamaModel::Run(const Batch& batch, const GradRequest
       // Recompute this layer's activations; x_{l+1} is free to overwrite now.
       GISP_ASSIGN_OR_RETURN(acts, GetLayerActivations(ctx, "act.shared"));
       GISP_ASSIGN_OR_RETURN(Tensor y, workspace_.Get(x_name(l + 1), {n, d}));
-      GISP_RETURN_IF_ERROR(LayerForward(ctx, weights_.layers[static_cast<size_t>(l)], x, y, &acts));
+      GISP_RETURN_IF_ERROR(LayerForward(ctx, w, x, y, &acts));
     }
-    GISP_RETURN_IF_ERROR(LayerBackward(ctx, weights_.layers[static_cast<size_t>(l)], x, &acts,
-                                       request->layer(l), &grads->layers[static_cast<size_t>(l)],
-                                       grad, /*need_dx=*/l > stop));
+    GISP_RETURN_IF_ERROR(LayerBackward(ctx, w, x, &acts, request->layer(l), &layer_grads, grad,
+                                       /*need_dx=*/l > stop));
+    GISP_RETURN_IF_ERROR(UnstageGradients(layer_grads, &host_grads));
   }
   if (stop < 0 && request->embeddings) {
     GISP_RETURN_IF_ERROR(backend_->EmbeddingBackward(grads->embed, grad, tokens));

@@ -7,6 +7,11 @@
 // + the head's chunk. Layers whose activations fit in Options::keep_activation_bytes are kept
 // from the forward pass instead, which saves their recomputation (about a quarter of the
 // work); docs/memory.md gives the formulas.
+//
+// Layer streaming (Options::stream_layers) keeps the decoder layers' weights and gradient
+// buffers in host memory and puts one layer at a time on the device: a pass uploads layer l for
+// its forward and again for its backward (with its Gbar slice, which is downloaded after), so the
+// device holds the embeddings, the head and one layer instead of the whole model.
 #ifndef GISP_MODEL_LLAMA_MODEL_H_
 #define GISP_MODEL_LLAMA_MODEL_H_
 
@@ -56,6 +61,13 @@ class LlamaModel {
     // dtype, or bf16/f16 on backends whose SupportsStorageDType accepts it (CUDA), which halves
     // their memory; GEMMs still accumulate in f32.
     DType weight_dtype = DType::kF32;
+    // Layer streaming: the decoder layers stay in host memory (the host tensors the model was
+    // created from, e.g. views into the memory-mapped checkpoint; after compaction or masking,
+    // host copies in the working dtypes) and DeviceLayer uploads one at a time; the layers'
+    // gradient buffers (AllocateGradients) are host tensors. Embeddings, final norm and lm_head
+    // stay on the device. The device runs the same kernels on the same values, so results are
+    // bit-identical to the resident mode; the price is the uploads (docs/memory.md).
+    bool stream_layers = false;
   };
 
   // Uploads `host_weights` (any float dtype, e.g. views into a memory-mapped checkpoint) onto
@@ -70,11 +82,21 @@ class LlamaModel {
                                                             Backend* backend, Options options);
 
   const LlamaConfig& config() const { return config_; }
-  // The working weights on the backend's device. Their layout (config().layers) changes only
+  // The working weights on the backend's device (streaming: the decoder layers' tensors are host
+  // tensors; use DeviceLayer to compute with them). Their layout (config().layers) changes only
   // through ZeroPositions and ApplyLayout; mutable_weights() is for changing values in place
   // (tests perturb and poison weights), never shapes.
   LlamaWeights* mutable_weights() { return &weights_; }
   const LlamaWeights& weights() const { return weights_; }
+  bool streaming() const { return options_.stream_layers; }
+  // Decoder layer l's weights on the device: the resident tensors, or when streaming a fresh
+  // upload of the host layer, which lives (and holds device memory) as long as the returned
+  // handles do.
+  absl::StatusOr<LayerWeights> DeviceLayer(int64_t layer) const;
+  // Gradient buffers of one layer on the device: `grads` itself when resident; when streaming
+  // (host buffers) a device copy, which UnstageGradients writes back.
+  absl::StatusOr<LayerWeights> StageGradients(const LayerWeights& grads) const;
+  absl::Status UnstageGradients(const LayerWeights& staged, LayerWeights* grads) const;
 
   // Masking: in each layer l, zeroes the q rows, o columns (and q bias) of the query heads
   // zero[l].heads, the k/v rows (and biases) of the KV heads zero[l].kv_heads, and the gate/up
@@ -137,6 +159,11 @@ class LlamaModel {
   absl::Status EnsureRope(int64_t positions);
   absl::StatusOr<LossResult> Run(const Batch& batch, const GradRequest* request,
                                  LlamaGradients* grads, Tensor* nll, Tensor* logits);
+  // Makes `device` (layer l on the device, after a layout change) the layer's working weights:
+  // the handles themselves when resident, a download into new host tensors when streaming.
+  absl::Status StoreLayer(int64_t layer, const LayerWeights& device);
+  // The pass's bytes beyond the weights for CheckPassFits and the activation budget.
+  int64_t PassBytes(const GradRequest& request, int64_t batch, int64_t seq);
 
   LlamaConfig config_;
   LlamaConfig source_config_;

@@ -76,7 +76,10 @@ absl::Status LlamaModel::ZeroPositions(const std::vector<LayerPositions>& zero) 
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerShape& now = c.layers[static_cast<size_t>(l)];
     const LayerPositions& z = zero[static_cast<size_t>(l)];
-    LayerWeights& w = weights_.layers[static_cast<size_t>(l)];
+    if (z.heads.empty() && z.kv_heads.empty() && z.channels.empty()) continue;
+    // Resident: the working tensors themselves; streamed: an upload, zeroed on the device and
+    // kept as new host tensors (never written into the checkpoint's mapping).
+    GISP_ASSIGN_OR_RETURN(LayerWeights w, DeviceLayer(l));
     // Each list goes to the device once and serves every matrix it masks.
     GISP_ASSIGN_OR_RETURN(const IndexList q,
                           be->UploadIndices(Expand(z.heads, c.head_dim), now.n_heads * c.head_dim));
@@ -96,6 +99,7 @@ absl::Status LlamaModel::ZeroPositions(const std::vector<LayerPositions>& zero) 
     GISP_RETURN_IF_ERROR(be->ZeroRows(w.gate_proj, ch));
     GISP_RETURN_IF_ERROR(be->ZeroRows(w.up_proj, ch));
     GISP_RETURN_IF_ERROR(be->ZeroCols(w.down_proj, ch));
+    GISP_RETURN_IF_ERROR(StoreLayer(l, w));
   }
   return absl::OkStatus();
 }
@@ -125,9 +129,16 @@ absl::Status LlamaModel::ApplyLayout(const std::vector<LayerPositions>& keep,
   }
   Backend* be = backend_;
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    LayerWeights& w = weights_.layers[static_cast<size_t>(l)];
     const LayerShape& now = c.layers[static_cast<size_t>(l)];
     const LayerPositions& k = keep[static_cast<size_t>(l)];
+    if (KeepsAll(k.heads, now.n_heads) && KeepsAll(k.kv_heads, now.n_kv_heads) &&
+        KeepsAll(k.channels, now.intermediate)) {
+      c.layers[static_cast<size_t>(l)] = shapes[static_cast<size_t>(l)];
+      continue;
+    }
+    // Resident: the working tensors; streamed: an upload, gathered on the device and kept as
+    // new host tensors.
+    GISP_ASSIGN_OR_RETURN(LayerWeights w, DeviceLayer(l));
     if (!KeepsAll(k.heads, now.n_heads)) {
       GISP_ASSIGN_OR_RETURN(const IndexList q, be->UploadIndices(Expand(k.heads, c.head_dim),
                                                                  now.n_heads * c.head_dim));
@@ -150,6 +161,7 @@ absl::Status LlamaModel::ApplyLayout(const std::vector<LayerPositions>& keep,
       GISP_RETURN_IF_ERROR(GatherRowsOf(be, &w.up_proj, ch));
       GISP_RETURN_IF_ERROR(GatherColsOf(be, &w.down_proj, ch));
     }
+    GISP_RETURN_IF_ERROR(StoreLayer(l, w));
     c.layers[static_cast<size_t>(l)] = shapes[static_cast<size_t>(l)];
   }
   config_ = std::move(c);

@@ -1,6 +1,8 @@
 #include "gisp/model/memory_estimate.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "gisp/model/layer.h"
@@ -22,23 +24,22 @@ std::string Gib(int64_t bytes) {
   return absl::StrFormat("%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
 }
 
-}  // namespace
-
-int64_t WeightBytes(const LlamaConfig& config, DType weight_dtype, DType compute_dtype) {
-  int64_t bytes = 0;
+// Weight bytes per decoder layer (index l + 1) and of the rest (index 0).
+std::vector<int64_t> WeightBytesByLayer(const LlamaConfig& config, DType weight_dtype,
+                                        DType compute_dtype) {
+  std::vector<int64_t> bytes(static_cast<size_t>(config.num_layers + 1), 0);
   for (const ParameterSpec& spec : ParameterSpecs(config)) {
     const DType dtype = IsMatrix(spec) ? weight_dtype : compute_dtype;
-    bytes += NumElements(spec.shape) * static_cast<int64_t>(DTypeSize(dtype));
+    bytes[static_cast<size_t>(spec.layer + 1)] +=
+        NumElements(spec.shape) * static_cast<int64_t>(DTypeSize(dtype));
   }
   return bytes;
 }
 
-int64_t CalibrationPassBytes(const LlamaConfig& config, const GradRequest& request, int64_t batch,
-                             int64_t seq, int64_t logits_chunk_floats, DType compute_dtype) {
-  const int64_t e = static_cast<int64_t>(DTypeSize(compute_dtype));
-  const int64_t n = batch * seq, d = config.hidden_size, v = config.vocab_size;
-  // Gradient buffers: the requested parameters of each layer, plus embedding/head/final norm.
-  int64_t grads = 0;
+// Gradient-buffer bytes `request` selects, per decoder layer (index l + 1) and of the rest.
+std::vector<int64_t> GradientBytesByLayer(const LlamaConfig& config, const GradRequest& request,
+                                          int64_t e) {
+  std::vector<int64_t> bytes(static_cast<size_t>(config.num_layers + 1), 0);
   for (const ParameterSpec& spec : ParameterSpecs(config)) {
     bool wanted = false;
     if (spec.layer >= 0) {
@@ -56,7 +57,42 @@ int64_t CalibrationPassBytes(const LlamaConfig& config, const GradRequest& reque
                (spec.name.find("lm_head") != std::string::npos && request.lm_head) ||
                (spec.name.find("norm") != std::string::npos && request.final_norm);
     }
-    if (wanted) grads += NumElements(spec.shape) * e;
+    if (wanted) bytes[static_cast<size_t>(spec.layer + 1)] += NumElements(spec.shape) * e;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+int64_t WeightBytes(const LlamaConfig& config, DType weight_dtype, DType compute_dtype) {
+  int64_t bytes = 0;
+  for (int64_t b : WeightBytesByLayer(config, weight_dtype, compute_dtype)) bytes += b;
+  return bytes;
+}
+
+int64_t StreamedWeightBytes(const LlamaConfig& config, DType weight_dtype, DType compute_dtype) {
+  const std::vector<int64_t> bytes = WeightBytesByLayer(config, weight_dtype, compute_dtype);
+  int64_t widest = 0;
+  for (size_t i = 1; i < bytes.size(); ++i) widest = std::max(widest, bytes[i]);
+  return bytes[0] + widest;
+}
+
+int64_t CalibrationPassBytes(const LlamaConfig& config, const GradRequest& request, int64_t batch,
+                             int64_t seq, int64_t logits_chunk_floats, DType compute_dtype,
+                             bool stream_layers, DType weight_dtype) {
+  const int64_t e = static_cast<int64_t>(DTypeSize(compute_dtype));
+  const int64_t n = batch * seq, d = config.hidden_size, v = config.vocab_size;
+  // Gradient buffers: the requested parameters of each layer, plus embedding/head/final norm.
+  // Streamed, one layer's buffers are on the device at a time, with that layer's weights.
+  const std::vector<int64_t> per_layer = GradientBytesByLayer(config, request, e);
+  int64_t grads = per_layer[0];
+  if (stream_layers) {
+    const std::vector<int64_t> w = WeightBytesByLayer(config, weight_dtype, compute_dtype);
+    int64_t widest = 0;
+    for (size_t i = 1; i < per_layer.size(); ++i) widest = std::max(widest, per_layer[i] + w[i]);
+    grads += widest;
+  } else {
+    for (size_t i = 1; i < per_layer.size(); ++i) grads += per_layer[i];
   }
   // Layer inputs kept for backward, the widest layer's activations and backward temporaries.
   int64_t layer = 0, temporaries = 0;

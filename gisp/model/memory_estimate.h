@@ -18,12 +18,22 @@ namespace gisp {
 // `compute_dtype` (docs/memory.md: w P_m + 4 P_s).
 int64_t WeightBytes(const LlamaConfig& config, DType weight_dtype, DType compute_dtype);
 
+// Layer streaming (LlamaModel::Options::stream_layers): the bytes that stay on the device (the
+// embeddings, the final norm and lm_head) plus the largest decoder layer, which a pass uploads
+// one at a time (docs/memory.md).
+int64_t StreamedWeightBytes(const LlamaConfig& config, DType weight_dtype, DType compute_dtype);
+
 // Bytes a ForwardBackward over B x T tokens needs beyond the weights, with pure per-layer
 // checkpointing (the least gisp can run with; kept activations only use memory that is free):
 // gradient buffers for `request`, the layer-input checkpoints, one layer's activations and
 // backward temporaries, and the head's logits chunk of `logits_chunk_floats` floats.
+// With `stream_layers` the decoder layers' gradient buffers live in host memory and only one
+// layer's are on the device at a time, next to that layer's uploaded weights (`weight_dtype`):
+// the gradient term becomes the non-layer buffers plus the largest layer's weights and
+// gradients together.
 int64_t CalibrationPassBytes(const LlamaConfig& config, const GradRequest& request, int64_t batch,
-                             int64_t seq, int64_t logits_chunk_floats, DType compute_dtype);
+                             int64_t seq, int64_t logits_chunk_floats, DType compute_dtype,
+                             bool stream_layers = false, DType weight_dtype = DType::kF32);
 
 // ResourceExhausted naming `what`, the estimate and the free memory of `device` when `need`
 // exceeds `memory.free_bytes`.

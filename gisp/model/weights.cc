@@ -45,6 +45,19 @@ Shape LayerSlotShape(const LlamaConfig& c, const LayerShape& s, Tensor LayerWeig
 
 }  // namespace
 
+const std::vector<LayerMember>& LayerMembers() {
+  static const std::vector<LayerMember>* members = [] {
+    auto* m = new std::vector<LayerMember>;
+    for (const LayerSlot& slot : kLayerSlots) {
+      const bool norm =
+          slot.member == &LayerWeights::input_norm || slot.member == &LayerWeights::post_norm;
+      m->push_back({slot.member, !norm && !slot.bias});
+    }
+    return m;
+  }();
+  return *members;
+}
+
 std::vector<ParameterSpec> ParameterSpecs(const LlamaConfig& config) {
   std::vector<ParameterSpec> specs;
   specs.push_back({"model.embed_tokens.weight", {config.vocab_size, config.hidden_size}, -1});

@@ -39,6 +39,15 @@ struct LlamaWeights {
 
 using LlamaGradients = LlamaWeights;
 
+// Every tensor slot of LayerWeights, with whether it is one of the large matrices (q/k/v/o/gate/
+// up/down: kept in the weight dtype) or a norm or bias (the compute dtype). For code that moves
+// whole layers (layer streaming).
+struct LayerMember {
+  Tensor LayerWeights::*member;
+  bool matrix;
+};
+const std::vector<LayerMember>& LayerMembers();
+
 // The HF name of every parameter ("model.layers.3.self_attn.q_proj.weight") with its expected
 // shape under `config`. Biases appear only when config.attention_bias; lm_head.weight only when
 // embeddings are untied.

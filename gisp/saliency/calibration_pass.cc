@@ -1,6 +1,7 @@
 #include "gisp/saliency/calibration_pass.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "gisp/base/call_context.h"
@@ -16,7 +17,13 @@ absl::StatusOr<CalibrationPassResult> RunCalibrationPass(
   ForEachParameter(model->config(), grads, [&](const std::string&, Tensor* t) {
     if (!t->empty()) buffers.push_back(t);
   });
-  for (Tensor* t : buffers) GISP_RETURN_IF_ERROR(backend->Fill(*t, 0.0f));
+  for (Tensor* t : buffers) {
+    if (t->device() != backend->device()) {
+      std::memset(t->raw(), 0, t->bytes());  // a streamed model's host Gbar
+    } else {
+      GISP_RETURN_IF_ERROR(backend->Fill(*t, 0.0f));
+    }
+  }
   const int64_t n = static_cast<int64_t>(data.batches.size());
   if (range.end < 0) range.end = n;
   GISP_CHECK_ARG(0 <= range.begin && range.begin <= range.end && range.end <= n,

@@ -107,11 +107,7 @@ absl::StatusOr<UnitScores> ComputeUnitScores(const UnitSpace& space, const KeptS
   std::vector<Reduction> work;
   std::vector<int64_t> first(static_cast<size_t>(space.num_layers), -1);
   const Tensor none;
-  for (int64_t l = 0; l < space.num_layers; ++l) {
-    if (space.protected_layer[l]) continue;
-    const LayerWeights& w = model.weights().layers[static_cast<size_t>(l)];
-    const LayerWeights& g = gbar.layers[static_cast<size_t>(l)];
-    first[static_cast<size_t>(l)] = static_cast<int64_t>(work.size());
+  auto add_layer = [&](const LayerWeights& w, const LayerWeights& g) {
     work.push_back({&w.q_proj, &g.q_proj, true});
     work.push_back({&w.o_proj, &g.o_proj, false});
     work.push_back({kv_scored ? &w.k_proj : &none, &g.k_proj, true});
@@ -119,8 +115,39 @@ absl::StatusOr<UnitScores> ComputeUnitScores(const UnitSpace& space, const KeptS
     work.push_back({&w.gate_proj, &g.gate_proj, true});
     work.push_back({&w.up_proj, &g.up_proj, true});
     work.push_back({&w.down_proj, &g.down_proj, false});
+  };
+  std::vector<double> sums;
+  if (!model.streaming()) {
+    for (int64_t l = 0; l < space.num_layers; ++l) {
+      if (space.protected_layer[l]) continue;
+      first[static_cast<size_t>(l)] = static_cast<int64_t>(work.size());
+      add_layer(model.weights().layers[static_cast<size_t>(l)],
+                gbar.layers[static_cast<size_t>(l)]);
+    }
+    GISP_ASSIGN_OR_RETURN(sums, RunReductions(be, &work));
+  } else {
+    // Streamed (host weights and Gbar): one layer at a time on the device. Each reduction is
+    // computed by the same kernel on the same values, so the sums equal the resident ones.
+    for (int64_t l = 0; l < space.num_layers; ++l) {
+      if (space.protected_layer[l]) continue;
+      GISP_ASSIGN_OR_RETURN(const LayerWeights w, model.DeviceLayer(l));
+      GISP_ASSIGN_OR_RETURN(const LayerWeights g,
+                            model.StageGradients(gbar.layers[static_cast<size_t>(l)]));
+      const size_t begin = work.size();
+      first[static_cast<size_t>(l)] = static_cast<int64_t>(begin);
+      add_layer(w, g);
+      std::vector<Reduction> layer(work.begin() + static_cast<std::ptrdiff_t>(begin), work.end());
+      GISP_ASSIGN_OR_RETURN(std::vector<double> part, RunReductions(be, &layer));
+      const int64_t base = static_cast<int64_t>(sums.size());
+      for (size_t i = 0; i < layer.size(); ++i) {
+        Reduction& r = work[begin + i];
+        r = layer[i];
+        r.offset += base;
+        r.w = r.g = nullptr;  // the staged tensors are released at the end of this iteration
+      }
+      sums.insert(sums.end(), part.begin(), part.end());
+    }
   }
-  GISP_ASSIGN_OR_RETURN(std::vector<double> sums, RunReductions(be, &work));
 
   for (int64_t l = 0; l < space.num_layers; ++l) {
     if (space.protected_layer[l]) {

@@ -43,6 +43,9 @@ ABSL_FLAG(bool, checkpoint, false,
 ABSL_FLAG(bool, torch, true, "also run PyTorch on the same shapes");
 ABSL_FLAG(std::string, python, "/usr/bin/python3", "interpreter with torch for --torch");
 ABSL_FLAG(bool, profile, false, "print gisp's per-verb time profile");
+ABSL_FLAG(bool, stream_layers, false,
+          "layer streaming: decoder layers and their gradients in host memory, one layer "
+          "uploaded at a time (docs/memory.md); prints the backend's peak allocation either way");
 
 namespace gisp {
 namespace {
@@ -125,6 +128,7 @@ int Run() {
   }
   LlamaModel::Options options;
   if (absl::GetFlag(FLAGS_checkpoint)) options.keep_activation_bytes = 0;
+  options.stream_layers = absl::GetFlag(FLAGS_stream_layers);
   auto model_or = LlamaModel::Create(c, testing::RandomWeights(c, 1), backend, options);
   if (!model_or.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(model_or.status().message()).c_str());
@@ -154,6 +158,11 @@ int Run() {
   std::printf(
       "gisp:    %.1f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm), %.3f s/batch, peak RSS %ld MB\n",
       gisp_tps, gflops, 100.0 * gflops / sgemm, sec / batches, PeakRssMb());
+  // Bytes allocated through the Backend interface ("device memory", the same accounting on every
+  // device): weights, gradient buffers (host RAM when streaming), activations.
+  std::printf("backend peak allocation: %.1f MB (%s)\n",
+              static_cast<double>(cpu->allocation_stats().peak_bytes) / 1e6,
+              options.stream_layers ? "layers streamed" : "layers resident");
   if (profiler)
     std::printf("\ngisp per-verb profile (%ld batches):\n%s\n", batches,
                 profiler->Report().c_str());

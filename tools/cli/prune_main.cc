@@ -70,6 +70,10 @@ ABSL_FLAG(bool, compact, true, "shrink the working model after each step (same r
 ABSL_FLAG(std::string, device, "cpu",
           "cpu | cuda | cuda:N (under MPI, plain cuda gives each rank of a machine its own GPU: "
           "the rank's index among that machine's ranks)");
+ABSL_FLAG(bool, stream_layers, false,
+          "layer streaming: keep the decoder layers and their gradients in host memory and "
+          "upload one layer at a time to the device, for models whose weights do not fit it "
+          "(same record; docs/scaling.md)");
 ABSL_FLAG(std::string, dtype, "auto",
           "exported weights: auto (the checkpoint's) | f32 | bf16 | f16");
 ABSL_FLAG(bool, export_models, true, "write the --export formats for every target");
@@ -319,6 +323,8 @@ Status LoadModel(const Settings& s, const MpiRanks& ranks, gisp::proto::RunRepor
                                : s.device_index;
   CLI_RETURN_IF_ERROR(gisp_load_options_set_device(options.get(), s.device, device_index));
   CLI_RETURN_IF_ERROR(gisp_load_options_set_context(options.get(), context.get()));
+  CLI_RETURN_IF_ERROR(
+      gisp_load_options_set_stream_layers(options.get(), absl::GetFlag(FLAGS_stream_layers)));
   gisp_model* raw = nullptr;
   CLI_RETURN_IF_ERROR(gisp_model_load_with_options(s.model_path.c_str(), options.get(), &raw));
   model->reset(raw);

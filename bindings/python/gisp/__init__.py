@@ -419,14 +419,16 @@ def _parse_device(device, device_index):
 
 class LoadOptions(_Handle):
     """Options of Model.load: device ("cpu", "cuda", "cuda:1" or Device), device_index,
-    working_dtype (DType; AUTO keeps 16-bit checkpoints 16-bit where the backend can), context
+    working_dtype (DType; AUTO keeps 16-bit checkpoints 16-bit where the backend can),
+    stream_layers (bool: keep the decoder layers and their gradients in host memory and upload
+    one layer at a time, for models larger than the device; docs/scaling.md), context
     (copied now) and progress, a callable progress(done_layers, total_layers) called on the
     loading thread after each decoder layer; returning False cancels the load (CancelledError)
     and an exception it raises propagates from the load."""
     _free = lib.gisp_load_options_free
 
     def __init__(self, device=Device.CPU, device_index=0, working_dtype=None, context=None,
-                 progress=None):
+                 progress=None, stream_layers=False):
         h = _P(_ffi.gisp_load_options)()
         _check(lib.gisp_load_options_create(ctypes.byref(h)))
         super().__init__(h)
@@ -438,10 +440,15 @@ class LoadOptions(_Handle):
             _check(lib.gisp_load_options_set_device(self._handle, int(device), device_index))
         if working_dtype is not None:
             _check(lib.gisp_load_options_set_working_dtype(self._handle, int(DType(working_dtype))))
+        if stream_layers:
+            self.set_stream_layers(True)
         if context is not None:
             self.set_context(context)
         if progress is not None:
             self.set_progress(progress)
+
+    def set_stream_layers(self, enabled=True):
+        _check(lib.gisp_load_options_set_stream_layers(self._handle, bool(enabled)))
 
     def set_context(self, context):
         _check(lib.gisp_load_options_set_context(self._handle, _handle_or_none(context)))
@@ -508,7 +515,8 @@ class Model(_Handle):
 
     @classmethod
     def load(cls, model_dir, options=None, **settings):
-        """Model.load(dir, device=, device_index=, working_dtype=, context=, progress=) or
+        """Model.load(dir, device=, device_index=, working_dtype=, context=, progress=,
+        stream_layers=) or
         Model.load(dir, LoadOptions(...))."""
         if options is None:
             options = LoadOptions(**settings)

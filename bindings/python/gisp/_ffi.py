@@ -458,6 +458,14 @@ FUNCTIONS = {
         ],
         ('options', 'dtype'),
     ),
+    'gisp_load_options_set_stream_layers': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_load_options),
+            ctypes.c_bool,
+        ],
+        ('options', 'enabled'),
+    ),
     'gisp_load_options_set_context': (
         ctypes.POINTER(gisp_status),
         [

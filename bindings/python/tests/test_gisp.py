@@ -76,6 +76,18 @@ def test_record_is_byte_identical_to_the_cli():
     assert ours == pathlib.Path(reference).read_bytes()
 
 
+def test_streamed_layers_give_the_resident_record():
+    # Layer streaming (LoadOptions.stream_layers) runs the same kernels on the same values.
+    records = []
+    for stream in (False, True):
+        with gisp.Model.load(FIXTURE, stream_layers=stream) as model:
+            data = gisp.Calibration.from_tokens(token_data(model.vocab_size))
+            with gisp.Pruner(model, data, small_config()) as pruner:
+                pruner.run()
+                records.append(pruner.record().to_bytes())
+    assert records[0] == records[1]
+
+
 def test_run_record_arrays_materialize_and_export(tmp_path):
     with gisp.Model(FIXTURE) as model:
         assert model.num_layers == 2 and model.vocab_size == 101

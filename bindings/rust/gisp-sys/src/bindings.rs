@@ -249,6 +249,13 @@ extern "C" {
 }
 extern "C" {
     #[must_use]
+    pub fn gisp_load_options_set_stream_layers(
+        options: *mut gisp_load_options,
+        enabled: bool,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
     pub fn gisp_load_options_set_context(
         options: *mut gisp_load_options,
         ctx: *const gisp_context,

@@ -785,6 +785,15 @@ impl LoadOptions {
         Ok(self)
     }
 
+    /// Layer streaming (docs/scaling.md): keep the decoder layers and their calibration
+    /// gradients in host memory and upload one layer at a time to the device, for models whose
+    /// weights do not fit it. Same results; more host-to-device traffic. Default false.
+    pub fn stream_layers(self, enabled: bool) -> Result<Self> {
+        // SAFETY: valid handle.
+        check(unsafe { sys::gisp_load_options_set_stream_layers(self.raw, enabled) })?;
+        Ok(self)
+    }
+
     /// The context the model runs under (copied).
     pub fn context(mut self, ctx: &Context) -> Result<Self> {
         // SAFETY: valid handles; the options copy the context's settings.

@@ -2,8 +2,8 @@
 //! The parity test compares with the record the CLI wrote for the same configuration
 //! ($GISP_CLI_RECORD, from tools/ci/cli_reference_record.sh).
 use gisp::{
-    Calibration, Code, Device, GqaUnit, Model, Normalization, Objective, PruneConfig, Pruner,
-    Record,
+    Calibration, Code, Device, GqaUnit, LoadOptions, Model, Normalization, Objective, PruneConfig,
+    Pruner, Record,
 };
 use std::path::PathBuf;
 
@@ -45,6 +45,25 @@ fn small_config() -> PruneConfig {
 fn version_and_abi() {
     assert_eq!(gisp::version(), "0.1.0");
     gisp::check_abi().unwrap();
+}
+
+// Layer streaming (LoadOptions::stream_layers) runs the same kernels on the same values: the
+// record is the resident run's, byte for byte.
+#[test]
+fn streamed_layers_give_the_resident_record() {
+    let records: Vec<Vec<u8>> = [false, true]
+        .iter()
+        .map(|&stream| {
+            let options = LoadOptions::new().unwrap().stream_layers(stream).unwrap();
+            let mut model = Model::load_with_options(fixture(), &options).unwrap();
+            let data =
+                Calibration::from_tokens(&token_data(model.vocab_size()), None, None).unwrap();
+            let mut pruner = Pruner::new(&mut model, &data, &small_config(), None).unwrap();
+            pruner.run().unwrap();
+            pruner.record().unwrap().to_bytes().unwrap()
+        })
+        .collect();
+    assert_eq!(records[0], records[1]);
 }
 
 #[test]
