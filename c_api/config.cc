@@ -31,14 +31,13 @@ constexpr CValue<gisp::GqaUnit> kGqaUnits[] = {
     {GISP_GQA_UNIT_QUERY_HEAD, gisp::GqaUnit::kQueryHead},
     {GISP_GQA_UNIT_KV_GROUP, gisp::GqaUnit::kKvGroup}};
 
-constexpr CValue<gisp::Method> kMethods[] = {
-    {GISP_METHOD_GISP, gisp::Method::kGisp},
-    {GISP_METHOD_ONESHOT, gisp::Method::kOneShot},
-    {GISP_METHOD_WANDA_SP, gisp::Method::kWandaSp},
-    {GISP_METHOD_FLAP, gisp::Method::kFlap},
-    {GISP_METHOD_LLM_PRUNER, gisp::Method::kLlmPruner},
-    {GISP_METHOD_MAGNITUDE, gisp::Method::kMagnitude},
-    {GISP_METHOD_RANDOM, gisp::Method::kRandom}};
+constexpr CValue<gisp::Method> kMethods[] = {{GISP_METHOD_GISP, gisp::Method::kGisp},
+                                             {GISP_METHOD_ONESHOT, gisp::Method::kOneShot},
+                                             {GISP_METHOD_WANDA_SP, gisp::Method::kWandaSp},
+                                             {GISP_METHOD_FLAP, gisp::Method::kFlap},
+                                             {GISP_METHOD_LLM_PRUNER, gisp::Method::kLlmPruner},
+                                             {GISP_METHOD_MAGNITUDE, gisp::Method::kMagnitude},
+                                             {GISP_METHOD_RANDOM, gisp::Method::kRandom}};
 
 const char* NameOf(gisp::Method v) { return gisp::MethodName(v); }
 const char* NameOf(gisp::Objective v) { return gisp::ObjectiveName(v); }

@@ -457,8 +457,7 @@ GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_target_sparsities(gis
                                                                              const double* values,
                                                                              size_t n);
 /* GISP_METHOD_RANDOM: the seed of the unit scores (default 0). */
-GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_seed(gisp_prune_config* c,
-                                                                uint64_t v);
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_seed(gisp_prune_config* c, uint64_t v);
 /* Physically shrink the working model after each step (default true; same results). */
 GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_compact(gisp_prune_config* c, bool v);
 /* The configuration as JSON (the record's "config" field). Free with gisp_string_free. */

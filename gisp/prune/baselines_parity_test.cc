@@ -29,7 +29,7 @@ namespace gisp {
 namespace {
 
 constexpr double kTargets[] = {0.1, 0.2, 0.3};  // manifest.json "targets"
-constexpr uint64_t kSeed = 5;                     // manifest.json "random_seed"
+constexpr uint64_t kSeed = 5;                   // manifest.json "random_seed"
 constexpr Method kMethods[] = {Method::kOneShot, Method::kWandaSp, Method::kLlmPruner,
                                Method::kMagnitude, Method::kRandom};
 
@@ -48,7 +48,8 @@ class BaselinesParityTest : public testing::FixtureBackendTest {};
 TEST_P(BaselinesParityTest, ScoresAndRecordsMatchPyTorch) {
   auto fixture = testing::LoadGispFixture(Fixture());
   ASSERT_TRUE(fixture.ok()) << fixture.status();
-  auto expected = SafetensorsFile::Open("testdata/baselines/" + Fixture() + "/expected.safetensors");
+  auto expected =
+      SafetensorsFile::Open("testdata/baselines/" + Fixture() + "/expected.safetensors");
   ASSERT_TRUE(expected.ok()) << expected.status();
   for (Method m : kMethods) {
     const std::string name = MethodName(m);
@@ -78,11 +79,10 @@ TEST_P(BaselinesParityTest, ScoresAndRecordsMatchPyTorch) {
         EXPECT_TRUE(std::isinf(got[u])) << "unit " << u;
         continue;
       }
-      const double err = want[u] == 0 ? std::fabs(got[u]) : std::fabs(got[u] - want[u]) /
-                                                                 std::fabs(want[u]);
+      const double err =
+          want[u] == 0 ? std::fabs(got[u]) : std::fabs(got[u] - want[u]) / std::fabs(want[u]);
       worst = std::max(worst, err);
-      EXPECT_LE(err, 1e-4) << "unit " << u << " scores " << got[u] << ", the reference "
-                           << want[u];
+      EXPECT_LE(err, 1e-4) << "unit " << u << " scores " << got[u] << ", the reference " << want[u];
     }
     // Comparison groups: a layer's heads or channels (local), or every unit (global).
     auto group = [&](int64_t u) -> int64_t {
@@ -99,8 +99,8 @@ TEST_P(BaselinesParityTest, ScoresAndRecordsMatchPyTorch) {
         bool near_tie = false;
         for (size_t v = 0; v < want_steps.size() && !near_tie; ++v) {
           const bool v_theirs = want_steps[v] >= 0 && want_steps[v] <= k;
-          if (v == u || v_theirs == theirs || group(static_cast<int64_t>(v)) !=
-                                                  group(static_cast<int64_t>(u))) {
+          if (v == u || v_theirs == theirs ||
+              group(static_cast<int64_t>(v)) != group(static_cast<int64_t>(u))) {
             continue;
           }
           near_tie = std::fabs(want[v] - want[u]) <= 1e-4 * std::fabs(want[u]);

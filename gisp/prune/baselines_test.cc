@@ -79,9 +79,8 @@ TEST(BaselinesTest, EveryMethodReachesItsTargetsWithNestedValidRecords) {
       EXPECT_EQ(rec.config().method(), static_cast<proto::Method>(static_cast<int>(m)));
       ASSERT_EQ(rec.steps_size(), 3);  // sorted, deduplicated
       const UnitSpace& s = r.pruner->units();
-      const UnitWeightCounts counts = CountUnitWeights(s, *testing::StartSession(
-                                                              c, &data, PrunerOptions())
-                                                              .model);
+      const UnitWeightCounts counts =
+          CountUnitWeights(s, *testing::StartSession(c, &data, PrunerOptions()).model);
       const TargetSelector selector(s, counts, r.pruner->last_scores(), IsLocal(m));
       const double targets[] = {0.2, 0.3, 0.4};
       for (int k = 0; k < 3; ++k) {
@@ -154,8 +153,7 @@ TEST(BaselinesTest, OneShotIsGispWithOneStep) {
   ASSERT_TRUE(o.pruner->Run().ok());
   EXPECT_DOUBLE_EQ(o.pruner->record().steps(0).sparsity(), s);
   for (int u = 0; u < g.pruner->record().pruned_at_step_size(); ++u) {
-    EXPECT_EQ(g.pruner->record().pruned_at_step(u) >= 0,
-              o.pruner->record().pruned_at_step(u) >= 0)
+    EXPECT_EQ(g.pruner->record().pruned_at_step(u) >= 0, o.pruner->record().pruned_at_step(u) >= 0)
         << u;
   }
   EXPECT_EQ(o.pruner->last_scores(), g.pruner->last_scores());
@@ -208,13 +206,12 @@ TEST(BaselinesTest, ResumeContinuesExactly) {
     ASSERT_TRUE(first.pruner->Step().ok());
     ASSERT_TRUE(first.pruner->Step().ok());
     const proto::Record partial = first.pruner->record();
-    PruneSession rest = testing::StartSession(c, &data, MethodOptions(m, {0.2, 0.3, 0.4}),
-                                              &partial);
+    PruneSession rest =
+        testing::StartSession(c, &data, MethodOptions(m, {0.2, 0.3, 0.4}), &partial);
     ASSERT_TRUE(rest.created.ok()) << rest.created;
     EXPECT_EQ(rest.pruner->next_step(), 2);
     ASSERT_TRUE(rest.pruner->Run().ok());
-    EXPECT_EQ(rest.pruner->record().SerializeAsString(),
-              full.pruner->record().SerializeAsString());
+    EXPECT_EQ(rest.pruner->record().SerializeAsString(), full.pruner->record().SerializeAsString());
   }
 }
 

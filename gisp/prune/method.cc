@@ -5,11 +5,13 @@
 namespace gisp {
 namespace {
 
-constexpr EnumName<Method> kMethodNames[] = {
-    {Method::kGisp, "gisp"},           {Method::kOneShot, "oneshot"},
-    {Method::kWandaSp, "wanda-sp"},    {Method::kFlap, "flap"},
-    {Method::kLlmPruner, "llm-pruner"}, {Method::kMagnitude, "magnitude"},
-    {Method::kRandom, "random"}};
+constexpr EnumName<Method> kMethodNames[] = {{Method::kGisp, "gisp"},
+                                             {Method::kOneShot, "oneshot"},
+                                             {Method::kWandaSp, "wanda-sp"},
+                                             {Method::kFlap, "flap"},
+                                             {Method::kLlmPruner, "llm-pruner"},
+                                             {Method::kMagnitude, "magnitude"},
+                                             {Method::kRandom, "random"}};
 
 }  // namespace
 

@@ -180,8 +180,8 @@ absl::Status Pruner::Init(const proto::Record* resume) {
     // replay the selections so the next one nests on the last.
     GISP_RETURN_IF_ERROR(ComputeFixedScores(&pass_loss_));
     for (int32_t i = 0; i < next_step_; ++i) {
-      last_selection_ = selector_->Select(schedule_[static_cast<size_t>(i)],
-                                          i > 0 ? &last_selection_ : nullptr);
+      last_selection_ =
+          selector_->Select(schedule_[static_cast<size_t>(i)], i > 0 ? &last_selection_ : nullptr);
     }
   }
   return ApplyPruned(PrunedAtOrBefore(record_, next_step_ - 1));
@@ -200,7 +200,9 @@ absl::Status Pruner::ApplyPruned(const std::vector<bool>& pruned) {
 
 absl::Status Pruner::Step() {
   if (done()) return absl::FailedPreconditionError("all pruning steps are done");
-  if (ScoresOnce(options_.config.method)) return Annotate(StepScoreOnce(), absl::StrCat("step ", next_step_));
+  if (ScoresOnce(options_.config.method)) {
+    return Annotate(StepScoreOnce(), absl::StrCat("step ", next_step_));
+  }
   const int32_t k = next_step_;
   const double ratio = schedule_[static_cast<size_t>(k)];
   const auto t0 = Clock::now();

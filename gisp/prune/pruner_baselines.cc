@@ -39,9 +39,9 @@ absl::Status Pruner::InitScoreOnce() {
         "biases in the model and every export (docs/baselines.md)");
   }
   if (cfg.round_channels_to > 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "channel rounding applies to method gisp only; method ", name, " got a multiple of ",
-        cfg.round_channels_to));
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel rounding applies to method gisp only; method ", name,
+                     " got a multiple of ", cfg.round_channels_to));
   }
   if (!cfg.target_sparsities.empty()) {
     schedule_ = cfg.target_sparsities;
@@ -80,9 +80,9 @@ absl::Status Pruner::ComputeFixedScores(double* pass_loss) {
       *pass_loss = CalibrationLoss(*data_, pass.batch_mean_nll);
       const std::vector<bool> none(static_cast<size_t>(space_.size()), false);
       const KeptStructure dense_layout = ComputeKept(space_, dense_, none);
-      GISP_ASSIGN_OR_RETURN(
-          UnitScores s, ComputeUnitScores(space_, dense_layout, *model_, gbar, none,
-                                          MakeNormalizer(space_, dense_, cfg.normalization)));
+      GISP_ASSIGN_OR_RETURN(UnitScores s,
+                            ComputeUnitScores(space_, dense_layout, *model_, gbar, none,
+                                              MakeNormalizer(space_, dense_, cfg.normalization)));
       last_raw_ = s.raw;
       // One-shot GISP ranks normalized scores globally; LLM-Pruner's local Taylor compares units
       // of one kind within a layer, where a constant divisor changes nothing: raw sums.
@@ -109,17 +109,18 @@ absl::Status Pruner::ComputeFixedScores(double* pass_loss) {
           absl::StrCat("method ", MethodName(cfg.method), " has no fixed scores"));
   }
   for (size_t u = 0; u < scores.size(); ++u) {
-    if (std::isnan(scores[u]) || (std::isinf(scores[u]) && !space_.protected_layer[space_.LayerOf(
-                                                               static_cast<int64_t>(u))])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "method ", MethodName(cfg.method), ": non-finite score for unit ", u,
-          " (the calibration data or the weights overflowed or are NaN)"));
+    if (std::isnan(scores[u]) ||
+        (std::isinf(scores[u]) &&
+         !space_.protected_layer[space_.LayerOf(static_cast<int64_t>(u))])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("method ", MethodName(cfg.method), ": non-finite score for unit ", u,
+                       " (the calibration data or the weights overflowed or are NaN)"));
     }
   }
   if (cfg.method != Method::kOneShot && cfg.method != Method::kLlmPruner) last_raw_ = scores;
   last_scores_ = scores;
-  selector_ = std::make_unique<TargetSelector>(space_, counts_, std::move(scores),
-                                               IsLocal(cfg.method));
+  selector_ =
+      std::make_unique<TargetSelector>(space_, counts_, std::move(scores), IsLocal(cfg.method));
   return absl::OkStatus();
 }
 

@@ -33,8 +33,8 @@ struct Selection {
 class TargetSelector {
  public:
   // `scores` in unit order (protected units are never selected, whatever they score).
-  TargetSelector(const UnitSpace& space, const UnitWeightCounts& counts,
-                 std::vector<double> scores, bool local);
+  TargetSelector(const UnitSpace& space, const UnitWeightCounts& counts, std::vector<double> scores,
+                 bool local);
 
   // The set nearest `target`, pruning at least what `previous` did (null: nothing).
   Selection Select(double target, const Selection* previous) const;

@@ -59,8 +59,9 @@ absl::StatusOr<ActivationStats> CollectActivationStats(LlamaModel* model,
                                                        const std::vector<bool>& want,
                                                        const BatchCallback& on_batch) {
   const LlamaConfig& c = model->config();
-  GISP_CHECK_ARG(static_cast<int64_t>(want.size()) == c.num_layers, "activation statistics: ",
-                 want.size(), " layer flags for ", c.num_layers, " layers");
+  GISP_CHECK_ARG(static_cast<int64_t>(want.size()) == c.num_layers,
+                 "activation statistics: ", want.size(), " layer flags for ", c.num_layers,
+                 " layers");
   Backend* be = model->backend();
   const DType dtype = model->mutable_options()->compute_dtype;
   Workspace ws(be, dtype);
@@ -139,8 +140,8 @@ absl::StatusOr<ActivationStats> CollectActivationStats(LlamaModel* model,
     for (const ColumnMoments* m : {&stats.o_proj[l], &stats.down_proj[l]}) {
       for (double v : m->sumsq) {
         if (!std::isfinite(v)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "layer ", l, ": the calibration activations overflowed or are NaN"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("layer ", l, ": the calibration activations overflowed or are NaN"));
         }
       }
     }

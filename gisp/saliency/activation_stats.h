@@ -21,12 +21,12 @@ namespace gisp {
 
 // Sums over the counted tokens of one linear layer's input columns.
 struct ColumnMoments {
-  std::vector<double> sum;     // [columns]: sum_t x_tj
-  std::vector<double> sumsq;   // [columns]: sum_t x_tj^2
+  std::vector<double> sum;    // [columns]: sum_t x_tj
+  std::vector<double> sumsq;  // [columns]: sum_t x_tj^2
   int64_t tokens = 0;
 
-  double Norm(size_t j) const;      // ||X_j||_2 = sqrt(sumsq_j)
-  double Mean(size_t j) const;      // sum_j / tokens
+  double Norm(size_t j) const;  // ||X_j||_2 = sqrt(sumsq_j)
+  double Mean(size_t j) const;  // sum_j / tokens
   // Sample variance (divisor tokens - 1; 0 for fewer than two tokens), from the two sums in
   // double with the shifted form sumsq - tokens * mean^2, clamped at 0.
   double Variance(size_t j) const;

@@ -110,10 +110,9 @@ absl::StatusOr<std::vector<double>> WandaSpScores(const UnitSpace& space, const 
     std::vector<double> o_cols = Reduce(w.o_proj, false, Abs);
     std::vector<double> d_cols = Reduce(w.down_proj, false, Abs);
     if (xo.sumsq.size() != o_cols.size() || xd.sumsq.size() != d_cols.size()) {
-      return absl::InternalError(absl::StrCat("wanda-sp: layer ", l, " has statistics for ",
-                                              xo.sumsq.size(), " + ", xd.sumsq.size(),
-                                              " columns, its weights have ", o_cols.size(), " + ",
-                                              d_cols.size()));
+      return absl::InternalError(absl::StrCat(
+          "wanda-sp: layer ", l, " has statistics for ", xo.sumsq.size(), " + ", xd.sumsq.size(),
+          " columns, its weights have ", o_cols.size(), " + ", d_cols.size()));
     }
     for (size_t j = 0; j < o_cols.size(); ++j) o_cols[j] *= xo.Norm(j);
     for (size_t j = 0; j < d_cols.size(); ++j) d_cols[j] *= xd.Norm(j);

@@ -44,9 +44,8 @@ std::string ReportMarkdown(const gisp::proto::RunReport& r, const std::string& o
   // gisp.proto's Method numbers are the C API's gisp_method values.
   const char* method = gisp_method_name(static_cast<gisp_method>(record.config().method()));
   if (record.config().method() == gisp::proto::METHOD_GISP) {
-    absl::StrAppend(&m, "- method: gisp, ratio ",
-                    absl::StrFormat("%.10g", record.config().ratio()), ", ",
-                    record.config().steps(), " steps\n");
+    absl::StrAppend(&m, "- method: gisp, ratio ", absl::StrFormat("%.10g", record.config().ratio()),
+                    ", ", record.config().steps(), " steps\n");
   } else {
     // Score-once methods: one step per target, each at the measured sparsity nearest it.
     absl::StrAppend(&m, "- method: ", method != nullptr ? method : "unknown", ", scored once, ",
