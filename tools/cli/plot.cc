@@ -26,9 +26,9 @@ std::string WritePlots(const std::string& png_path, const std::string& svg_path,
   gisp::plot::ChartOptions options;
   // "GISP" for the default method, the method's name for a baseline (docs/baselines.md).
   const char* method = gisp_method_name(static_cast<gisp_method>(r.record().config().method()));
-  const bool gisp = r.record().config().method() == gisp::proto::METHOD_GISP;
+  const bool is_gisp = r.record().config().method() == gisp::proto::METHOD_GISP;
   const std::string who =
-      gisp || method == nullptr ? std::string("GISP") : absl::StrCat("method ", method);
+      is_gisp || method == nullptr ? std::string("GISP") : absl::StrCat("method ", method);
   if (ppl.x.size() >= 1) {
     series.push_back(ppl);
     options.title = who + ": held-out perplexity vs decoder sparsity";
