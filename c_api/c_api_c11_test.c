@@ -248,8 +248,74 @@ static void test_text_and_eval(void) {
   gisp_model_free(m);
 }
 
+/* A baseline method through the C ABI: names, setters, a run with one step per target sparsity,
+ * the method in the record's JSON. */
+static void test_methods(void) {
+  CHECK(strcmp(gisp_method_name(GISP_METHOD_WANDA_SP), "wanda-sp") == 0);
+  CHECK(gisp_method_name((gisp_method)42) == NULL);
+  gisp_method method = GISP_METHOD_GISP;
+  ok(gisp_method_from_name("llm-pruner", &method), "method from name");
+  CHECK(method == GISP_METHOD_LLM_PRUNER);
+  fails(gisp_method_from_name("wanda", &method), GISP_INVALID_ARGUMENT,
+        "method must be gisp, oneshot, wanda-sp, flap, llm-pruner, magnitude or random", "bad name");
+  CHECK(method == GISP_METHOD_LLM_PRUNER);
+  gisp_prune_config* c = NULL;
+  ok(gisp_prune_config_create(&c), "config");
+  fails(gisp_prune_config_set_method(c, (gisp_method)42), GISP_INVALID_ARGUMENT, "method",
+        "method 42");
+  const double bad[] = {0.2, 1.5};
+  fails(gisp_prune_config_set_target_sparsities(c, bad, 2), GISP_INVALID_ARGUMENT,
+        "target sparsities", "target 1.5");
+  fails(gisp_prune_config_set_target_sparsities(c, NULL, 2), GISP_INVALID_ARGUMENT, "values",
+        "NULL targets");
+  ok(gisp_prune_config_set_target_sparsities(c, NULL, 0), "no targets");
+  const double targets[] = {0.3, 0.1, 0.2};
+  ok(gisp_prune_config_set_target_sparsities(c, targets, 3), "targets");
+  ok(gisp_prune_config_set_method(c, GISP_METHOD_MAGNITUDE), "method");
+  ok(gisp_prune_config_set_seed(c, 7), "seed");
+  ok(gisp_prune_config_set_protect_first_fraction(c, 0.0), "protect first");
+  ok(gisp_prune_config_set_protect_last(c, false), "protect last");
+
+  gisp_model* m = NULL;
+  ok(gisp_model_load("testdata/llama/llama3_gqa_headdim_f32", GISP_DEVICE_CPU, 0, &m), "load");
+  if (m == NULL) return;
+  enum { kSeqs = 4, kLen = 12 };
+  int32_t storage[kSeqs][kLen];
+  const int32_t* tokens[kSeqs];
+  size_t lengths[kSeqs];
+  for (int i = 0; i < kSeqs; ++i) {
+    for (int t = 0; t < kLen; ++t) storage[i][t] = (int32_t)((i * 37 + t * 11) % 101);
+    tokens[i] = storage[i];
+    lengths[i] = kLen;
+  }
+  gisp_calibration* data = NULL;
+  ok(gisp_calibration_from_tokens(kSeqs, tokens, lengths, NULL, NULL, &data), "from tokens");
+  gisp_pruner* p = NULL;
+  ok(gisp_pruner_create(m, data, c, NULL, &p), "pruner create");
+  if (p != NULL) {
+    ok(gisp_pruner_run(p), "run");
+    gisp_record* record = NULL;
+    ok(gisp_pruner_record(p, &record), "record");
+    CHECK(gisp_record_num_steps(record) == 3);
+    double sparsity[3] = {0, 0, 0};
+    ok(gisp_record_step_sparsity(record, sparsity, 3), "sparsity");
+    CHECK(fabs(sparsity[0] - 0.1) < 0.08 && fabs(sparsity[2] - 0.3) < 0.08);
+    CHECK(sparsity[0] <= sparsity[1] && sparsity[1] <= sparsity[2]);
+    char* json = NULL;
+    ok(gisp_record_to_json(record, &json), "json");
+    CHECK(json != NULL && strstr(json, "\"method\": \"METHOD_MAGNITUDE\"") != NULL);
+    gisp_string_free(json);
+    gisp_record_free(record);
+  }
+  gisp_pruner_free(p);
+  gisp_calibration_free(data);
+  gisp_model_free(m);
+  gisp_prune_config_free(c);
+}
+
 int main(void) {
   test_status_and_version();
+  test_methods();
   test_names();
   test_errors();
   test_prune_with_tokens();

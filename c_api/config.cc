@@ -31,6 +31,15 @@ constexpr CValue<gisp::GqaUnit> kGqaUnits[] = {
     {GISP_GQA_UNIT_QUERY_HEAD, gisp::GqaUnit::kQueryHead},
     {GISP_GQA_UNIT_KV_GROUP, gisp::GqaUnit::kKvGroup}};
 
+constexpr CValue<gisp::Method> kMethods[] = {{GISP_METHOD_GISP, gisp::Method::kGisp},
+                                             {GISP_METHOD_ONESHOT, gisp::Method::kOneShot},
+                                             {GISP_METHOD_WANDA_SP, gisp::Method::kWandaSp},
+                                             {GISP_METHOD_FLAP, gisp::Method::kFlap},
+                                             {GISP_METHOD_LLM_PRUNER, gisp::Method::kLlmPruner},
+                                             {GISP_METHOD_MAGNITUDE, gisp::Method::kMagnitude},
+                                             {GISP_METHOD_RANDOM, gisp::Method::kRandom}};
+
+const char* NameOf(gisp::Method v) { return gisp::MethodName(v); }
 const char* NameOf(gisp::Objective v) { return gisp::ObjectiveName(v); }
 const char* NameOf(gisp::Normalization v) { return gisp::NormalizationName(v); }
 const char* NameOf(gisp::GqaUnit v) { return gisp::GqaUnitName(v); }
@@ -94,6 +103,13 @@ const char* gisp_normalization_name(gisp_normalization value) {
 }
 const char* gisp_gqa_unit_name(gisp_gqa_unit value) {
   return CName(kGqaUnits, gisp::capi::EnumBits(value));
+}
+
+const char* gisp_method_name(gisp_method value) {
+  return CName(kMethods, gisp::capi::EnumBits(value));
+}
+gisp_status* gisp_method_from_name(const char* name, gisp_method* out) {
+  return FromName(__func__, kMethods, gisp::ParseMethod, name, out);
 }
 
 gisp_status* gisp_objective_from_name(const char* name, gisp_objective* out) {
@@ -177,6 +193,29 @@ gisp_status* gisp_prune_config_set_protect_last(gisp_prune_config* c, bool v) {
 gisp_status* gisp_prune_config_set_batch_size(gisp_prune_config* c, int32_t v) {
   return Set(__func__, c, [&](gisp::PruneConfig* p) {
     p->batch_size = v;
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_prune_config_set_method(gisp_prune_config* c, gisp_method value) {
+  return Set(__func__, c, [&](gisp::PruneConfig* p) -> absl::Status {
+    GISP_ASSIGN_OR_RETURN(p->method, FromC(kMethods, "method", gisp::capi::EnumBits(value)));
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_prune_config_set_target_sparsities(gisp_prune_config* c, const double* values,
+                                                     size_t n) {
+  if (n > 0 && values == nullptr) return gisp::capi::NullArgument(__func__, "values");
+  return Set(__func__, c, [&](gisp::PruneConfig* p) {
+    p->target_sparsities.assign(values, values + n);
+    return absl::OkStatus();
+  });
+}
+
+gisp_status* gisp_prune_config_set_seed(gisp_prune_config* c, uint64_t v) {
+  return Set(__func__, c, [&](gisp::PruneConfig* p) {
+    p->seed = v;
     return absl::OkStatus();
   });
 }

@@ -396,6 +396,20 @@ typedef enum gisp_gqa_unit {
   GISP_GQA_UNIT_KV_GROUP = 1    /* one unit per KV head and its query heads */
 } gisp_gqa_unit;
 
+/* The pruning method (docs/baselines.md). Every method scores the same units with the same
+ * protected layers and writes the same record; all but GISP score the dense model once and give
+ * one record step per target sparsity (gisp_prune_config_set_target_sparsities). FLAP is
+ * reserved: a pruner with it fails with GISP_UNIMPLEMENTED until its bias compensation lands. */
+typedef enum gisp_method {
+  GISP_METHOD_GISP = 0,       /* global iterative structured pruning (the default) */
+  GISP_METHOD_ONESHOT = 1,    /* GISP's scores of the dense model, one global ranking */
+  GISP_METHOD_WANDA_SP = 2,   /* |W| * ||X||_2 over o_proj/down_proj inputs, same ratio per layer */
+  GISP_METHOD_FLAP = 3,       /* reserved (not implemented yet) */
+  GISP_METHOD_LLM_PRUNER = 4, /* local first-order Taylor |W * G|, same ratio per layer */
+  GISP_METHOD_MAGNITUDE = 5,  /* L2 norm of the unit's weights, same ratio per layer */
+  GISP_METHOD_RANDOM = 6      /* seeded random scores, same ratio per layer */
+} gisp_method;
+
 /* The names the prune CLI, the documentation and gisp's messages use for these values:
  * objectives "lm", "answer-only", "margin"; normalizations "reference", "paper", "none"; GQA units
  * "query-head", "kv-group". `*_name` returns NULL for a value outside the enum (static storage,
@@ -408,6 +422,10 @@ GISP_API GISP_NODISCARD gisp_status* gisp_normalization_from_name(const char* na
                                                                   gisp_normalization* out);
 GISP_API const char* gisp_gqa_unit_name(gisp_gqa_unit value);
 GISP_API GISP_NODISCARD gisp_status* gisp_gqa_unit_from_name(const char* name, gisp_gqa_unit* out);
+/* Methods: "gisp", "oneshot", "wanda-sp", "flap", "llm-pruner", "magnitude", "random"; same
+ * contract as the functions above. */
+GISP_API const char* gisp_method_name(gisp_method value);
+GISP_API GISP_NODISCARD gisp_status* gisp_method_from_name(const char* name, gisp_method* out);
 
 /* A configuration with the defaults: objective lm, ratio 0.7, 112 steps, reference
  * normalization, query-head units, first floor(0.1 L) and the last layer protected, batch size
@@ -436,6 +454,19 @@ GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_protect_last(gisp_pru
 /* Sequences per gradient batch (default 2). */
 GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_batch_size(gisp_prune_config* c,
                                                                       int32_t v);
+/* The pruning method (default GISP_METHOD_GISP). */
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_method(gisp_prune_config* c,
+                                                                  gisp_method v);
+/* Methods other than GISP: the decoder sparsities the record's steps aim at, each in (0, 1), any
+ * order (sorted and deduplicated by the pruner), copied; n = 0 (values may then be NULL) clears
+ * them, and the steps then aim at the linear schedule's ratios read as decoder sparsities. Each
+ * step prunes the set whose measured sparsity is nearest its target (docs/baselines.md). GISP
+ * ignores them. */
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_target_sparsities(gisp_prune_config* c,
+                                                                             const double* values,
+                                                                             size_t n);
+/* GISP_METHOD_RANDOM: the seed of the unit scores (default 0). */
+GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_seed(gisp_prune_config* c, uint64_t v);
 /* Physically shrink the working model after each step (default true; same results). */
 GISP_API GISP_NODISCARD gisp_status* gisp_prune_config_set_compact(gisp_prune_config* c, bool v);
 /* The configuration as JSON (the record's "config" field). Free with gisp_string_free. */

@@ -36,6 +36,18 @@ expect_error short_calibration 2 "calibration data too short" --calib "$tmp/shor
 expect_error missing_model 1 "/nonexistent/model" --model /nonexistent/model --calib "$tmp/short.txt"
 expect_error unwritable_out 1 "/proc/gisp-out" "${small[@]}" --out /proc/gisp-out
 expect_error bad_objective 2 "--objective" --objective bogus
+expect_error bad_method 2 "method must be gisp, oneshot, wanda-sp" --method wanda --out "$tmp/m"
+expect_error flap_not_implemented 1 "method flap is not implemented yet" "${small[@]}" \
+  --method flap --out "$tmp/flap"
+
+# A baseline method: one record step per target, at the measured sparsity nearest it.
+"$prune" "${small[@]}" --method magnitude --targets 0.2,0.3 --eval_max_chunks 2 \
+  --out "$tmp/magnitude" >"$tmp/magnitude.out" 2>&1 || { cat "$tmp/magnitude.out"; fail "magnitude run"; }
+grep -qF -- "- method: magnitude, scored once, 2 target sparsities" "$tmp/magnitude/report.md" \
+  || fail "magnitude: the report does not name the method"
+grep -qE -- "^\| 30% \| 1 \| 29\.[5-9][0-9]%|^\| 30% \| 1 \| 30\.[0-4][0-9]%" "$tmp/magnitude/report.md" \
+  || { cat "$tmp/magnitude/report.md"; fail "magnitude: target 30% not reached within 0.5%"; }
+pass "method magnitude: one step per target, sparsity within 0.5% of 30%"
 
 # An uninterrupted run, then the same run killed with SIGKILL at several points and resumed.
 "$prune" "${small[@]}" --out "$tmp/whole" >/dev/null 2>"$tmp/whole.log" || { cat "$tmp/whole.log"; fail "uninterrupted run"; }

@@ -25,6 +25,32 @@ func (v Normalization) String() string {
 }
 func (v GQAUnit) String() string { return C.GoString(C.gisp_gqa_unit_name(C.gisp_gqa_unit(v))) }
 
+// Method mirrors gisp_method: the pruning method (docs/baselines.md). String and ParseMethod use
+// gisp's names ("gisp", "oneshot", "wanda-sp", "flap", "llm-pruner", "magnitude", "random").
+type Method int
+
+func (v Method) String() string { return C.GoString(C.gisp_method_name(C.gisp_method(v))) }
+
+// ParseMethod is the method gisp names `name`.
+func ParseMethod(name string) (Method, error) {
+	v, err := fromName(name, func(s *C.char) (int, *C.gisp_status) {
+		var out C.gisp_method
+		status := C.gisp_method_from_name(s, &out)
+		return int(out), status
+	})
+	return Method(v), err
+}
+
+const (
+	GISPMethod      Method = 0
+	OneShotMethod   Method = 1
+	WandaSPMethod   Method = 2
+	FLAPMethod      Method = 3 // reserved: a pruner with it fails as unimplemented
+	LLMPrunerMethod Method = 4
+	MagnitudeMethod Method = 5
+	RandomMethod    Method = 6
+)
+
 // fromName runs one of gisp's name parsers on `name`.
 func fromName(name string, parse func(*C.char) (int, *C.gisp_status)) (int, error) {
 	cname := C.CString(name)
@@ -102,6 +128,33 @@ func WithGQAUnit(v GQAUnit) Option {
 	return func(c *C.gisp_prune_config) *C.gisp_status {
 		return C.gisp_prune_config_set_gqa_unit(c, C.gisp_gqa_unit(v))
 	}
+}
+func WithMethod(v Method) Option {
+	return func(c *C.gisp_prune_config) *C.gisp_status {
+		return C.gisp_prune_config_set_method(c, C.gisp_method(v))
+	}
+}
+
+// TargetSparsities sets the decoder sparsities of a baseline method's record steps (gisp copies
+// them; none clears them).
+func TargetSparsities(v ...float64) Option {
+	return func(c *C.gisp_prune_config) *C.gisp_status {
+		if len(v) == 0 {
+			return C.gisp_prune_config_set_target_sparsities(c, nil, 0)
+		}
+		values := (*C.double)(C.malloc(C.size_t(len(v)) * C.size_t(unsafe.Sizeof(C.double(0)))))
+		defer C.free(unsafe.Pointer(values))
+		array := unsafe.Slice(values, len(v))
+		for i, x := range v {
+			array[i] = C.double(x)
+		}
+		return C.gisp_prune_config_set_target_sparsities(c, values, C.size_t(len(v)))
+	}
+}
+
+// Seed sets the random method's seed.
+func Seed(v uint64) Option {
+	return func(c *C.gisp_prune_config) *C.gisp_status { return C.gisp_prune_config_set_seed(c, C.uint64_t(v)) }
 }
 func RoundChannelsTo(v int) Option {
 	return func(c *C.gisp_prune_config) *C.gisp_status {

@@ -3,6 +3,7 @@ package gisp
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -113,6 +114,47 @@ func TestOptionNamesComeFromTheLibrary(t *testing.T) {
 	if !IsCode(err, InvalidArgument) ||
 		!strings.Contains(err.Error(), `GQA unit must be query-head or kv-group, got "kv_group"`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestBaselineMethodRunsOneStepPerTarget(t *testing.T) {
+	if WandaSPMethod.String() != "wanda-sp" || LLMPrunerMethod.String() != "llm-pruner" {
+		t.Fatalf("names %v %v", WandaSPMethod, LLMPrunerMethod)
+	}
+	if v, err := ParseMethod("magnitude"); err != nil || v != MagnitudeMethod {
+		t.Fatal(v, err)
+	}
+	if _, err := ParseMethod("wanda"); !IsCode(err, InvalidArgument) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := NewPruneConfig(TargetSparsities(0.2, 1.0)); !IsCode(err, InvalidArgument) ||
+		!strings.Contains(err.Error(), "target sparsities") {
+		t.Fatalf("got %v", err)
+	}
+	m, err := LoadModel(fixture(t), CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	data := tokenCalibration(t, m, false)
+	c, err := NewPruneConfig(ProtectFirstFraction(0), ProtectLast(false), WithMethod(RandomMethod),
+		Seed(4), TargetSparsities(0.3, 0.1, 0.2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPruner(m, data, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := p.Record()
+	sp, _ := r.StepSparsity()
+	if !r.Complete() || len(sp) != 3 || sp[0] > sp[1] || sp[1] > sp[2] ||
+		math.Abs(sp[0]-0.1) > 0.08 || math.Abs(sp[2]-0.3) > 0.08 {
+		t.Fatalf("sparsity %v", sp)
 	}
 }
 

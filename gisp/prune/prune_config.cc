@@ -20,6 +20,14 @@ constexpr std::pair<Normalization, proto::Normalization> kNormalizations[] = {
     {Normalization::kReference, proto::NORMALIZATION_REFERENCE},
     {Normalization::kPaper, proto::NORMALIZATION_PAPER},
     {Normalization::kNone, proto::NORMALIZATION_NONE}};
+constexpr std::pair<Method, proto::Method> kMethods[] = {
+    {Method::kGisp, proto::METHOD_GISP},
+    {Method::kOneShot, proto::METHOD_ONESHOT},
+    {Method::kWandaSp, proto::METHOD_WANDA_SP},
+    {Method::kFlap, proto::METHOD_FLAP},
+    {Method::kLlmPruner, proto::METHOD_LLM_PRUNER},
+    {Method::kMagnitude, proto::METHOD_MAGNITUDE},
+    {Method::kRandom, proto::METHOD_RANDOM}};
 constexpr std::pair<GqaUnit, proto::GqaUnit> kGqaUnits[] = {
     {GqaUnit::kQueryHead, proto::GQA_UNIT_QUERY_HEAD},
     {GqaUnit::kKvGroup, proto::GQA_UNIT_KV_GROUP}};
@@ -57,6 +65,12 @@ absl::Status ValidatePruneConfig(const PruneConfig& c) {
                  static_cast<int>(c.normalization));
   GISP_CHECK_ARG(*GqaUnitName(c.gqa_unit) != '\0', "unknown GQA unit ",
                  static_cast<int>(c.gqa_unit));
+  GISP_CHECK_ARG(*MethodName(c.method) != '\0', "unknown method ", static_cast<int>(c.method));
+  for (double t : c.target_sparsities) {
+    GISP_CHECK_ARG(t > 0 && t < 1, "target sparsities must be in (0, 1), got ", t);
+  }
+  GISP_CHECK_ARG(c.target_sparsities.size() <= 100000, "at most 100000 target sparsities, got ",
+                 c.target_sparsities.size());
   return absl::OkStatus();
 }
 
@@ -73,6 +87,10 @@ proto::PruneConfig PruneConfigToProto(const PruneConfig& c) {
   p.set_protect_first_fraction(c.protect_first_fraction);
   p.set_protect_last(c.protect_last);
   p.set_batch_size(c.batch_size);
+  // gisp's defaults leave the new fields unset, so a GISP record is the bytes it always was.
+  p.set_method(ToProto(kMethods, c.method).value_or(proto::METHOD_GISP));
+  for (double t : c.target_sparsities) p.add_target_sparsities(t);
+  p.set_seed(c.seed);
   return p;
 }
 
@@ -88,6 +106,10 @@ absl::StatusOr<PruneConfig> PruneConfigFromProto(const proto::PruneConfig& p) {
   c.protect_first_fraction = p.protect_first_fraction();
   c.protect_last = p.protect_last();
   c.batch_size = p.batch_size();
+  // Records written before methods existed have no method field: 0 reads as gisp.
+  GISP_ASSIGN_OR_RETURN(c.method, FromProto(kMethods, "method", p.method()));
+  c.target_sparsities.assign(p.target_sparsities().begin(), p.target_sparsities().end());
+  c.seed = p.seed();
   return c;
 }
 

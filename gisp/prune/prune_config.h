@@ -6,10 +6,12 @@
 #define GISP_PRUNE_PRUNE_CONFIG_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gisp/data/sequences.h"
 #include "gisp/proto/gisp.pb.h"
+#include "gisp/prune/method.h"
 #include "gisp/saliency/unit_scores.h"
 #include "gisp/units/units.h"
 
@@ -27,6 +29,12 @@ struct PruneConfig {
   double protect_first_fraction = 0.1;  // layers < floor(f * L) are protected
   bool protect_last = true;             // the last layer is protected
   int32_t batch_size = 2;               // sequences per gradient batch
+  Method method = Method::kGisp;
+  // Methods other than gisp (method.h): the decoder sparsities the record's steps aim at, each in
+  // (0, 1) (sorted and deduplicated by the pruner); empty: the linear schedule's ratios read as
+  // decoder sparsities. gisp ignores them.
+  std::vector<double> target_sparsities;
+  uint64_t seed = 0;  // random: the seed of the unit scores
 };
 
 // Checks every option; errors name the option and the allowed range.

@@ -83,13 +83,15 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   GISP_ASSIGN_OR_RETURN(
       space_, MakeUnitSpace(dense_, cfg.gqa_unit, cfg.protect_first_fraction, cfg.protect_last));
   const double max_ratio = MaxPrunableRatio(space_);
-  if (cfg.ratio > max_ratio) {
+  const bool score_once = ScoresOnce(cfg.method);
+  if (cfg.ratio > max_ratio && !(score_once && !cfg.target_sparsities.empty())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "ratio ", cfg.ratio, " is too large: protected layers hold ", space_.protected_units(),
         " of ", space_.size(), " units, so at most ", max_ratio, " can be pruned"));
   }
   schedule_ = LinearSchedule(cfg.ratio, cfg.steps);
-  {
+  if (score_once) GISP_RETURN_IF_ERROR(InitScoreOnce());
+  if (NeedsGradients(cfg.method)) {
     // A step must fit on the device: refuse now, with the estimate, rather than after loading
     // everything and failing inside the first pass.
     GradRequest request = GradRequest::Layers(dense_, 0);
@@ -113,6 +115,8 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   record_.set_format_version(kRecordFormatVersion);
   record_.set_gisp_version(GispVersion());
   *record_.mutable_config() = PruneConfigToProto(cfg);
+  // A score-once record has one step per target sparsity.
+  record_.mutable_config()->set_steps(static_cast<int32_t>(schedule_.size()));
   proto::ModelInfo* mi = record_.mutable_model();
   GISP_ASSIGN_OR_RETURN(std::string fingerprint, ModelFingerprint(*model_));
   mi->set_fingerprint(fingerprint);
@@ -171,6 +175,15 @@ absl::Status Pruner::Init(const proto::Record* resume) {
   record_ = *resume;
   pruned_at_step_.assign(resume->pruned_at_step().begin(), resume->pruned_at_step().end());
   next_step_ = resume->steps_size();
+  if (score_once && next_step_ > 0) {
+    // The scores come from the dense model: compute them before the replay prunes it, and
+    // replay the selections so the next one nests on the last.
+    GISP_RETURN_IF_ERROR(ComputeFixedScores(&pass_loss_));
+    for (int32_t i = 0; i < next_step_; ++i) {
+      last_selection_ =
+          selector_->Select(schedule_[static_cast<size_t>(i)], i > 0 ? &last_selection_ : nullptr);
+    }
+  }
   return ApplyPruned(PrunedAtOrBefore(record_, next_step_ - 1));
 }
 
@@ -187,6 +200,9 @@ absl::Status Pruner::ApplyPruned(const std::vector<bool>& pruned) {
 
 absl::Status Pruner::Step() {
   if (done()) return absl::FailedPreconditionError("all pruning steps are done");
+  if (ScoresOnce(options_.config.method)) {
+    return Annotate(StepScoreOnce(), absl::StrCat("step ", next_step_));
+  }
   const int32_t k = next_step_;
   const double ratio = schedule_[static_cast<size_t>(k)];
   const auto t0 = Clock::now();

@@ -27,6 +27,7 @@
 #include "gisp/proto/gisp.pb.h"
 #include "gisp/prune/prune_config.h"
 #include "gisp/prune/sparsity.h"
+#include "gisp/prune/target_selection.h"
 #include "gisp/units/units.h"
 
 namespace gisp {
@@ -114,6 +115,12 @@ class Pruner {
   absl::Status AgreeOnLoss(const absl::Status& local, std::vector<double> batch_mean_nll,
                            double* loss);
   Communicator& comm() const { return *options_.comm; }
+  // The score-once methods (method.h; pruner_baselines.cc): setup checks and the schedule of
+  // target sparsities, the scores of the dense model, one step at a target.
+  absl::Status InitScoreOnce();
+  absl::Status ComputeFixedScores(double* pass_loss);
+  absl::Status StepScoreOnce();
+  absl::Status ForwardLoss(double* loss);
 
   LlamaModel* model_ = nullptr;
   const CalibrationBatches* data_ = nullptr;
@@ -129,6 +136,11 @@ class Pruner {
   std::vector<double> last_raw_, last_scores_;
   proto::PrunerTimings timings_;
   double elapsed_ = 0;
+  // Score-once methods: the selector over the dense model's scores and the last selection
+  // (the next one prunes at least as much).
+  std::unique_ptr<TargetSelector> selector_;
+  Selection last_selection_;
+  double pass_loss_ = -1;  // the dense model's calibration loss from the scoring pass, if any
 };
 
 }  // namespace gisp

@@ -95,6 +95,9 @@ absl::StatusOr<SparsityRange> RunSparsityRange(const LlamaModel& model, const Pr
   // The last step prunes the units ranked at or below ThresholdRank (pruned units score 0 and
   // are among them); rounding kept channels down may take up to round - 1 more per layer.
   int64_t budget = ThresholdRank(space.size(), config.ratio);
+  // The score-once methods (method.h) walk target sparsities, not unit ratios: any set of
+  // unprotected units is within their reach.
+  if (ScoresOnce(config.method)) budget = space.size();
   int64_t open_layers = 0;
   for (bool p : space.protected_layer) open_layers += p ? 0 : 1;
   if (config.round_channels_to > 1) budget += open_layers * (config.round_channels_to - 1);

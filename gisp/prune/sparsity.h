@@ -37,6 +37,7 @@ UnitWeightCounts CountUnitWeights(const UnitSpace& space, const LlamaModel& mode
 // and the highest sparsity a run with `config` can reach, pruning the heaviest unprotected units
 // first with as many units as the last step's threshold rank allows (plus what channel rounding
 // may add). Targets above `reachable` are out of reach; ties at a threshold can prune more.
+// For the score-once methods (method.h) `reachable` is every unprotected unit pruned.
 struct SparsityRange {
   double dense = 0;
   double reachable = 0;

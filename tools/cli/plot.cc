@@ -1,6 +1,8 @@
 // The sparsity/perplexity chart of a run, as PNG and SVG (tools/plot draws both).
 #include "tools/plot/plot.h"
 
+#include "absl/strings/str_cat.h"
+#include "c_api/gisp.h"
 #include "tools/cli/report.h"
 
 namespace gisp_cli {
@@ -22,9 +24,14 @@ std::string WritePlots(const std::string& png_path, const std::string& svg_path,
     ppl.y.push_back(t.perplexity());
   }
   gisp::plot::ChartOptions options;
+  // "GISP" for the default method, the method's name for a baseline (docs/baselines.md).
+  const char* method = gisp_method_name(static_cast<gisp_method>(r.record().config().method()));
+  const bool is_gisp = r.record().config().method() == gisp::proto::METHOD_GISP;
+  const std::string who =
+      is_gisp || method == nullptr ? std::string("GISP") : absl::StrCat("method ", method);
   if (ppl.x.size() >= 1) {
     series.push_back(ppl);
-    options.title = "GISP: held-out perplexity vs decoder sparsity";
+    options.title = who + ": held-out perplexity vs decoder sparsity";
     options.y_label = "perplexity";
     options.log_y = true;
   } else {
@@ -38,7 +45,7 @@ std::string WritePlots(const std::string& png_path, const std::string& svg_path,
       loss.y.push_back(step.calibration_loss());
     }
     series.push_back(loss);
-    options.title = "GISP: calibration loss vs decoder sparsity";
+    options.title = who + ": calibration loss vs decoder sparsity";
     options.y_label = "calibration loss";
   }
   options.x_label = "decoder parameter sparsity (%)";

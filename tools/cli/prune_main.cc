@@ -47,6 +47,11 @@ ABSL_FLAG(std::string, calib, "",
           "calibration data: a text file or JSONL {\"text\"} for lm, JSONL "
           "{\"question\",\"answer\"} for answer-only, JSONL {\"context\",\"choices\",\"label\"} "
           "for margin");
+ABSL_FLAG(std::string, method, "gisp",
+          "gisp (global iterative) | oneshot (GISP, one step) | wanda-sp | flap (not implemented "
+          "yet) | llm-pruner | magnitude | random (docs/baselines.md); every method but gisp "
+          "scores the dense model once and records one step per --targets sparsity");
+ABSL_FLAG(uint64_t, method_seed, 0, "--method random: the seed of the unit scores");
 ABSL_FLAG(std::string, objective, "lm", "lm | answer-only | margin");
 ABSL_FLAG(double, ratio, 0.7, "rho: fraction of units pruned after the last step");
 ABSL_FLAG(int32_t, steps, 112, "number of pruning steps (1 = one-shot)");
@@ -182,6 +187,7 @@ struct Settings {
   std::string model_path, calib_path, eval_path;
   UserPath out;
   gisp_objective objective = GISP_OBJECTIVE_LM;
+  gisp_method method = GISP_METHOD_GISP;
   double ratio = 0;
   int32_t steps = 0;
   int64_t window = 0, windows = 0;
@@ -240,6 +246,8 @@ Status ParseSettings(Settings* s, gisp::proto::RunReport* report) {
   }
   CLI_RETURN_IF_ERROR(ParseNameFlag("objective", absl::GetFlag(FLAGS_objective),
                                     gisp_objective_from_name, &s->objective));
+  CLI_RETURN_IF_ERROR(
+      ParseNameFlag("method", absl::GetFlag(FLAGS_method), gisp_method_from_name, &s->method));
   for (absl::string_view part :
        absl::StrSplit(absl::GetFlag(FLAGS_targets), ',', absl::SkipWhitespace())) {
     double v = 0;
@@ -281,6 +289,14 @@ Status MakeConfig(const Settings& s, PruneConfig* out) {
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_batch_size(c, s.batch_size));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_normalization(c, s.normalization));
   CLI_RETURN_IF_ERROR(gisp_prune_config_set_gqa_unit(c, s.gqa_unit));
+  if (s.method != GISP_METHOD_GISP) {
+    // The score-once methods record one step per target: each target is then materialized at
+    // the set whose measured sparsity is nearest it (docs/baselines.md).
+    CLI_RETURN_IF_ERROR(gisp_prune_config_set_method(c, s.method));
+    CLI_RETURN_IF_ERROR(
+        gisp_prune_config_set_target_sparsities(c, s.targets.data(), s.targets.size()));
+    CLI_RETURN_IF_ERROR(gisp_prune_config_set_seed(c, absl::GetFlag(FLAGS_method_seed)));
+  }
   CLI_RETURN_IF_ERROR(
       gisp_prune_config_set_round_channels_to(c, absl::GetFlag(FLAGS_round_channels)));
   CLI_RETURN_IF_ERROR(

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "c_api/gisp.h"
 
 namespace gisp_cli {
 namespace {
@@ -39,9 +40,18 @@ std::string ReportMarkdown(const gisp::proto::RunReport& r, const std::string& o
   const gisp::proto::Record& record = r.record();
   std::string m = "# gisp pruning report\n\n";
   absl::StrAppend(&m, "- model: `", r.model(), "`\n- calibration: `", r.calibration(),
-                  "` (objective ", objective, ")\n- schedule: ratio ",
-                  absl::StrFormat("%.10g", record.config().ratio()), ", ", record.config().steps(),
-                  " steps\n- device: ", r.device(),
+                  "` (objective ", objective, ")\n");
+  // gisp.proto's Method numbers are the C API's gisp_method values.
+  const char* method = gisp_method_name(static_cast<gisp_method>(record.config().method()));
+  if (record.config().method() == gisp::proto::METHOD_GISP) {
+    absl::StrAppend(&m, "- method: gisp, ratio ", absl::StrFormat("%.10g", record.config().ratio()),
+                    ", ", record.config().steps(), " steps\n");
+  } else {
+    // Score-once methods: one step per target, each at the measured sparsity nearest it.
+    absl::StrAppend(&m, "- method: ", method != nullptr ? method : "unknown", ", scored once, ",
+                    record.config().steps(), " target sparsities\n");
+  }
+  absl::StrAppend(&m, "- device: ", r.device(),
                   r.ranks() > 1 ? absl::StrCat(", ", r.ranks(), " MPI ranks") : "",
                   "\n- evaluation: `", r.evaluation().empty() ? "none" : r.evaluation(),
                   "`\n- total time: ", absl::StrFormat("%.1f s", r.total_seconds()), "\n\n");

@@ -35,7 +35,7 @@ from ._lib import MissingFunctionError, has, lib
 from .progress import ProgressDisplay
 
 __all__ = ["Error", "CancelledError", "MissingFunctionError", "Code", "Device", "DType",
-           "ExportFormat", "Objective", "Normalization", "GqaUnit", "LogLevel", "ModelField",
+           "ExportFormat", "Objective", "Normalization", "GqaUnit", "Method", "LogLevel", "ModelField",
            "CancelToken", "Context", "Communicator", "LoadOptions", "Model", "load_model", "Calibration",
            "PruneConfig", "Pruner", "Record", "Progress", "version", "abi_version",
            "code_name", "default_num_threads", "set_log_callback"]
@@ -104,7 +104,9 @@ def _named_enum(name, prefix, cname):
 Objective = _named_enum("Objective", "GISP_OBJECTIVE_", "gisp_objective")
 Normalization = _named_enum("Normalization", "GISP_NORMALIZATION_", "gisp_normalization")
 GqaUnit = _named_enum("GqaUnit", "GISP_GQA_UNIT_", "gisp_gqa_unit")
+Method = _named_enum("Method", "GISP_METHOD_", "gisp_method")
 _NAME_FUNCTIONS = {
+    "Method": (lib.gisp_method_name, lib.gisp_method_from_name),
     "Objective": (lib.gisp_objective_name, lib.gisp_objective_from_name),
     "Normalization": (lib.gisp_normalization_name, lib.gisp_normalization_from_name),
     "GqaUnit": (lib.gisp_gqa_unit_name, lib.gisp_gqa_unit_from_name),
@@ -709,6 +711,9 @@ class PruneConfig(_Handle):
         "protect_last": lib.gisp_prune_config_set_protect_last,
         "batch_size": lib.gisp_prune_config_set_batch_size,
         "compact": lib.gisp_prune_config_set_compact,
+        "method": lib.gisp_prune_config_set_method,
+        "target_sparsities": None,  # a sequence of floats: set() passes it as an array
+        "seed": lib.gisp_prune_config_set_seed,
     }
 
     def __init__(self, **options):
@@ -718,14 +723,21 @@ class PruneConfig(_Handle):
         for name, value in options.items():
             self.set(name, value)
 
-    _NAMED = {"objective": Objective, "normalization": Normalization, "gqa_unit": GqaUnit}
+    _NAMED = {"objective": Objective, "normalization": Normalization, "gqa_unit": GqaUnit,
+              "method": Method}
 
     def set(self, name, value):
-        """Sets one option; objective, normalization and gqa_unit also take gisp's names
-        ("answer-only", "paper", "kv-group")."""
+        """Sets one option; objective, normalization, gqa_unit and method also take gisp's names
+        ("answer-only", "paper", "kv-group", "wanda-sp"); target_sparsities takes a sequence of
+        floats (methods other than gisp: one record step per target)."""
         if name not in self._SETTERS:
             raise Error(Code.INVALID_ARGUMENT, f"unknown option {name!r}; options: "
                         + ", ".join(sorted(self._SETTERS)))
+        if name == "target_sparsities":
+            values = [float(v) for v in value]
+            array = (ctypes.c_double * len(values))(*values)
+            _check(lib.gisp_prune_config_set_target_sparsities(self._handle, array, len(values)))
+            return self
         if isinstance(value, str) and name in self._NAMED:
             value = self._NAMED[name].from_name(value)
         if isinstance(value, enum.Enum):

@@ -61,6 +61,14 @@ GISP_NORMALIZATION_NONE = 2
 gisp_gqa_unit = ctypes.c_int
 GISP_GQA_UNIT_QUERY_HEAD = 0
 GISP_GQA_UNIT_KV_GROUP = 1
+gisp_method = ctypes.c_int
+GISP_METHOD_GISP = 0
+GISP_METHOD_ONESHOT = 1
+GISP_METHOD_WANDA_SP = 2
+GISP_METHOD_FLAP = 3
+GISP_METHOD_LLM_PRUNER = 4
+GISP_METHOD_MAGNITUDE = 5
+GISP_METHOD_RANDOM = 6
 gisp_export_format = ctypes.c_int
 GISP_EXPORT_SLICED = 0
 GISP_EXPORT_LLAMA = 1
@@ -124,6 +132,15 @@ ENUMS = {
     'gisp_gqa_unit': {
         'GISP_GQA_UNIT_QUERY_HEAD': 0,
         'GISP_GQA_UNIT_KV_GROUP': 1,
+    },
+    'gisp_method': {
+        'GISP_METHOD_GISP': 0,
+        'GISP_METHOD_ONESHOT': 1,
+        'GISP_METHOD_WANDA_SP': 2,
+        'GISP_METHOD_FLAP': 3,
+        'GISP_METHOD_LLM_PRUNER': 4,
+        'GISP_METHOD_MAGNITUDE': 5,
+        'GISP_METHOD_RANDOM': 6,
     },
     'gisp_export_format': {
         'GISP_EXPORT_SLICED': 0,
@@ -651,6 +668,21 @@ FUNCTIONS = {
         ],
         ('name', 'out'),
     ),
+    'gisp_method_name': (
+        ctypes.c_char_p,
+        [
+            gisp_method,
+        ],
+        ('value',),
+    ),
+    'gisp_method_from_name': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.c_char_p,
+            ctypes.POINTER(gisp_method),
+        ],
+        ('name', 'out'),
+    ),
     'gisp_prune_config_create': (
         ctypes.POINTER(gisp_status),
         [
@@ -734,6 +766,31 @@ FUNCTIONS = {
         [
             ctypes.POINTER(gisp_prune_config),
             ctypes.c_int32,
+        ],
+        ('c', 'v'),
+    ),
+    'gisp_prune_config_set_method': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_prune_config),
+            gisp_method,
+        ],
+        ('c', 'v'),
+    ),
+    'gisp_prune_config_set_target_sparsities': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_prune_config),
+            ctypes.POINTER(ctypes.c_double),
+            ctypes.c_size_t,
+        ],
+        ('c', 'values', 'n'),
+    ),
+    'gisp_prune_config_set_seed': (
+        ctypes.POINTER(gisp_status),
+        [
+            ctypes.POINTER(gisp_prune_config),
+            ctypes.c_uint64,
         ],
         ('c', 'v'),
     ),

@@ -64,6 +64,29 @@ def test_option_names_come_from_the_library():
     assert 'normalization must be reference, paper or none, got "Paper"' in e.value.message
 
 
+def test_baseline_method_runs_one_step_per_target():
+    assert gisp.Method.from_name("wanda-sp") == gisp.Method.WANDA_SP
+    assert gisp.Method.LLM_PRUNER.gisp_name == "llm-pruner"
+    config = small_config(method="magnitude", target_sparsities=[0.3, 0.1, 0.2], seed=3)
+    assert config.to_dict()["method"] == "METHOD_MAGNITUDE"
+    assert config.to_dict()["target_sparsities"] == [0.3, 0.1, 0.2]
+    with pytest.raises(gisp.Error) as e:
+        config.set("target_sparsities", [0.2, 1.0])
+    assert e.value.code == gisp.Code.INVALID_ARGUMENT and "target sparsities" in e.value.message
+    with pytest.raises(gisp.Error) as e:
+        config.set("method", "wanda")
+    assert "method must be gisp, oneshot, wanda-sp" in e.value.message
+    with gisp.Model(FIXTURE) as model:
+        data = gisp.Calibration.from_tokens(token_data(model.vocab_size))
+        with gisp.Pruner(model, data, config) as pruner:
+            pruner.run()
+            record = pruner.record()
+    assert record.complete and record.num_steps == 3
+    sparsity = record.step_sparsity()
+    assert np.all(np.diff(sparsity) >= 0)
+    assert np.abs(sparsity - [0.1, 0.2, 0.3]).max() < 0.08
+
+
 def test_record_is_byte_identical_to_the_cli():
     reference = os.environ.get("GISP_CLI_RECORD")
     if not reference:

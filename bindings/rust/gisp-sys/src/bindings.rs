@@ -403,6 +403,14 @@ pub type gisp_normalization = ::std::os::raw::c_uint;
 pub const GISP_GQA_UNIT_QUERY_HEAD: gisp_gqa_unit = 0;
 pub const GISP_GQA_UNIT_KV_GROUP: gisp_gqa_unit = 1;
 pub type gisp_gqa_unit = ::std::os::raw::c_uint;
+pub const GISP_METHOD_GISP: gisp_method = 0;
+pub const GISP_METHOD_ONESHOT: gisp_method = 1;
+pub const GISP_METHOD_WANDA_SP: gisp_method = 2;
+pub const GISP_METHOD_FLAP: gisp_method = 3;
+pub const GISP_METHOD_LLM_PRUNER: gisp_method = 4;
+pub const GISP_METHOD_MAGNITUDE: gisp_method = 5;
+pub const GISP_METHOD_RANDOM: gisp_method = 6;
+pub type gisp_method = ::std::os::raw::c_uint;
 extern "C" {
     pub fn gisp_objective_name(value: gisp_objective) -> *const ::std::os::raw::c_char;
 }
@@ -431,6 +439,16 @@ extern "C" {
     pub fn gisp_gqa_unit_from_name(
         name: *const ::std::os::raw::c_char,
         out: *mut gisp_gqa_unit,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    pub fn gisp_method_name(value: gisp_method) -> *const ::std::os::raw::c_char;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_method_from_name(
+        name: *const ::std::os::raw::c_char,
+        out: *mut gisp_method,
     ) -> *mut gisp_status;
 }
 extern "C" {
@@ -493,6 +511,25 @@ extern "C" {
 extern "C" {
     #[must_use]
     pub fn gisp_prune_config_set_batch_size(c: *mut gisp_prune_config, v: i32) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_prune_config_set_method(
+        c: *mut gisp_prune_config,
+        v: gisp_method,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_prune_config_set_target_sparsities(
+        c: *mut gisp_prune_config,
+        values: *const f64,
+        n: usize,
+    ) -> *mut gisp_status;
+}
+extern "C" {
+    #[must_use]
+    pub fn gisp_prune_config_set_seed(c: *mut gisp_prune_config, v: u64) -> *mut gisp_status;
 }
 extern "C" {
     #[must_use]

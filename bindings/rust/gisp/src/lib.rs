@@ -728,6 +728,12 @@ named_option!(
     GqaUnit: gisp_gqa_unit, gisp_gqa_unit_name, gisp_gqa_unit_from_name,
     { QueryHead = 0, KvGroup = 1 }
 );
+named_option!(
+    /// The pruning method (docs/baselines.md); `Flap` is reserved (a pruner with it fails as
+    /// unimplemented).
+    Method: gisp_method, gisp_method_name, gisp_method_from_name,
+    { Gisp = 0, OneShot = 1, WandaSp = 2, Flap = 3, LlmPruner = 4, Magnitude = 5, Random = 6 }
+);
 
 type LoadProgressFn = dyn FnMut(i64, i64) -> bool + Send;
 
@@ -1351,6 +1357,30 @@ impl PruneConfig {
         gisp_prune_config_set_batch_size,
         |v| v
     );
+    setter!(
+        /// The pruning method (default `Method::Gisp`).
+        method,
+        Method,
+        gisp_prune_config_set_method,
+        |v: Method| v as sys::gisp_method
+    );
+    setter!(
+        /// `Method::Random`: the seed of the unit scores.
+        seed,
+        u64,
+        gisp_prune_config_set_seed,
+        |v| v
+    );
+
+    /// Methods other than GISP: the decoder sparsities of the record's steps, each in (0, 1)
+    /// (copied; empty clears them).
+    pub fn target_sparsities(self, v: &[f64]) -> Result<Self> {
+        // SAFETY: valid handle; `v` is read for the call only.
+        check(unsafe {
+            sys::gisp_prune_config_set_target_sparsities(self.raw, v.as_ptr(), v.len())
+        })?;
+        Ok(self)
+    }
     setter!(
         /// Physically shrink the working model after each step (same results).
         compact,

@@ -2,8 +2,8 @@
 //! The parity test compares with the record the CLI wrote for the same configuration
 //! ($GISP_CLI_RECORD, from tools/ci/cli_reference_record.sh).
 use gisp::{
-    Calibration, Code, Device, GqaUnit, LoadOptions, Model, Normalization, Objective, PruneConfig,
-    Pruner, Record,
+    Calibration, Code, Device, GqaUnit, LoadOptions, Method, Model, Normalization, Objective,
+    PruneConfig, Pruner, Record,
 };
 use std::path::PathBuf;
 
@@ -200,6 +200,41 @@ fn a_panicking_callback_cancels_instead_of_unwinding_through_c() {
         .err()
         .unwrap();
     assert_eq!(err.code, Code::Cancelled);
+}
+
+#[test]
+fn baseline_method_runs_one_step_per_target() {
+    assert_eq!(Method::WandaSp.name(), "wanda-sp");
+    assert_eq!(Method::from_name("llm-pruner").unwrap(), Method::LlmPruner);
+    assert_eq!(
+        Method::from_name("wanda").unwrap_err().code,
+        Code::InvalidArgument
+    );
+    let err = PruneConfig::new()
+        .unwrap()
+        .target_sparsities(&[0.2, 1.0])
+        .err()
+        .unwrap();
+    assert!(err.message.contains("target sparsities"), "{}", err.message);
+    let config = small_config()
+        .method(Method::LlmPruner)
+        .unwrap()
+        .seed(2)
+        .unwrap()
+        .target_sparsities(&[0.3, 0.1, 0.2])
+        .unwrap();
+    let mut model = Model::load(fixture(), Device::Cpu).unwrap();
+    let data = Calibration::from_tokens(&token_data(model.vocab_size()), None, None).unwrap();
+    let record = {
+        let mut pruner = Pruner::new(&mut model, &data, &config, None).unwrap();
+        pruner.run().unwrap();
+        pruner.record().unwrap()
+    };
+    assert!(record.complete());
+    let sparsity = record.step_sparsity().unwrap();
+    assert_eq!(sparsity.len(), 3);
+    assert!(sparsity.windows(2).all(|w| w[1] >= w[0]));
+    assert!((sparsity[0] - 0.1).abs() < 0.08 && (sparsity[2] - 0.3).abs() < 0.08);
 }
 
 #[test]
