@@ -3,6 +3,8 @@
 // On GPUs the NCCL sums are checked against a double-precision host sum of every rank's input,
 // with the f32 summation bound of docs/numerics.md ("Data-parallel pruning", NCCL), and every
 // rank must get the same bits (the Communicator contract the pruner relies on).
+#include "gisp/backend/device_all_reduce.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -16,7 +18,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "gisp/backend/backend.h"
-#include "gisp/backend/device_all_reduce.h"
 #include "gisp/comm/communicator.h"
 #include "gisp/comm/thread_communicator.h"
 #include "gtest/gtest.h"
@@ -167,13 +168,12 @@ TEST(DeviceAllReduceTest, RanksOnSeparateGpus) {
     }
   }
   if (gpus < 2) {
-    GTEST_SKIP() << "NCCL needs one GPU per rank and this machine offers " << gpus
-                 << " usable (" << why << ")";
+    GTEST_SKIP() << "NCCL needs one GPU per rank and this machine offers " << gpus << " usable ("
+                 << why << ")";
   }
   std::vector<RankResult> ranks(static_cast<size_t>(gpus));
-  OnRanks(gpus, [&](Communicator& comm) {
-    ranks[static_cast<size_t>(comm.rank())] = ReduceOnGpu(comm);
-  });
+  OnRanks(gpus,
+          [&](Communicator& comm) { ranks[static_cast<size_t>(comm.rank())] = ReduceOnGpu(comm); });
   for (int r = 0; r < gpus; ++r) {
     ASSERT_TRUE(ranks[r].status.ok()) << "rank " << r << ": " << ranks[r].status;
   }

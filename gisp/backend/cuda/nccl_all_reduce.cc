@@ -42,14 +42,14 @@ class NcclAllReduce final : public DeviceAllReduce {
   }
 
   absl::Status AllReduceSum(const Tensor& t) override {
-    const std::string what = absl::StrCat("NCCL all-reduce of ", t.DebugString(), " on rank ",
-                                          rank_, " of ", size_);
+    const std::string what =
+        absl::StrCat("NCCL all-reduce of ", t.DebugString(), " on rank ", rank_, " of ", size_);
     if (t.dtype() != DType::kF32) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": only f32 buffers are reduced"));
     }
     if (t.device() != backend_->device()) {
-      return absl::InvalidArgumentError(absl::StrCat(what, ": the tensor is not on ",
-                                                      backend_->name()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": the tensor is not on ", backend_->name()));
     }
     if (t.numel() == 0) return absl::OkStatus();  // every rank skips it: same counts everywhere
     GISP_RETURN_IF_ERROR(CudaCheck(gpu::SetDevice(backend_->device_index()), what, {&t}));
@@ -75,19 +75,20 @@ absl::StatusOr<std::unique_ptr<DeviceAllReduce>> CreateDeviceAllReduce(Backend* 
   // Every step below either succeeds on every rank or is agreed on before the next collective,
   // so a rank that cannot go on never leaves the others waiting inside NCCL's bootstrap.
   GISP_RETURN_IF_ERROR(Agree(
-      comm, cuda != nullptr
-                ? absl::OkStatus()
-                : absl::UnavailableError(absl::StrCat(
-                      "no device all-reduce for the ",
-                      backend == nullptr ? "missing" : backend->name(),
-                      " backend (NCCL needs the CUDA backend); Gbar is summed through host memory"))));
+      comm,
+      cuda != nullptr
+          ? absl::OkStatus()
+          : absl::UnavailableError(absl::StrCat(
+                "no device all-reduce for the ", backend == nullptr ? "missing" : backend->name(),
+                " backend (NCCL needs the CUDA backend); Gbar is summed through host memory"))));
   int version = 0;
   absl::Status local = NcclCheck(gpu::NcclVersion(&version), "ncclGetVersion");
   gpu::NcclUniqueId id;
-  if (local.ok() && comm.rank() == 0) local = NcclCheck(gpu::NcclGetUniqueId(&id), "ncclGetUniqueId");
+  if (local.ok() && comm.rank() == 0)
+    local = NcclCheck(gpu::NcclGetUniqueId(&id), "ncclGetUniqueId");
   GISP_RETURN_IF_ERROR(Agree(comm, local));
-  GISP_RETURN_IF_ERROR(Annotate(comm.Broadcast(id.bytes, sizeof(id.bytes), 0),
-                                "broadcasting NCCL's unique id"));
+  GISP_RETURN_IF_ERROR(
+      Annotate(comm.Broadcast(id.bytes, sizeof(id.bytes), 0), "broadcasting NCCL's unique id"));
   // ncclCommInitRank binds the rank to the calling thread's current device, and waits for the
   // other ranks (NCCL's own bootstrap, over TCP, seeded by the id).
   gpu::NcclComm nccl = nullptr;
