@@ -329,25 +329,25 @@ def markdown(fraction):
     return "\n".join(out)
 
 
-def cpu_check(tiny_gradient_s, tiny_tokens):
-    """The FLOP model on the CPU: the rate docs/benchmarks.md measured for the benchmark shape,
-    applied to the tiny model's step, against a measured step."""
+def cpu_check(tiny_gradient_s, tiny_tokens, pass_rate):
+    """The FLOP model on the CPU: the pass rate measured on the benchmark shape (model FLOP/s,
+    docs/benchmarks.md), applied to the tiny model's dense step, against a measured step."""
     lines = []
     (t_dec, t_head), (f_dec, f_head) = step_flops(CPU_BENCH, 1, 256, 1, grads="all", causal=False)
     per_token = t_dec + t_head + f_dec + f_head
-    lines.append("CPU benchmark shape: %.1f MFLOP per token; at the measured %.1f GFLOP/s that is "
-                 "%.1f tokens/s (measured: %.1f)" %
-                 (per_token / 1e6, CPU_PASS / 1e9, CPU_PASS / per_token, CPU_PASS_TOKENS_PER_S))
+    lines.append("CPU benchmark shape: %.1f MFLOP per token; at %.1f GFLOP/s that is %.1f tokens/s"
+                 % (per_token / 1e6, pass_rate / 1e9, pass_rate / per_token))
+    # The CPU kernels compute the masked half of the causal score matrix too (benchmarks.md 1).
     (t_dec, t_head), (f_dec, f_head) = step_flops(TINY, tiny_tokens, 128, 8, causal=False)
     tiny = t_dec + t_head + f_dec + f_head
-    predicted = tiny / CPU_PASS
-    lines.append("tiny model, %d tokens: %.2f GFLOP per step (GISP's gradients), predicted %.3f s "
-                 "at %.1f GFLOP/s" % (tiny_tokens, tiny / 1e9, predicted, CPU_PASS / 1e9))
+    predicted = tiny / pass_rate
+    lines.append("tiny model, %d tokens: %.2f GFLOP per dense step (GISP's gradients), predicted "
+                 "%.3f s at %.1f GFLOP/s" % (tiny_tokens, tiny / 1e9, predicted, pass_rate / 1e9))
     if tiny_gradient_s:
         lines.append("measured gradient phase %.3f s: measured / predicted = %.2f (achieved %.1f "
-                     "GFLOP/s, %.0f%% of the benchmark shape's rate)" %
+                     "GFLOP/s, %.2fx the benchmark shape's rate)" %
                      (tiny_gradient_s, tiny_gradient_s / predicted, tiny / tiny_gradient_s / 1e9,
-                      100 * predicted / tiny_gradient_s))
+                      predicted / tiny_gradient_s))
     return "\n".join(lines)
 
 
@@ -393,6 +393,9 @@ def main():
                     help="measured gradient-phase seconds of one dense tiny-model step")
     ap.add_argument("--tiny_tokens", type=int, default=64 * 128,
                     help="tokens of that step (default 64 windows x 128)")
+    ap.add_argument("--cpu_pass_gflops", type=float, default=CPU_PASS / 1e9,
+                    help="the pass rate on the benchmark shape measured on the same machine "
+                         "(default: benchmarks.md's 2026-11-30 Zen 5 figure)")
     ap.add_argument("--check", action="store_true", help="self-checks; exit 1 on a failure")
     args = ap.parse_args()
     if not 0 < args.gpu_fraction <= 1:
@@ -404,7 +407,7 @@ def main():
         print("project_scaling self-check: %s" % ("FAILED" if errors else "ok"))
         sys.exit(1 if errors else 0)
     if args.cpu_check:
-        print(cpu_check(args.tiny_gradient_s, args.tiny_tokens))
+        print(cpu_check(args.tiny_gradient_s, args.tiny_tokens, args.cpu_pass_gflops * 1e9))
         return
     print(markdown(args.gpu_fraction))
 

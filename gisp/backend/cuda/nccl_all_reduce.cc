@@ -72,8 +72,10 @@ absl::StatusOr<std::unique_ptr<DeviceAllReduce>> CreateDeviceAllReduce(Backend* 
   using cuda_internal::CudaBackend;
   using cuda_internal::NcclCheck;
   auto* cuda = dynamic_cast<CudaBackend*>(backend);
-  // Every step below either succeeds on every rank or is agreed on before the next collective,
-  // so a rank that cannot go on never leaves the others waiting inside NCCL's bootstrap.
+  // Every local step before ncclCommInitRank is agreed on before the next collective, so a rank
+  // that cannot go on stops the others with its message. ncclCommInitRank itself waits for every
+  // rank inside NCCL's bootstrap: a rank that fails there can leave the others waiting (as a rank
+  // that dies inside an MPI collective does; the launcher's time limit ends the job).
   GISP_RETURN_IF_ERROR(Agree(
       comm,
       cuda != nullptr
@@ -83,20 +85,20 @@ absl::StatusOr<std::unique_ptr<DeviceAllReduce>> CreateDeviceAllReduce(Backend* 
                 " backend (NCCL needs the CUDA backend); Gbar is summed through host memory"))));
   int version = 0;
   absl::Status local = NcclCheck(gpu::NcclVersion(&version), "ncclGetVersion");
+  if (local.ok()) {
+    // ncclCommInitRank binds the rank to the calling thread's current device.
+    local = cuda_internal::CudaCheck(gpu::SetDevice(cuda->device_index()), "ncclCommInitRank", {});
+  }
   gpu::NcclUniqueId id;
-  if (local.ok() && comm.rank() == 0)
+  if (local.ok() && comm.rank() == 0) {
     local = NcclCheck(gpu::NcclGetUniqueId(&id), "ncclGetUniqueId");
+  }
   GISP_RETURN_IF_ERROR(Agree(comm, local));
   GISP_RETURN_IF_ERROR(
       Annotate(comm.Broadcast(id.bytes, sizeof(id.bytes), 0), "broadcasting NCCL's unique id"));
-  // ncclCommInitRank binds the rank to the calling thread's current device, and waits for the
-  // other ranks (NCCL's own bootstrap, over TCP, seeded by the id).
   gpu::NcclComm nccl = nullptr;
-  local = cuda_internal::CudaCheck(gpu::SetDevice(cuda->device_index()), "ncclCommInitRank", {});
-  if (local.ok()) {
-    local = NcclCheck(gpu::NcclCommInitRank(&nccl, comm.size(), id, comm.rank()),
-                      absl::StrCat("ncclCommInitRank on ", cuda->name()));
-  }
+  local = NcclCheck(gpu::NcclCommInitRank(&nccl, comm.size(), id, comm.rank()),
+                    absl::StrCat("ncclCommInitRank on ", cuda->name()));
   const absl::Status agreed = Agree(comm, local);
   if (!agreed.ok()) {
     if (local.ok() && nccl != nullptr) gpu::NcclCommDestroy(nccl);
