@@ -144,6 +144,11 @@ pack() {
       esac
     done < <(ldd "$bin_dir/$f" | awk '/=>/ {print $1, $3; next} {print $1, "-"}')
   done
+  # NCCL is loaded with dlopen (gisp/backend/cuda/nccl_ops.cu), so ldd does not list it: ask the
+  # GPU machine for it explicitly, so that run() puts its directory on LD_LIBRARY_PATH.
+  if [[ $config == cuda && " ${tests[*]} " == *" //gisp/backend:device_all_reduce_test "* ]]; then
+    cuda_needed+=(libnccl.so.2)
+  fi
   # (ldd lists the whole closure, so the shipped libraries' own needs are covered.) The newest
   # glibc symbol version anything packed needs, for the record.
   local glibc

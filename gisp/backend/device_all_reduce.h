@@ -43,8 +43,9 @@ class DeviceAllReduce {
 // outcome (gisp/comm/agreement.h):
 //  * a device all-reduce over the ranks of `comm` (each rank on its own GPU), bootstrapped
 //    through `comm`: rank 0 creates NCCL's unique id and broadcasts it;
-//  * Unavailable when some rank's backend is not a CUDA backend, or the build has no NCCL (the
-//    default build, without --config=cuda). Callers then reduce through host memory;
+//  * Unavailable when some rank's backend is not a CUDA backend, the build has no NCCL (the
+//    default build, without --config=cuda) or a rank cannot load libnccl.so.2 (it is loaded at
+//    run time). Callers then reduce through host memory;
 //  * another error, naming the rank, when NCCL's set-up fails (for example two ranks on one
 //    GPU, which NCCL refuses).
 // `backend` must outlive the result. A single rank gets a working (trivial) all-reduce.

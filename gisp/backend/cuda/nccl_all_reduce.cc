@@ -83,6 +83,13 @@ absl::StatusOr<std::unique_ptr<DeviceAllReduce>> CreateDeviceAllReduce(Backend* 
           : absl::UnavailableError(absl::StrCat(
                 "no device all-reduce for the ", backend == nullptr ? "missing" : backend->name(),
                 " backend (NCCL needs the CUDA backend); Gbar is summed through host memory"))));
+  // Unavailable like a CPU backend when any rank lacks libnccl.so.2: the host path still works.
+  const char* load_error = gpu::NcclLoadError();
+  GISP_RETURN_IF_ERROR(Agree(
+      comm, load_error == nullptr
+                ? absl::OkStatus()
+                : absl::UnavailableError(absl::StrCat("NCCL could not be loaded (", load_error,
+                                                      "); Gbar is summed through host memory"))));
   int version = 0;
   absl::Status local = NcclCheck(gpu::NcclVersion(&version), "ncclGetVersion");
   if (local.ok()) {

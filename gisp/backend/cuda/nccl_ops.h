@@ -26,6 +26,10 @@ struct NcclUniqueId {
   char bytes[kNcclUniqueIdBytes] = {0};
 };
 
+// libnccl.so.2 is loaded on first use (dlopen; nccl_ops.cu says why). Null when it loaded, else
+// why not ("libnccl.so.2: cannot open shared object file: ..."); the other functions then return
+// ncclSystemError.
+const char* NcclLoadError();
 const char* NcclErrorString(int result);  // ncclGetErrorString
 // ncclGetVersion: 22809 for 2.28.9 (major * 10000 + minor * 100 + patch).
 int NcclVersion(int* version);
