@@ -76,20 +76,18 @@ absl::StatusOr<std::unique_ptr<DeviceAllReduce>> CreateDeviceAllReduce(Backend* 
   // that cannot go on stops the others with its message. ncclCommInitRank itself waits for every
   // rank inside NCCL's bootstrap: a rank that fails there can leave the others waiting (as a rank
   // that dies inside an MPI collective does; the launcher's time limit ends the job).
-  GISP_RETURN_IF_ERROR(Agree(
-      comm,
-      cuda != nullptr
-          ? absl::OkStatus()
-          : absl::UnavailableError(absl::StrCat(
-                "no device all-reduce for the ", backend == nullptr ? "missing" : backend->name(),
-                " backend (NCCL needs the CUDA backend); Gbar is summed through host memory"))));
-  // Unavailable like a CPU backend when any rank lacks libnccl.so.2: the host path still works.
-  const char* load_error = gpu::NcclLoadError();
-  GISP_RETURN_IF_ERROR(Agree(
-      comm, load_error == nullptr
-                ? absl::OkStatus()
-                : absl::UnavailableError(absl::StrCat("NCCL could not be loaded (", load_error,
-                                                      "); Gbar is summed through host memory"))));
+  // Unavailable, on every rank, when any rank's backend is not CUDA or cannot load
+  // libnccl.so.2: the host path still works there.
+  absl::Status usable = absl::OkStatus();
+  if (cuda == nullptr) {
+    usable = absl::UnavailableError(absl::StrCat(
+        "no device all-reduce for the ", backend == nullptr ? "missing" : backend->name(),
+        " backend (NCCL needs the CUDA backend); Gbar is summed through host memory"));
+  } else if (const char* load_error = gpu::NcclLoadError(); load_error != nullptr) {
+    usable = absl::UnavailableError(absl::StrCat("NCCL could not be loaded (", load_error,
+                                                 "); Gbar is summed through host memory"));
+  }
+  GISP_RETURN_IF_ERROR(Agree(comm, usable));
   int version = 0;
   absl::Status local = NcclCheck(gpu::NcclVersion(&version), "ncclGetVersion");
   if (local.ok()) {
