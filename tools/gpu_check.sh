@@ -70,6 +70,10 @@ pack() {
 
   local tests=(//gisp/backend:kernel_test //gisp/integration:torch_parity_test
                //gisp/prune:torch_gisp_parity_test)
+  # NCCL's device all-reduce (docs/scaling.md, "NCCL"), when this checkout has it.
+  if grep -q 'name = "device_all_reduce_test"' gisp/backend/BUILD.bazel 2>/dev/null; then
+    tests+=(//gisp/backend:device_all_reduce_test)
+  fi
   # model_test only when it runs on every backend (testing::TestBackendNames); CPU-only tests
   # are covered by tools/test.sh here.
   if grep -qE 'TestBackendNames|CreateTestBackend|CreateCudaBackend' gisp/model/model_test.cc; then
@@ -140,6 +144,11 @@ pack() {
       esac
     done < <(ldd "$bin_dir/$f" | awk '/=>/ {print $1, $3; next} {print $1, "-"}')
   done
+  # NCCL is loaded with dlopen (gisp/backend/cuda/nccl_ops.cu), so ldd does not list it: ask the
+  # GPU machine for it explicitly, so that run() puts its directory on LD_LIBRARY_PATH.
+  if [[ $config == cuda && " ${tests[*]} " == *" //gisp/backend:device_all_reduce_test "* ]]; then
+    cuda_needed+=(libnccl.so.2)
+  fi
   # (ldd lists the whole closure, so the shipped libraries' own needs are covered.) The newest
   # glibc symbol version anything packed needs, for the record.
   local glibc
@@ -365,7 +374,7 @@ run() {
   fi
   local t
   for t in gisp/backend/kernel_test:120 gisp/model/model_test:90 gisp/integration/torch_parity_test:60 \
-           gisp/prune/torch_gisp_parity_test:60; do
+           gisp/prune/torch_gisp_parity_test:60 gisp/backend/device_all_reduce_test:60; do
     f="${t%%:*}"
     has "$f" || continue
     local n

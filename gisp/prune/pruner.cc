@@ -67,6 +67,21 @@ absl::StatusOr<std::unique_ptr<Pruner>> Pruner::Create(LlamaModel* model,
   }();
   GISP_RETURN_IF_ERROR(
       Agree(p->comm(), local, SetupFacts(local.ok() ? &p->record_ : nullptr, p->options_.compact)));
+  if (p->comm().size() > 1) {
+    // Gbar on a GPU is summed in place by NCCL where this build has it; Unavailable (a CPU
+    // backend, a build without CUDA) keeps the sum through host memory. Collective: every rank
+    // gets the same answer, so every rank takes the same path.
+    auto device = CreateDeviceAllReduce(model->backend(), p->comm());
+    if (device.ok()) {
+      p->device_reduce_ = std::move(*device);
+      if (p->comm().rank() == 0) {
+        Log(LogLevel::kInfo,
+            absl::StrCat("Gbar all-reduce on the device: ", p->device_reduce_->name()));
+      }
+    } else if (!absl::IsUnavailable(device.status())) {
+      return Annotate(device.status(), "setting up the device all-reduce of Gbar (NCCL)");
+    }
+  }
   return p;
 }
 
@@ -252,7 +267,7 @@ absl::Status Pruner::Step() {
       absl::StrCat("step ", k)));
   const double waiting = Since(t_wait);
   const auto t_reduce = Clock::now();
-  GISP_RETURN_IF_ERROR(Annotate(ReduceGradients(comm(), model_, &*gbar),
+  GISP_RETURN_IF_ERROR(Annotate(ReduceGradients(comm(), model_, &*gbar, device_reduce_.get()),
                                 absl::StrCat("step ", k, ": adding up Gbar")));
   const double reduction = Since(t_reduce);
   times.set_gradient_seconds(Since(t0));

@@ -8,10 +8,11 @@
 // Data parallel (docs/scaling.md): with a communicator of N ranks, every rank runs a Pruner on
 // the same model, calibration set and configuration. Each step, rank r runs the calibration
 // pass on its contiguous share of the batches (ShareOf), the ranks add up their gradient sums
-// (ReduceGradients: one all-reduce per gradient buffer, in a fixed order) and their per-batch
-// losses, and every rank then scores, ranks and compacts identically. Rank 0 alone calls the
-// checkpoint hook. Agreements (gisp/comm/agreement.h) after setup, after each pass and at the
-// end of each step make every rank return the same error, naming the rank that failed.
+// (ReduceGradients: one all-reduce per gradient buffer, in a fixed order; on GPUs by NCCL
+// where the build has it) and their per-batch losses, and every rank then scores, ranks and
+// compacts identically. Rank 0 alone calls the checkpoint hook. Agreements
+// (gisp/comm/agreement.h) after setup, after each pass and at the end of each step make every
+// rank return the same error, naming the rank that failed.
 #ifndef GISP_PRUNE_PRUNER_H_
 #define GISP_PRUNE_PRUNER_H_
 
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gisp/backend/device_all_reduce.h"
 #include "gisp/comm/communicator.h"
 #include "gisp/data/sequences.h"
 #include "gisp/model/llama_model.h"
@@ -141,6 +143,8 @@ class Pruner {
   std::unique_ptr<TargetSelector> selector_;
   Selection last_selection_;
   double pass_loss_ = -1;  // the dense model's calibration loss from the scoring pass, if any
+  // NCCL for Gbar on GPU ranks (device_all_reduce.h); null: through host memory.
+  std::unique_ptr<DeviceAllReduce> device_reduce_;
 };
 
 }  // namespace gisp

@@ -8,7 +8,8 @@
 
 namespace gisp {
 
-absl::Status ReduceGradients(Communicator& comm, LlamaModel* model, LlamaGradients* grads) {
+absl::Status ReduceGradients(Communicator& comm, LlamaModel* model, LlamaGradients* grads,
+                             DeviceAllReduce* device) {
   if (comm.size() == 1) return absl::OkStatus();
   Backend* backend = model->backend();
   std::vector<std::pair<std::string, Tensor*>> buffers;
@@ -23,6 +24,11 @@ absl::Status ReduceGradients(Communicator& comm, LlamaModel* model, LlamaGradien
           absl::StrCat("gradient ", name, " is ", t->DebugString(), "; Gbar buffers are f32"));
     }
     const size_t count = static_cast<size_t>(t->numel());
+    if (device != nullptr && !t->device().is_cpu()) {
+      // Queued on the backend's stream behind the kernels that wrote the buffer.
+      GISP_RETURN_IF_ERROR(Annotate(device->AllReduceSum(*t), name));
+      continue;
+    }
     if (t->device().is_cpu()) {
       GISP_RETURN_IF_ERROR(Annotate(comm.AllReduceSum(absl::MakeSpan(t->f32(), count)), name));
       continue;
@@ -32,7 +38,9 @@ absl::Status ReduceGradients(Communicator& comm, LlamaModel* model, LlamaGradien
     GISP_RETURN_IF_ERROR(Annotate(comm.AllReduceSum(absl::MakeSpan(host.f32(), count)), name));
     GISP_RETURN_IF_ERROR(backend->Upload(*t, host));
   }
-  return absl::OkStatus();
+  // The device reductions are queued: wait for them (and report their errors) here, so the
+  // step's timing counts them and the scoring reads complete sums.
+  return device != nullptr ? backend->Synchronize() : absl::OkStatus();
 }
 
 }  // namespace gisp

@@ -5,16 +5,20 @@
 #define GISP_SALIENCY_GRADIENT_REDUCTION_H_
 
 #include "absl/status/status.h"
+#include "gisp/backend/device_all_reduce.h"
 #include "gisp/comm/communicator.h"
 #include "gisp/model/llama_model.h"
 
 namespace gisp {
 
-// One AllReduceSum per requested gradient buffer (f32), in the model's parameter order
+// One all-reduce per requested gradient buffer (f32), in the model's parameter order
 // (ForEachParameter), so every rank issues the same calls in the same order. Buffers in host
-// memory (the CPU backend) are reduced in place; device buffers go through a host copy, one at a
-// time. On a single rank it does nothing.
-absl::Status ReduceGradients(Communicator& comm, LlamaModel* model, LlamaGradients* grads);
+// memory (the CPU backend) are reduced in place by `comm`. Device buffers are reduced in place
+// on the device by `device` when the caller has one (NCCL under --config=cuda, created once per
+// run with CreateDeviceAllReduce, which every rank agrees on); without it they go through a host
+// copy, one at a time. Returns when the sums are complete. On a single rank it does nothing.
+absl::Status ReduceGradients(Communicator& comm, LlamaModel* model, LlamaGradients* grads,
+                             DeviceAllReduce* device = nullptr);
 
 }  // namespace gisp
 

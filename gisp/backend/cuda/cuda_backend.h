@@ -103,6 +103,11 @@ class CudaBackend final : public Backend {
     return dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF16;
   }
 
+  // The GPU and the stream every verb queues on, for the device all-reduce
+  // (nccl_all_reduce.cc), which queues its collectives on the same stream.
+  int device_index() const { return owner_->device; }
+  gpu::Stream stream() const { return owner_->stream; }
+
  protected:
   // cuda_memory.cc
   absl::StatusOr<Tensor> DoAllocate(Shape shape, DType dtype) override;
@@ -152,8 +157,6 @@ class CudaBackend final : public Backend {
 
  private:
   CudaBackend() = default;
-
-  gpu::Stream stream() const { return owner_->stream; }
 
   // Makes this backend's GPU current for the calling thread (it is per thread in CUDA, and a
   // process may drive several backends).
