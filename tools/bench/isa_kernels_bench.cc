@@ -38,8 +38,8 @@ double Seconds(const std::function<void()>& fn) {
 }
 
 // Softmax cross-entropy with its gradient, one row at a time, in Eigen.
-void EigenCrossEntropy(float* nll, float* d, const float* logits, const int32_t* targets,
-                       int64_t n, int64_t v) {
+void EigenCrossEntropy(float* nll, float* d, const float* logits, const int32_t* targets, int64_t n,
+                       int64_t v) {
   for (int64_t i = 0; i < n; ++i) {
     ConstRow row(logits + i * v, v);
     const float mx = row.maxCoeff();
@@ -86,9 +86,8 @@ int Main() {
   for (const std::string& isa : AvailableCpuIsas()) {
     keep.push_back(CreateCpuBackendForIsa(isa).value());
     Backend* be = keep.back().get();
-    variants.push_back({"gisp " + isa + " kernels", [=, &out, &gate, &up] {
-                          (void)be->SwigluForward(out, gate, up);
-                        },
+    variants.push_back({"gisp " + isa + " kernels",
+                        [=, &out, &gate, &up] { (void)be->SwigluForward(out, gate, up); },
                         [=, &nll, &dl, &logits, &targets, &weights] {
                           (void)be->CrossEntropy(nll, dl, logits, targets, weights);
                         }});
@@ -98,8 +97,7 @@ int Main() {
 #else
   const char* eigen_name = "Eigen, avx2+fma build (8-lane packets)";
 #endif
-  variants.push_back({eigen_name,
-                      [&] { EigenSwiglu(out.f32(), gate.f32(), up.f32(), ns); },
+  variants.push_back({eigen_name, [&] { EigenSwiglu(out.f32(), gate.f32(), up.f32(), ns); },
                       [&] {
                         EigenCrossEntropy(nll.f32(), dl.f32(), logits.f32(), targets.i32(), kRows,
                                           kVocab);

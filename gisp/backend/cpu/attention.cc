@@ -5,7 +5,8 @@
 // any pruned map works), the scores come from one batched oneDNN GEMM, the causal softmax runs
 // row-parallel, and a second batched GEMM applies the probabilities. Batched GEMMs run at
 // about 90% of the machine's sgemm rate at these shapes, against about 50% for one small GEMM
-// per head. The score block is bounded (AttentionScoreBudget(), kernels.h) so long sequences stay in memory.
+// per head. The score block is bounded (AttentionScoreBudget(), kernels.h) so long sequences stay
+// in memory.
 //
 // Backward recomputes the probabilities from the saved log-sum-exp (flash-attention style):
 // one extra GEMM instead of keeping a [B, H, T, T] tensor per layer.

@@ -68,8 +68,8 @@ class CpuBackend final : public Backend {
   Device device() const override { return Device::Cpu(); }
 
   std::string name() const override {
-    return absl::StrCat("cpu (", cpu::CpuIsaName(k_->isa), " kernels, oneDNN ", OneDnnVersion(), ", ",
-                        omp_get_max_threads(), " threads)");
+    return absl::StrCat("cpu (", cpu::CpuIsaName(k_->isa), " kernels, oneDNN ", OneDnnVersion(),
+                        ", ", omp_get_max_threads(), " threads)");
   }
 
   bool SupportsComputeDType(DType dtype) const override { return dtype == DType::kF32; }
@@ -143,14 +143,14 @@ class CpuBackend final : public Backend {
                                  const Tensor& x, const Tensor& weight,
                                  const Tensor& inv_rms) override {
     k_->rms_norm_backward(d_x.f32(), d_weight.empty() ? nullptr : d_weight.f32(), d_out.f32(),
-                         x.f32(), weight.f32(), inv_rms.f32(), x.dim(0), x.dim(1), &scratch_);
+                          x.f32(), weight.f32(), inv_rms.f32(), x.dim(0), x.dim(1), &scratch_);
     return absl::OkStatus();
   }
 
   absl::Status DoRope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset,
                       bool inverse) override {
     k_->rope(x.f32(), cos.f32(), sin.f32(), pos_offset, inverse, x.dim(0), x.dim(1), x.dim(2),
-              x.dim(3));
+             x.dim(3));
     return absl::OkStatus();
   }
 

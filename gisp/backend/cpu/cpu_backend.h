@@ -8,7 +8,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-
 #include "gisp/backend/backend.h"
 
 namespace gisp {

@@ -16,18 +16,19 @@
 #define GISP_ISA avx512
 #define GISP_HAVE_AVX2 1
 #define GISP_HAVE_AVX512 1
-// prefer-vector-width=512: GCC would otherwise auto-vectorize some loops 256 bits wide.
-#define GISP_KERNELS_BEGIN   \
-  _Pragma("GCC push_options") \
-      _Pragma("GCC target(\"avx2,fma,f16c,bmi2,avx512f,avx512dq,avx512bw,avx512vl,prefer-vector-width=512\")")
+// prefer-vector-width=512: GCC would otherwise auto-vectorize some loops 256 bits wide. Left
+// unformatted: _Pragma takes one string literal, it does not concatenate split ones.
+// clang-format off
+#define GISP_KERNELS_BEGIN _Pragma("GCC push_options") \
+  _Pragma("GCC target(\"avx2,fma,f16c,bmi2,avx512f,avx512dq,avx512bw,avx512vl,prefer-vector-width=512\")")
+// clang-format on
 #define GISP_KERNELS_END _Pragma("GCC pop_options")
 #elif defined(GISP_CPU_ISA_AVX2) && defined(__x86_64__)
 #include <immintrin.h>
 #define GISP_ISA avx2
 #define GISP_HAVE_AVX2 1
 #define GISP_HAVE_AVX512 0
-#define GISP_KERNELS_BEGIN \
-  _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,f16c,bmi2\")")
+#define GISP_KERNELS_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,f16c,bmi2\")")
 #define GISP_KERNELS_END _Pragma("GCC pop_options")
 #elif defined(GISP_CPU_ISA_AVX2) || defined(GISP_CPU_ISA_AVX512)
 #error "GISP_CPU_ISA_AVX2 / GISP_CPU_ISA_AVX512 are x86-64 only"

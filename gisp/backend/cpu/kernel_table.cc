@@ -15,12 +15,28 @@ const KernelTable& Table() {
   constexpr CpuIsa kIsa = CpuIsa::kGeneric;
 #endif
   static const KernelTable table = {
-      kIsa,          &Fill,          &Add,          &Axpy,
-      &EmbeddingForward, &EmbeddingBackward, &RmsNormForward, &RmsNormBackward,
-      &Rope,          &AttentionForward, &AttentionBackward, &SwigluForward,
-      &SwigluBackward, &CrossEntropy,  &AddBias,      &ColumnSum,
-      &AbsProdRowSum, &AbsProdColSum, &GatherRows,   &GatherCols,
-      &ZeroRows,      &ZeroCols,
+      kIsa,
+      &Fill,
+      &Add,
+      &Axpy,
+      &EmbeddingForward,
+      &EmbeddingBackward,
+      &RmsNormForward,
+      &RmsNormBackward,
+      &Rope,
+      &AttentionForward,
+      &AttentionBackward,
+      &SwigluForward,
+      &SwigluBackward,
+      &CrossEntropy,
+      &AddBias,
+      &ColumnSum,
+      &AbsProdRowSum,
+      &AbsProdColSum,
+      &GatherRows,
+      &GatherCols,
+      &ZeroRows,
+      &ZeroCols,
   };
   return table;
 }

@@ -92,14 +92,14 @@ absl::StatusOr<const KernelTable*> SelectKernels(const std::string& name) {
   for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
     if (name != CpuIsaName(isa)) continue;
     if (Built(isa) == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("CPU kernel ISA '", name, "' is not in this build (",
+      return absl::FailedPreconditionError(absl::StrCat("CPU kernel ISA '", name,
+                                                        "' is not in this build (",
 #if defined(__x86_64__)
-                       "x86-64 builds have avx2 and avx512"
+                                                        "x86-64 builds have avx2 and avx512"
 #else
-                       "builds for this architecture have generic"
+                                                         "builds for this architecture have generic"
 #endif
-                       ")"));
+                                                        ")"));
     }
     if (!CpuRuns(isa)) {
       return absl::FailedPreconditionError(absl::StrCat("CPU kernel ISA '", name,
@@ -109,8 +109,8 @@ absl::StatusOr<const KernelTable*> SelectKernels(const std::string& name) {
     }
     return Built(isa);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown CPU kernel ISA '", name, "' (expected auto, avx2, avx512 or generic)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown CPU kernel ISA '", name, "' (expected auto, avx2, avx512 or generic)"));
 }
 
 }  // namespace cpu

@@ -57,8 +57,7 @@ struct KernelTable {
   void (*swiglu_backward)(float* d_gate, float* d_up, const float* d_out, const float* gate,
                           const float* up, int64_t n);
   absl::Status (*cross_entropy)(float* nll, float* d_logits, const float* logits,
-                                const int32_t* targets, const float* weights, int64_t n,
-                                int64_t v);
+                                const int32_t* targets, const float* weights, int64_t n, int64_t v);
   void (*add_bias)(float* y, const float* bias, int64_t n, int64_t c);
   void (*column_sum)(float* d_bias, const float* d_y, int64_t n, int64_t c);
   void (*abs_prod_row_sum)(double* out, const float* w, const float* g, int64_t r, int64_t c);

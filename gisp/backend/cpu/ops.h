@@ -1,10 +1,10 @@
 // CPU kernels behind CpuBackend, declared in the namespace of the ISA this copy is compiled for
 // (isa.h: gisp::cpu::avx2, avx512 or generic); CpuBackend reaches them through kernels.h's
-// table. Only kernel sources include this header. Arguments are validated by the backend (gisp/backend/checks.h)
-// before these run; they take raw pointers and sizes. Each kernel lives in its own .cc file and
-// spreads its work over the OpenMP threads (oneDNN's pool) with static schedules, so results do
-// not depend on timing. Reductions that cross rows use fixed partitions, so they do not depend
-// on the thread count either.
+// table. Only kernel sources include this header. Arguments are validated by the backend
+// (gisp/backend/checks.h) before these run; they take raw pointers and sizes. Each kernel lives in
+// its own .cc file and spreads its work over the OpenMP threads (oneDNN's pool) with static
+// schedules, so results do not depend on timing. Reductions that cross rows use fixed partitions,
+// so they do not depend on the thread count either.
 #ifndef GISP_BACKEND_CPU_OPS_H_
 #define GISP_BACKEND_CPU_OPS_H_
 

@@ -20,9 +20,9 @@ namespace simd {
 // exp(x): Cody-Waite range reduction and a degree-6 polynomial; relative error about 2e-7
 // (within 2 ulp of expf) over the whole float range, 0 below -87.3, +inf above 88.7. The 8- and
 // 16-lane versions use the same constants, so they agree bit for bit lane by lane.
-#define GISP_EXP_CONSTANTS                                                          \
-  constexpr float kMaxX = 88.7f, kMinX = -87.3f, kLog2e = 1.44269504088896341f;     \
-  constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;                  \
+#define GISP_EXP_CONSTANTS                                                                \
+  constexpr float kMaxX = 88.7f, kMinX = -87.3f, kLog2e = 1.44269504088896341f;           \
+  constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;                        \
   constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f; \
   constexpr float kP3 = 4.1665795894e-2f, kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f
 

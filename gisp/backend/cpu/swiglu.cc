@@ -23,8 +23,7 @@ inline __m256 Sigmoid8(__m256 g) {
 #if GISP_HAVE_AVX512
 inline __m512 Sigmoid16(__m512 g) {
   const __m512 one = _mm512_set1_ps(1.0f);
-  return _mm512_div_ps(one,
-                       _mm512_add_ps(one, simd::Exp16(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+  return _mm512_div_ps(one, _mm512_add_ps(one, simd::Exp16(_mm512_sub_ps(_mm512_setzero_ps(), g))));
 }
 #endif
 
@@ -61,8 +60,7 @@ void SwigluBackward(float* d_gate, float* d_up, const float* d_out, const float*
       const __m512 u = _mm512_loadu_ps(up + i);
       const __m512 dy = _mm512_loadu_ps(d_out + i);
       const __m512 sig = Sigmoid16(g);
-      const __m512 dsilu =
-          _mm512_mul_ps(sig, _mm512_fmadd_ps(g, _mm512_sub_ps(one16, sig), one16));
+      const __m512 dsilu = _mm512_mul_ps(sig, _mm512_fmadd_ps(g, _mm512_sub_ps(one16, sig), one16));
       _mm512_storeu_ps(d_gate + i, _mm512_mul_ps(_mm512_mul_ps(dy, u), dsilu));
       _mm512_storeu_ps(d_up + i, _mm512_mul_ps(dy, _mm512_mul_ps(g, sig)));
     }
