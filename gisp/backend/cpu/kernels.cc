@@ -7,8 +7,11 @@
 namespace gisp {
 namespace cpu {
 
-// The copies this build has (each defined in its own kernel library).
-#if defined(__x86_64__)
+// The copies this build has (each defined in its own kernel library). Bazel's :cpu target
+// defines GISP_CPU_KERNELS_PER_ISA and links the AVX2 and AVX-512 copies; a build that compiles
+// every source once without ISA defines (aarch64's tools/ci/aarch64.mk, the clang fuzz build of
+// tools/fuzz.sh) gets the portable copy only.
+#if defined(GISP_CPU_KERNELS_PER_ISA)
 namespace avx2 {
 const KernelTable& Table();
 }
@@ -25,7 +28,7 @@ namespace {
 
 // The copy of `isa` in this build, or nullptr.
 const KernelTable* Built(CpuIsa isa) {
-#if defined(__x86_64__)
+#if defined(GISP_CPU_KERNELS_PER_ISA)
   if (isa == CpuIsa::kAvx2) return &avx2::Table();
   if (isa == CpuIsa::kAvx512) return &avx512::Table();
 #else
@@ -36,7 +39,7 @@ const KernelTable* Built(CpuIsa isa) {
 
 // Whether this CPU runs the copy compiled for `isa` (isa.h's target lists).
 bool CpuRuns(CpuIsa isa) {
-#if defined(__x86_64__)
+#if defined(GISP_CPU_KERNELS_PER_ISA) && defined(__x86_64__)
   __builtin_cpu_init();
   switch (isa) {
     case CpuIsa::kGeneric:
@@ -52,6 +55,18 @@ bool CpuRuns(CpuIsa isa) {
 #else
   return isa == CpuIsa::kGeneric;
 #endif
+}
+
+// The copies in this build, best first.
+const std::vector<CpuIsa>& BuiltIsas() {
+  static const std::vector<CpuIsa> isas = [] {
+    std::vector<CpuIsa> v;
+    for (CpuIsa isa : {CpuIsa::kAvx512, CpuIsa::kAvx2, CpuIsa::kGeneric}) {
+      if (Built(isa) != nullptr) v.push_back(isa);
+    }
+    return v;
+  }();
+  return isas;
 }
 
 }  // namespace
@@ -92,14 +107,12 @@ absl::StatusOr<const KernelTable*> SelectKernels(const std::string& name) {
   for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
     if (name != CpuIsaName(isa)) continue;
     if (Built(isa) == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat("CPU kernel ISA '", name,
-                                                        "' is not in this build (",
-#if defined(__x86_64__)
-                                                        "x86-64 builds have avx2 and avx512"
-#else
-                                                         "builds for this architecture have generic"
-#endif
-                                                        ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("CPU kernel ISA '", name, "' is not in this build (it has ",
+                       CpuIsaName(BuiltIsas().front()),
+                       BuiltIsas().size() > 1 ? absl::StrCat(" and ", CpuIsaName(BuiltIsas()[1]))
+                                              : std::string(),
+                       ")"));
     }
     if (!CpuRuns(isa)) {
       return absl::FailedPreconditionError(absl::StrCat("CPU kernel ISA '", name,
