@@ -47,7 +47,8 @@ else
   echo "SUITE-COUNT ${passed} ${failed}"
   exit 1
 fi
-file "$out/kernel_test" | grep -q 'ARM aarch64' || check "kernel_test is an aarch64 binary" 1
+aarch64-linux-gnu-readelf -h "$out/kernel_test" | grep -q 'Machine: *AArch64' ||
+  check "kernel_test is an aarch64 binary" 1
 for t in kernel_test cpu_support_test; do
   start=$(date +%s)
   log="/tmp/gisp_aarch64_$t.log"
