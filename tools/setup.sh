@@ -55,6 +55,11 @@ fi
 "$(dirname "$0")/deps/build_protobuf_pic.sh"
 
 if [ "${1:-}" = "--tests" ]; then
+  # tools/ci/suite_aarch64.sh: the aarch64 cross compiler and arm64 libraries (multiarch). Not
+  # fatal: apt may refuse (it never removes host packages for them); the suite then fails naming
+  # what is missing, and everything else still gets tested.
+  "$(dirname "$0")/deps/setup_aarch64.sh" ||
+    echo "setup: the aarch64 cross dependencies are not installed (see tools/deps/setup_aarch64.sh)" >&2
   # The runtimes that load gisp's exports (transformers, gguf, llama-cpp-python), pinned, in the
   # git-ignored project venv .consumers/venv; quiet when present, never fatal (the consumer
   # tests then skip and say why).

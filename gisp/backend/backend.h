@@ -33,6 +33,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -291,8 +292,16 @@ class Backend {
                             DType compute) const;
 };
 
-// The CPU backend (oneDNN GEMMs, OpenMP loops). Always available.
+// The CPU backend (oneDNN GEMMs, OpenMP loops), with the best kernel copy this CPU runs
+// (AVX-512, else AVX2+FMA; "generic" off x86-64), chosen from CPUID; the environment variable
+// GISP_CPU_ISA=auto|avx2|avx512 forces one. FailedPrecondition on an x86-64 CPU without AVX2 or
+// when the forced ISA is missing from the CPU; InvalidArgument for an unknown GISP_CPU_ISA.
 absl::StatusOr<std::unique_ptr<Backend>> CreateCpuBackend();
+// The same with the kernel ISA given ("auto", "avx2", "avx512", "generic"), for tests and
+// benchmarks that compare the copies; GISP_CPU_ISA is not read.
+absl::StatusOr<std::unique_ptr<Backend>> CreateCpuBackendForIsa(const std::string& isa);
+// The kernel ISAs this build has and this CPU runs, best first ("avx512", "avx2").
+std::vector<std::string> AvailableCpuIsas();
 // The naive double-accumulating reference backend: the test oracle, slow by design.
 std::unique_ptr<Backend> CreateReferenceBackend();
 // The CUDA backend on device `index`; Unavailable when gisp was built without CUDA or there is

@@ -1,7 +1,8 @@
 // Every kernel of every backend against the double-accumulating reference backend, on random odd
-// shapes. One test body per verb, instantiated for each backend in testing::TestBackendNames()
-// (cpu, cuda); a backend that cannot be created here (no CUDA build, no GPU) is skipped with the
-// reason. Inputs are made on the host, uploaded to the backend under test, and its results
+// shapes. One test body per verb, instantiated for every copy of the CPU kernels this build has
+// (cpu_avx2 and cpu_avx512 on x86-64, cpu_generic elsewhere: isa.h) and the other backends of
+// testing::TestBackendNames() (cuda); a backend that cannot be created here (a CPU without
+// AVX-512, no CUDA build, no GPU) is skipped with the reason. Inputs are made on the host, uploaded to the backend under test, and its results
 // downloaded for comparison.
 //
 // Tolerances (docs/numerics.md): f32 kernels vs double accumulation, rel_inf <= 2e-5 unless a
@@ -9,10 +10,11 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "gisp/backend/backend.h"
-#include "gisp/backend/cpu/ops.h"
+#include "gisp/backend/cpu/kernels.h"
 #include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
 #include "gtest/gtest.h"
@@ -27,10 +29,28 @@ using testing::RandomTensor;
 
 constexpr double kTol = 2e-5;
 
+// "cpu_<isa>" for each CPU kernel copy in this build, then the non-CPU test backends.
+std::vector<std::string> KernelTestBackends() {
+#if defined(__x86_64__)
+  std::vector<std::string> names = {"cpu_avx2", "cpu_avx512"};
+#else
+  std::vector<std::string> names = {"cpu_generic"};
+#endif
+  for (const std::string& name : testing::TestBackendNames()) {
+    if (name != "cpu") names.push_back(name);
+  }
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> CreateKernelTestBackend(const std::string& name) {
+  if (name.rfind("cpu_", 0) == 0) return CreateCpuBackendForIsa(name.substr(4));
+  return testing::CreateTestBackend(name);
+}
+
 class KernelTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto be = testing::CreateTestBackend(GetParam());
+    auto be = CreateKernelTestBackend(GetParam());
     if (!be.ok()) GTEST_SKIP() << GetParam() << " backend unavailable: " << be.status();
     be_ = std::move(be).value();
     ref_ = CreateReferenceBackend();
@@ -460,8 +480,7 @@ TEST_P(KernelTest, ResultsAreDeterministic) {
   EXPECT_EQ(Compare(Host(dk1), Host(dk2)).max_abs, 0.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, KernelTest,
-                         ::testing::ValuesIn(testing::TestBackendNames()),
+INSTANTIATE_TEST_SUITE_P(Backends, KernelTest, ::testing::ValuesIn(KernelTestBackends()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

@@ -120,12 +120,12 @@ size_t F16ToF32V3(const uint16_t* src, float* dst, size_t n) {
   return i;
 }
 GISP_X86_V3_END
-#endif
 
 bool UseX86V3() {
   static const bool v3 = HasX86V3();
   return v3;
 }
+#endif
 
 void BF16ToF32Array(const uint16_t* src, float* dst, size_t n) {
   size_t i = 0;

@@ -5,7 +5,8 @@
 // any pruned map works), the scores come from one batched oneDNN GEMM, the causal softmax runs
 // row-parallel, and a second batched GEMM applies the probabilities. Batched GEMMs run at
 // about 90% of the machine's sgemm rate at these shapes, against about 50% for one small GEMM
-// per head. The score block is bounded (kScoreFloats) so long sequences stay in memory.
+// per head. The score block is bounded (AttentionScoreBudget(), kernels.h) so long sequences stay
+// in memory.
 //
 // Backward recomputes the probabilities from the saved log-sum-exp (flash-attention style):
 // one extra GEMM instead of keeping a [B, H, T, T] tensor per layer.
@@ -16,19 +17,17 @@
 #include "gisp/backend/cpu/ops.h"
 #include "gisp/backend/cpu/simd.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 namespace {
-
-constexpr int64_t kScoreFloats = int64_t{16} << 20;  // 64 MB per score block
-int64_t g_score_budget = kScoreFloats;
 
 int64_t ChunkSize(const AttentionShape& s) {
   const int64_t per_head = std::max<int64_t>(1, s.tq * s.tk);
-  return std::clamp<int64_t>(g_score_budget / per_head, 1, s.b * s.hq);
+  return std::clamp<int64_t>(AttentionScoreBudget() / per_head, 1, s.b * s.hq);
 }
 
 // Copies rows of [B, T, H, Dh] (head `head_of(i)` of batch `batch_of(i)`) into [n, T, Dh].
@@ -95,10 +94,6 @@ void UnpackQueries(float* dst, const float* packed, int64_t c0, int64_t n,
 }
 
 }  // namespace
-
-void SetAttentionScoreBudgetForTesting(int64_t floats) {
-  g_score_budget = floats > 0 ? floats : kScoreFloats;
-}
 
 absl::Status AttentionForward(float* out, float* lse, const float* q, const float* k,
                               const float* v, absl::Span<const int32_t> kv_map, float scale,
@@ -229,7 +224,8 @@ absl::Status AttentionBackward(float* d_q, float* d_k, float* d_v, const float* 
   return absl::OkStatus();
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

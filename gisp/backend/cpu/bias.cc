@@ -2,11 +2,12 @@
 // the result does not depend on the thread count.
 #include "gisp/backend/cpu/ops.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 void AddBias(float* y, const float* bias, int64_t n, int64_t c) {
 #pragma omp parallel for schedule(static)
@@ -27,7 +28,8 @@ void ColumnSum(float* d_bias, const float* d_y, int64_t n, int64_t c) {
   });
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gisp/backend/cpu/gemm.h"
-#include "gisp/backend/cpu/ops.h"
+#include "gisp/backend/cpu/kernels.h"
 #include "gisp/backend/cpu/scratch.h"
 #include "gisp/base/status.h"
 
@@ -63,10 +63,13 @@ void ConvertCopy(const Tensor& out, const Tensor& src) {
 
 class CpuBackend final : public Backend {
  public:
+  explicit CpuBackend(const cpu::KernelTable* kernels) : k_(kernels) {}
+
   Device device() const override { return Device::Cpu(); }
 
   std::string name() const override {
-    return absl::StrCat("cpu (oneDNN ", OneDnnVersion(), ", ", omp_get_max_threads(), " threads)");
+    return absl::StrCat("cpu (", cpu::CpuIsaName(k_->isa), " kernels, oneDNN ", OneDnnVersion(),
+                        ", ", omp_get_max_threads(), " threads)");
   }
 
   bool SupportsComputeDType(DType dtype) const override { return dtype == DType::kF32; }
@@ -94,7 +97,7 @@ class CpuBackend final : public Backend {
   }
 
   absl::Status DoFill(const Tensor& out, float value) override {
-    cpu::Fill(out.f32(), value, out.numel());
+    k_->fill(out.f32(), value, out.numel());
     return absl::OkStatus();
   }
 
@@ -109,52 +112,52 @@ class CpuBackend final : public Backend {
   }
 
   absl::Status DoAdd(const Tensor& out, const Tensor& a, const Tensor& b) override {
-    cpu::Add(out.f32(), a.f32(), b.f32(), out.numel());
+    k_->add(out.f32(), a.f32(), b.f32(), out.numel());
     return absl::OkStatus();
   }
 
   absl::Status DoAxpy(const Tensor& y, float alpha, const Tensor& x) override {
-    cpu::Axpy(y.f32(), alpha, x.f32(), y.numel());
+    k_->axpy(y.f32(), alpha, x.f32(), y.numel());
     return absl::OkStatus();
   }
 
   absl::Status DoEmbeddingForward(const Tensor& out, const Tensor& table,
                                   const Tensor& ids) override {
-    cpu::EmbeddingForward(out.f32(), table.f32(), ids.i32(), out.dim(0), out.dim(1));
+    k_->embedding_forward(out.f32(), table.f32(), ids.i32(), out.dim(0), out.dim(1));
     return absl::OkStatus();
   }
 
   absl::Status DoEmbeddingBackward(const Tensor& d_table, const Tensor& d_out,
                                    const Tensor& ids) override {
-    cpu::EmbeddingBackward(d_table.f32(), d_out.f32(), ids.i32(), d_out.dim(0), d_out.dim(1));
+    k_->embedding_backward(d_table.f32(), d_out.f32(), ids.i32(), d_out.dim(0), d_out.dim(1));
     return absl::OkStatus();
   }
 
   absl::Status DoRmsNormForward(const Tensor& out, const Tensor& inv_rms, const Tensor& x,
                                 const Tensor& weight, float eps) override {
-    cpu::RmsNormForward(out.f32(), inv_rms.f32(), x.f32(), weight.f32(), eps, x.dim(0), x.dim(1));
+    k_->rms_norm_forward(out.f32(), inv_rms.f32(), x.f32(), weight.f32(), eps, x.dim(0), x.dim(1));
     return absl::OkStatus();
   }
 
   absl::Status DoRmsNormBackward(const Tensor& d_x, const Tensor& d_weight, const Tensor& d_out,
                                  const Tensor& x, const Tensor& weight,
                                  const Tensor& inv_rms) override {
-    cpu::RmsNormBackward(d_x.f32(), d_weight.empty() ? nullptr : d_weight.f32(), d_out.f32(),
-                         x.f32(), weight.f32(), inv_rms.f32(), x.dim(0), x.dim(1), &scratch_);
+    k_->rms_norm_backward(d_x.f32(), d_weight.empty() ? nullptr : d_weight.f32(), d_out.f32(),
+                          x.f32(), weight.f32(), inv_rms.f32(), x.dim(0), x.dim(1), &scratch_);
     return absl::OkStatus();
   }
 
   absl::Status DoRope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t pos_offset,
                       bool inverse) override {
-    cpu::Rope(x.f32(), cos.f32(), sin.f32(), pos_offset, inverse, x.dim(0), x.dim(1), x.dim(2),
-              x.dim(3));
+    k_->rope(x.f32(), cos.f32(), sin.f32(), pos_offset, inverse, x.dim(0), x.dim(1), x.dim(2),
+             x.dim(3));
     return absl::OkStatus();
   }
 
   absl::Status DoAttentionForward(const Tensor& out, const Tensor& lse, const Tensor& q,
                                   const Tensor& k, const Tensor& v, const IndexList& kv_map,
                                   float scale) override {
-    return cpu::AttentionForward(out.f32(), lse.f32(), q.f32(), k.f32(), v.f32(), Host(kv_map),
+    return k_->attention_forward(out.f32(), lse.f32(), q.f32(), k.f32(), v.f32(), Host(kv_map),
                                  scale, Shape(q, k), &gemm_, &scratch_);
   }
 
@@ -162,65 +165,65 @@ class CpuBackend final : public Backend {
                                    const Tensor& d_out, const Tensor& q, const Tensor& k,
                                    const Tensor& v, const Tensor& out, const Tensor& lse,
                                    const IndexList& kv_map, float scale) override {
-    return cpu::AttentionBackward(d_q.f32(), d_k.f32(), d_v.f32(), d_out.f32(), q.f32(), k.f32(),
+    return k_->attention_backward(d_q.f32(), d_k.f32(), d_v.f32(), d_out.f32(), q.f32(), k.f32(),
                                   v.f32(), out.f32(), lse.f32(), Host(kv_map), scale, Shape(q, k),
                                   &gemm_, &scratch_);
   }
 
   absl::Status DoSwigluForward(const Tensor& out, const Tensor& gate, const Tensor& up) override {
-    cpu::SwigluForward(out.f32(), gate.f32(), up.f32(), out.numel());
+    k_->swiglu_forward(out.f32(), gate.f32(), up.f32(), out.numel());
     return absl::OkStatus();
   }
 
   absl::Status DoSwigluBackward(const Tensor& d_gate, const Tensor& d_up, const Tensor& d_out,
                                 const Tensor& gate, const Tensor& up) override {
-    cpu::SwigluBackward(d_gate.f32(), d_up.f32(), d_out.f32(), gate.f32(), up.f32(), gate.numel());
+    k_->swiglu_backward(d_gate.f32(), d_up.f32(), d_out.f32(), gate.f32(), up.f32(), gate.numel());
     return absl::OkStatus();
   }
 
   absl::Status DoCrossEntropy(const Tensor& nll, const Tensor& d_logits, const Tensor& logits,
                               const Tensor& targets, const Tensor& weights) override {
-    return cpu::CrossEntropy(nll.f32(), d_logits.empty() ? nullptr : d_logits.f32(), logits.f32(),
+    return k_->cross_entropy(nll.f32(), d_logits.empty() ? nullptr : d_logits.f32(), logits.f32(),
                              targets.i32(), weights.f32(), logits.dim(0), logits.dim(1));
   }
 
   absl::Status DoAddBias(const Tensor& y, const Tensor& bias) override {
-    cpu::AddBias(y.f32(), bias.f32(), y.dim(0), bias.dim(0));
+    k_->add_bias(y.f32(), bias.f32(), y.dim(0), bias.dim(0));
     return absl::OkStatus();
   }
 
   absl::Status DoColumnSum(const Tensor& d_bias, const Tensor& d_y) override {
-    cpu::ColumnSum(d_bias.f32(), d_y.f32(), d_y.dim(0), d_bias.dim(0));
+    k_->column_sum(d_bias.f32(), d_y.f32(), d_y.dim(0), d_bias.dim(0));
     return absl::OkStatus();
   }
 
   absl::Status DoAbsProdRowSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
-    cpu::AbsProdRowSum(out.data<double>(), w.f32(), g.f32(), w.dim(0), Cols(w));
+    k_->abs_prod_row_sum(out.data<double>(), w.f32(), g.f32(), w.dim(0), Cols(w));
     return absl::OkStatus();
   }
 
   absl::Status DoAbsProdColSum(const Tensor& out, const Tensor& w, const Tensor& g) override {
-    cpu::AbsProdColSum(out.data<double>(), w.f32(), g.f32(), w.dim(0), Cols(w));
+    k_->abs_prod_col_sum(out.data<double>(), w.f32(), g.f32(), w.dim(0), Cols(w));
     return absl::OkStatus();
   }
 
   absl::Status DoGatherRows(const Tensor& out, const Tensor& in, const IndexList& rows) override {
-    cpu::GatherRows(out.raw(), in.raw(), Host(rows), Cols(in), DTypeSize(in.dtype()));
+    k_->gather_rows(out.raw(), in.raw(), Host(rows), Cols(in), DTypeSize(in.dtype()));
     return absl::OkStatus();
   }
 
   absl::Status DoGatherCols(const Tensor& out, const Tensor& in, const IndexList& cols) override {
-    cpu::GatherCols(out.raw(), in.raw(), Host(cols), in.dim(0), in.dim(1), DTypeSize(in.dtype()));
+    k_->gather_cols(out.raw(), in.raw(), Host(cols), in.dim(0), in.dim(1), DTypeSize(in.dtype()));
     return absl::OkStatus();
   }
 
   absl::Status DoZeroRows(const Tensor& t, const IndexList& rows) override {
-    cpu::ZeroRows(t.raw(), Host(rows), Cols(t), DTypeSize(t.dtype()));
+    k_->zero_rows(t.raw(), Host(rows), Cols(t), DTypeSize(t.dtype()));
     return absl::OkStatus();
   }
 
   absl::Status DoZeroCols(const Tensor& t, const IndexList& cols) override {
-    cpu::ZeroCols(t.raw(), Host(cols), t.dim(0), t.dim(1), DTypeSize(t.dtype()));
+    k_->zero_cols(t.raw(), Host(cols), t.dim(0), t.dim(1), DTypeSize(t.dtype()));
     return absl::OkStatus();
   }
 
@@ -231,12 +234,17 @@ class CpuBackend final : public Backend {
   // Row length of a rank-1 (one column) or rank-2 tensor.
   static int64_t Cols(const Tensor& t) { return t.rank() == 1 ? 1 : t.dim(1); }
 
+  const cpu::KernelTable* k_;  // this backend's kernel copy, chosen once (kernels.h)
   OneDnnGemm gemm_;
   Scratch scratch_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> NewCpuBackend() { return std::make_unique<CpuBackend>(); }
+absl::StatusOr<std::unique_ptr<Backend>> NewCpuBackend(const std::string& isa) {
+  absl::StatusOr<const cpu::KernelTable*> kernels = cpu::SelectKernels(isa);
+  if (!kernels.ok()) return kernels.status();
+  return std::unique_ptr<Backend>(std::make_unique<CpuBackend>(*kernels));
+}
 
 }  // namespace gisp

@@ -5,12 +5,17 @@
 #define GISP_BACKEND_CPU_CPU_BACKEND_H_
 
 #include <memory>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "gisp/backend/backend.h"
 
 namespace gisp {
 
-std::unique_ptr<Backend> NewCpuBackend();
+// The CPU backend with the kernels compiled for `isa` ("auto", "avx2", "avx512", "generic";
+// cpu::SelectKernels says which exist and run here). An error, never a SIGILL later, when this
+// build or CPU lacks it.
+absl::StatusOr<std::unique_ptr<Backend>> NewCpuBackend(const std::string& isa);
 
 }  // namespace gisp
 

@@ -6,11 +6,12 @@
 #include "gisp/backend/cpu/ops.h"
 #include "gisp/backend/cpu/simd.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits, const int32_t* targets,
                           const float* weights, int64_t n, int64_t v) {
@@ -39,7 +40,8 @@ absl::Status CrossEntropy(float* nll, float* d_logits, const float* logits, cons
   return absl::OkStatus();
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

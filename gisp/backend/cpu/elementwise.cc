@@ -1,15 +1,12 @@
 // Fill, Add, Axpy: memory-bound loops split evenly over the threads.
-#include <omp.h>
-
 #include "gisp/backend/cpu/ops.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
-
-int64_t NumThreads() { return omp_get_max_threads(); }
+namespace GISP_ISA {
 
 void Fill(float* out, float value, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > (1 << 16))
@@ -26,7 +23,8 @@ void Axpy(float* y, float alpha, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

@@ -4,11 +4,12 @@
 
 #include "gisp/backend/cpu/ops.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 void EmbeddingForward(float* out, const float* table, const int32_t* ids, int64_t n, int64_t d) {
 #pragma omp parallel for schedule(static)
@@ -31,7 +32,8 @@ void EmbeddingBackward(float* d_table, const float* d_out, const int32_t* ids, i
   });
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

@@ -3,11 +3,12 @@
 
 #include "gisp/backend/cpu/ops.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 void GatherRows(void* out, const void* in, absl::Span<const int32_t> rows, int64_t c, size_t elem) {
   const int64_t n = static_cast<int64_t>(rows.size());
@@ -43,7 +44,8 @@ void ZeroCols(void* t, absl::Span<const int32_t> cols, int64_t r, int64_t c, siz
   }
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

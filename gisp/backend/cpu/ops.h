@@ -1,8 +1,10 @@
-// CPU kernels behind CpuBackend. Arguments are validated by the backend (gisp/backend/checks.h)
-// before these run; they take raw pointers and sizes. Each kernel lives in its own .cc file and
-// spreads its work over the OpenMP threads (oneDNN's pool) with static schedules, so results do
-// not depend on timing. Reductions that cross rows use fixed partitions, so they do not depend
-// on the thread count either.
+// CPU kernels behind CpuBackend, declared in the namespace of the ISA this copy is compiled for
+// (isa.h: gisp::cpu::avx2, avx512 or generic); CpuBackend reaches them through kernels.h's
+// table. Only kernel sources include this header. Arguments are validated by the backend
+// (gisp/backend/checks.h) before these run; they take raw pointers and sizes. Each kernel lives in
+// its own .cc file and spreads its work over the OpenMP threads (oneDNN's pool) with static
+// schedules, so results do not depend on timing. Reductions that cross rows use fixed partitions,
+// so they do not depend on the thread count either.
 #ifndef GISP_BACKEND_CPU_OPS_H_
 #define GISP_BACKEND_CPU_OPS_H_
 
@@ -11,11 +13,13 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "gisp/backend/cpu/gemm.h"
+#include "gisp/backend/cpu/isa.h"
+#include "gisp/backend/cpu/kernels.h"
 #include "gisp/backend/cpu/scratch.h"
-#include "gisp/base/cpu_features.h"
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 // elementwise.cc
 void Fill(float* out, float value, int64_t n);
@@ -41,15 +45,9 @@ void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool
           int64_t t, int64_t h, int64_t dh);
 
 // attention.cc. Shapes as Backend::AttentionForward / AttentionBackward.
-struct AttentionShape {
-  int64_t b, tq, tk, hq, kv, dh;
-};
 absl::Status AttentionForward(float* out, float* lse, const float* q, const float* k,
                               const float* v, absl::Span<const int32_t> kv_map, float scale,
                               const AttentionShape& s, OneDnnGemm* gemm, Scratch* scratch);
-// Caps the floats of one attention score block (0 restores the default); tests use it to force
-// the chunked path on small shapes.
-void SetAttentionScoreBudgetForTesting(int64_t floats);
 absl::Status AttentionBackward(float* d_q, float* d_k, float* d_v, const float* d_out,
                                const float* q, const float* k, const float* v, const float* out,
                                const float* lse, absl::Span<const int32_t> kv_map, float scale,
@@ -81,8 +79,8 @@ void GatherCols(void* out, const void* in, absl::Span<const int32_t> cols, int64
 void ZeroRows(void* t, absl::Span<const int32_t> rows, int64_t c, size_t elem);
 void ZeroCols(void* t, absl::Span<const int32_t> cols, int64_t r, int64_t c, size_t elem);
 
-// The thread count of the kernels' parallel loops (OpenMP's, under the caller's context).
-int64_t NumThreads();
+// This copy's table (kernel_table.cc).
+const KernelTable& Table();
 
 // Calls fn(c0, c1) in parallel for NumThreads() contiguous, disjoint ranges that cover [0, c)
 // (some may be empty). Kernels that sum rows into columns use it: each column is summed by one
@@ -103,6 +101,7 @@ void ForBlocks(int64_t n, int64_t block, Fn fn) {
   for (int64_t b = 0; b < blocks; ++b) fn(b * block, b * block + block < n ? b * block + block : n);
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 

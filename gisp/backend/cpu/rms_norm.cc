@@ -6,11 +6,12 @@
 #include "gisp/backend/cpu/ops.h"
 #include "gisp/backend/cpu/simd.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 void RmsNormForward(float* out, float* inv_rms, const float* x, const float* weight, float eps,
                     int64_t n, int64_t d) {
@@ -54,7 +55,8 @@ void RmsNormBackward(float* d_x, float* d_weight, const float* d_out, const floa
   });
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

@@ -3,11 +3,12 @@
 // backward pass.
 #include "gisp/backend/cpu/ops.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool inverse, int64_t b,
           int64_t t, int64_t h, int64_t dh) {
@@ -32,7 +33,8 @@ void Rope(float* x, const float* cos, const float* sin, int64_t pos_offset, bool
   }
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END

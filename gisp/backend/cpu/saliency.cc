@@ -6,11 +6,12 @@
 
 #include "gisp/backend/cpu/ops.h"
 
-// Compiled for x86-64-v3; CreateCpuBackend checks the CPU before any of this runs.
-GISP_X86_V3_BEGIN
+// Compiled once per ISA (isa.h); CreateCpuBackend runs a copy only on a CPU that has its ISA.
+GISP_KERNELS_BEGIN
 
 namespace gisp {
 namespace cpu {
+namespace GISP_ISA {
 
 void AbsProdRowSum(double* out, const float* w, const float* g, int64_t r, int64_t c) {
 #pragma omp parallel for schedule(static)
@@ -40,7 +41,8 @@ void AbsProdColSum(double* out, const float* w, const float* g, int64_t r, int64
   });
 }
 
+}  // namespace GISP_ISA
 }  // namespace cpu
 }  // namespace gisp
 
-GISP_X86_V3_END
+GISP_KERNELS_END
