@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer over the core C++ tests, in
-# one build: `bazel test --config=asan_ubsan` (.bazelrc; every UBSan check fatal) on the C++ test
-# targets under //gisp and //c_api except the large ones (size = "large": the iterative-vs-one-shot
-# integration test prunes a model several times over and alone would take most of this suite's
-# time budget under ASan; docs/reliability.md lists what is left out and why).
+# one build: `bazel test --config=asan_ubsan` (.bazelrc; every UBSan check fatal) on every C++ test
+# target under //gisp and //c_api (docs/reliability.md has the time this takes).
 #
 # A test fails when it fails, and also when its log holds a sanitizer report at all (a report in a
 # child process whose exit status the test does not look at still fails the suite).
@@ -17,7 +15,7 @@ cd "$root"
 # C++ tests only: the sh_/py_ tests (the layering check, the exported-symbol list of libgisp.so)
 # check the build, not the code, and the symbol list differs on purpose under ASan.
 targets=$(bazel query --noshow_progress \
-  'kind("cc_test", tests(//gisp/... + //c_api/...)) except attr(size, "large|enormous", tests(//gisp/...))' \
+  'kind("cc_test", tests(//gisp/... + //c_api/...))' \
   2>/dev/null)
 if [ -z "$targets" ]; then
   echo "FAIL sanitize: bazel query found no test targets"
