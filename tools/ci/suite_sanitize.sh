@@ -27,7 +27,15 @@ rc=$?
 echo "$out" | grep -E '^//|Executed|ERROR' | tail -n 40
 
 testlogs=$(bazel info --config=asan_ubsan bazel-testlogs 2>/dev/null)
-read -r passed failed skipped < <(/usr/bin/python3 tools/ci/count_junit.py "$testlogs")
+# Only this run's targets: the testlogs directory may hold results of other asan_ubsan runs.
+mine=$(mktemp -d)
+trap 'rm -rf "$mine"' EXIT
+for t in $targets; do
+  path=${t#//}
+  path=${path/://}
+  [ -f "$testlogs/$path/test.xml" ] && mkdir -p "$mine/$path" && cp "$testlogs/$path/test.xml" "$mine/$path/"
+done
+read -r passed failed skipped < <(/usr/bin/python3 tools/ci/count_junit.py "$mine")
 : "${passed:=0}" "${failed:=0}"
 # Targets that did not run to the end (failed to build, timed out) have no test cases.
 broken=$(echo "$out" | grep -cE '^//\S+ .*(FAILED TO BUILD|NO STATUS|TIMEOUT)' || true)
@@ -35,7 +43,7 @@ failed=$((failed + broken))
 # Any sanitizer report counts, even in a test that passed (a failed test is counted already).
 reports=0
 for t in $targets; do
-  echo "$out" | grep -qE "^$t +.*PASSED" || continue
+  grep -qE "^$t +.*PASSED" <<<"$out" || continue
   path=${t#//}
   log="$testlogs/${path/://}/test.log"
   [ -f "$log" ] || continue
