@@ -119,6 +119,9 @@ if [ ! -f "$out/seeds/record_fuzzer/tiny_record.pb" ] || [ "$out/libgisp_fuzz.a"
   mkdir -p "$out/seeds/record_fuzzer"
   ASAN_OPTIONS=detect_leaks=0 "$out/bin/make_record_seed" "$out/seeds/record_fuzzer/tiny_record.pb"
 fi
+# The resume target continues that record with the calibration set and configuration it came from.
+mkdir -p "$out/seeds/resume_fuzzer"
+cp "$out/seeds/record_fuzzer/tiny_record.pb" "$out/seeds/resume_fuzzer/"
 
 # Seeds from testdata (copied, so a corpus directory never points into the repository).
 seed() {  # seed TARGET FILE...
