@@ -150,6 +150,9 @@ runs=()
 [ -n "${GISP_FUZZ_RUNS:-}" ] && runs=(-runs="$GISP_FUZZ_RUNS")
 scratch="${TMPDIR:-/tmp}"
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then scratch=/dev/shm; fi
+# Each fuzzer process makes its own directory in there; all of them go when this script ends.
+scratch="$(mktemp -d "$scratch/gisp-fuzz-run.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
 status=0
 printf '%-26s %12s %8s %8s %s\n' target executions seconds corpus findings
 for t in "${targets[@]}"; do
