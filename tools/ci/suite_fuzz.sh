@@ -15,7 +15,8 @@ per=$(( budget / n ))
 out=$(tools/fuzz.sh "$per" 2>&1)
 rc=$?
 echo "$out" | tail -n $(( n + 3 ))
-passed=$(echo "$out" | awk '$1 ~ /_fuzzer$/ && $4 == "0" && NF == 4' | wc -l)
+# Columns: target, executions, seconds, corpus, findings (then the first report, when any).
+passed=$(echo "$out" | awk '$1 ~ /_fuzzer$/ && $5 == "0" && NF == 5' | wc -l)
 failed=$(( n - passed ))
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "SUITE-COUNT ${passed} ${failed}"

@@ -1,5 +1,7 @@
-// tokenizer_config.json next to a fixed tokenizer.json (testdata/tokenizers/llama3_bpe): read
-// alone, then through Tokenizer::Load, which applies it (bos/eos names, add_*_token).
+// tokenizer_config.json next to a fixed tokenizer.json (testdata/tokenizers/llama3_bpe cut to its
+// first 320 tokens, tools/fuzz/seeds/tokenizer_json_fuzzer/small_llama3_bpe.json: the full file
+// was parsed again for every input and took most of the time): read alone, then through
+// Tokenizer::Load, which applies it (bos/eos names, add_*_token).
 #include <cstdint>
 #include <string>
 
@@ -12,7 +14,7 @@ namespace {
 
 const std::string& Dir() {
   static const std::string* dir = [] {
-    auto json = gisp::ReadFile("testdata/tokenizers/llama3_bpe/tokenizer.json");
+    auto json = gisp::ReadFile("tools/fuzz/seeds/tokenizer_json_fuzzer/small_llama3_bpe.json");
     if (!json.ok()) {
       std::fprintf(stderr, "run from the repository root: %s\n",
                    std::string(json.status().message()).c_str());
