@@ -43,7 +43,8 @@ def probe_methods(prune):
     """(methods this CLI can run, {skipped method: why}, whether it has --method)."""
     out = subprocess.run([prune, "--helpfull"], capture_output=True, text=True)
     text = out.stdout + out.stderr
-    m = re.search(r"--method \((.*?)\);", text, re.S)
+    # absl prints "  --method: <description>\n      default: ..." (older absl: "--method (...);").
+    m = re.search(r"--method[:]? (.*?)(?:default:|;)", text, re.S)
     if not m:
         skipped = {x: "this prune CLI has no --method flag (GISP only)"
                    for x in ALL_METHODS if x not in ("gisp", "oneshot")}
@@ -66,7 +67,7 @@ def run_prune(args, name, extra, log_name=None):
     cmd = [args.prune, "--model", args.model, "--out", out, "--eval", args.eval,
            "--targets", args.targets, "--ratio", str(args.ratio), "--window", str(args.window),
            "--windows", str(args.windows), "--batch_size", str(args.batch_size),
-           "--threads", str(args.threads), "--export", "sliced", "--fresh"] + extra
+           "--threads", str(args.threads), "--export", "sliced"] + extra
     if args.eval_max_chunks:
         cmd += ["--eval_max_chunks", str(args.eval_max_chunks)]
     if not args.fresh and os.path.exists(os.path.join(out, "report.json")):
@@ -74,8 +75,9 @@ def run_prune(args, name, extra, log_name=None):
         if rep.get("record", {}).get("complete"):
             log(f"{name}: reusing {out}")
             return rep, rep.get("total_seconds", 0.0), cmd
-    if os.path.exists(out):
+    if args.fresh and os.path.exists(out):
         shutil.rmtree(out)
+    # An unfinished run in `out` (an interrupted report) is resumed by the CLI from its record.
     log(f"{name}: {' '.join(cmd)}")
     t0 = time.time()
     with open(os.path.join(args.work, (log_name or name) + ".log"), "w") as lf:
@@ -142,9 +144,9 @@ class Scorer:
         res = {}
         model = self.gisp.Model(model_dir)
         try:
-            if self.args.threads:
-                ctx = self.gisp.Context(num_threads=self.args.threads)
-                model.set_context(ctx)
+            # One thread: these are small models, scored a sequence at a time, and idle OpenMP
+            # threads only take time slices from the pruning runs on a shared machine.
+            model.set_context(self.gisp.Context(num_threads=1))
             if self.task_eval:
                 res["task_em"] = self.exact_match(model, self.task_eval)
             if self.task_probe and self.args.task_probe_too:

@@ -180,6 +180,21 @@ def train(args, data, config):
     return model, history, time.time() - t0, steps_done, stop_reason
 
 
+NOT_OUTPUTS = ("train.log", "checkpoint.pt", "checkpoint.pt.tmp")
+
+
+def finish_manifest(out, manifest, repo_copy):
+    """sha256 of the output files only (train_tiny's listing also picks up a log or checkpoint
+    kept in --out), then the manifest into --out and its copy into the repository."""
+    manifest["sha256"] = {f: tt.sha256_file(os.path.join(out, f)) for f in tt.output_files(out)
+                          if os.path.basename(f) not in NOT_OUTPUTS}
+    text = json.dumps(manifest, indent=2) + "\n"
+    for path in (os.path.join(out, "manifest.json"), repo_copy):
+        if path:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tt.write_text(path, text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.expanduser("~/.cache/gisp/bench-model"))
@@ -208,7 +223,13 @@ def main():
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--checkpoint-every", type=float, default=600)
+    ap.add_argument("--rehash", action="store_true",
+                    help="only recompute the manifest's sha256 list of --out and copy it")
     args = ap.parse_args()
+    if args.rehash:
+        with open(os.path.join(args.out, "manifest.json")) as f:
+            finish_manifest(args.out, json.load(f), args.manifest)
+        return 0
 
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
@@ -263,15 +284,10 @@ def main():
         "stream_tokens": len(data["train_ids"]),
         "exact_match_bf16": {"held_out_first_500": em_held, "train_last_200": em_train},
     }
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        f.write(json.dumps(manifest, indent=2) + "\n")
-    if args.manifest:
-        os.makedirs(os.path.dirname(args.manifest), exist_ok=True)
-        with open(args.manifest, "w") as f:
-            f.write(json.dumps(manifest, indent=2) + "\n")
     ck = os.path.join(args.out, "checkpoint.pt")
     if os.path.exists(ck):
         os.remove(ck)
+    finish_manifest(args.out, manifest, args.manifest)
     return 0
 
 
