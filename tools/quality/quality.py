@@ -61,7 +61,8 @@ def read_report(out_dir):
 
 
 def run_prune(args, name, extra, log_name=None):
-    """One `prune` run into <work>/<name>; reuses a finished run unless --fresh. Returns
+    """One `prune` run into <work>/<name>; reuses a finished run of the same command (resumes an
+    unfinished one) unless --fresh. Returns
     (report dict, seconds, command list)."""
     out = os.path.join(args.work, name)
     cmd = [args.prune, "--model", args.model, "--out", out, "--eval", args.eval,
@@ -70,13 +71,17 @@ def run_prune(args, name, extra, log_name=None):
            "--threads", str(args.threads), "--export", "sliced"] + extra
     if args.eval_max_chunks:
         cmd += ["--eval_max_chunks", str(args.eval_max_chunks)]
-    if not args.fresh and os.path.exists(os.path.join(out, "report.json")):
+    cmd_file = os.path.join(args.work, name + ".cmd")
+    same = os.path.exists(cmd_file) and open(cmd_file).read() == " ".join(cmd)
+    if not args.fresh and same and os.path.exists(os.path.join(out, "report.json")):
         rep = read_report(out)
         if rep.get("record", {}).get("complete"):
             log(f"{name}: reusing {out}")
             return rep, rep.get("total_seconds", 0.0), cmd
-    if args.fresh and os.path.exists(out):
+    if (args.fresh or not same) and os.path.exists(out):
         shutil.rmtree(out)
+    with open(cmd_file, "w") as f:
+        f.write(" ".join(cmd))
     # An unfinished run in `out` (an interrupted report) is resumed by the CLI from its record.
     log(f"{name}: {' '.join(cmd)}")
     t0 = time.time()
@@ -250,22 +255,26 @@ def calibration_runs(args, scorer):
     if args.task_calib and "task" in args.experiments:
         rep, secs, cmd = run_prune(args, "task-answer-only",
                                    ["--calib", args.task_calib, "--objective", "answer-only",
-                                    "--steps", str(args.steps), "--batch_size",
-                                    str(args.batch_size)])
+                                    "--steps", str(args.steps),
+                                    "--calib_limit", str(args.task_calib_limit)])
         out["answer-only"] = {"rows": target_rows(rep, scorer, args.work, True),
                               "seconds": secs, "command": " ".join(cmd)}
     if args.mc_calib and "mc" in args.experiments:
         rep, secs, cmd = run_prune(args, "mc-margin",
                                    ["--calib", args.mc_calib, "--objective", "margin",
-                                    "--steps", str(args.steps)])
+                                    "--steps", str(args.steps),
+                                    "--calib_limit", str(args.mc_calib_limit)])
         out["margin"] = {"rows": target_rows(rep, scorer, args.work, True), "seconds": secs,
                          "command": " ".join(cmd)}
-        if args.mc_calib_lm:
-            rep, secs, cmd = run_prune(args, "mc-lm",
-                                       ["--calib", args.mc_calib_lm, "--steps",
-                                        str(args.steps)])
-            out["lm-mc-text"] = {"rows": target_rows(rep, scorer, args.work, True),
-                                 "seconds": secs, "command": " ".join(cmd)}
+        # lm on the same items: their contexts with the true endings, as one text.
+        items = read_jsonl(args.mc_calib, args.mc_calib_limit)
+        lm_text = os.path.join(args.work, f"mc_calib_lm_{len(items)}.txt")
+        with open(lm_text, "w", encoding="utf-8") as f:
+            f.write("\n\n".join(it["context"] + it["choices"][it["label"]] for it in items)
+                    + "\n")
+        rep, secs, cmd = run_prune(args, "mc-lm", ["--calib", lm_text, "--steps", str(args.steps)])
+        out["lm-mc-text"] = {"rows": target_rows(rep, scorer, args.work, True),
+                             "seconds": secs, "command": " ".join(cmd)}
     return out
 
 
@@ -489,7 +498,10 @@ def main(argv=None):
     ap.add_argument("--task-probe", default=os.path.join(BENCH, "task_train_probe.jsonl"))
     ap.add_argument("--task-probe-too", action="store_true", default=True)
     ap.add_argument("--mc-calib", default=os.path.join(BENCH, "mc_calib.jsonl"))
-    ap.add_argument("--mc-calib-lm", default=os.path.join(BENCH, "mc_calib_lm.txt"))
+    ap.add_argument("--task-calib-limit", type=int, default=0,
+                    help="answer-only calibration: first N pairs (0 = all)")
+    ap.add_argument("--mc-calib-limit", type=int, default=0,
+                    help="margin calibration: first N items (0 = all)")
     ap.add_argument("--mc-eval", default=os.path.join(BENCH, "mc_eval.jsonl"))
     ap.add_argument("--methods", default="", help="comma-separated subset (default: all the CLI "
                     "offers)")

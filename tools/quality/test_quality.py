@@ -1,4 +1,4 @@
-"""Smoke test of tools/quality: the tiny model, GISP and one-shot GISP with two steps on a few
+"""Smoke test of tools/quality: the tiny model, GISP and one-shot GISP with three steps on a few
 windows, the task and multiple-choice calibrations, two targets, a handful of items. Checks that
 every run happens, the tables and plots are written, and the numbers are sane (not their
 values). Needs `bazel build //tools:prune //c_api:libgisp_so_1 //tools/quality:quality_chart`;
@@ -30,9 +30,9 @@ def _missing():
 def test_quality_smoke(tmp_path):
     doc = tmp_path / "quality.md"
     doc.write_text("# hand-written intro\n\nkept.\n")
-    argv = ["--name", "smoke", "--methods", "gisp,oneshot", "--steps", "2", "--ratio", "0.6",
+    argv = ["--name", "smoke", "--methods", "gisp,oneshot", "--steps", "3", "--ratio", "0.6",
             "--windows", "4", "--window", "32", "--batch-size", "4", "--targets", "0.2,0.4",
-            "--eval-max-chunks", "2", "--task-limit", "3", "--mc-limit", "3",
+            "--eval-max-chunks", "2", "--task-limit", "3", "--mc-limit", "3", "--task-calib-limit", "8", "--mc-calib-limit", "4",
             "--work", str(tmp_path / "work"), "--doc", str(doc), "--plots",
             str(tmp_path / "plots"), "--prune", PRUNE, "--chart", CHART, "--threads", "2"]
     assert quality.main(argv) == 0
@@ -46,8 +46,9 @@ def test_quality_smoke(tmp_path):
         rows = res["methods"][m]["rows"]
         assert [round(r["requested"], 2) for r in rows] == [0.2, 0.4]
         for r in rows:
-            assert 0.05 < r["sparsity"] < 0.7 and r["ppl"] > 1.0
+            assert 0.0 < r["sparsity"] < 0.7 and r["ppl"] > 1.0
             assert 0.0 <= r["task_em"] <= 1.0 and 0.0 <= r["mc_acc"] <= 1.0
+        assert rows[-1]["sparsity"] > 0.2  # the 40 % target is a pruned step, not the dense one
     for png in ("smoke_ppl.png", "smoke_task.png"):
         with open(tmp_path / "plots" / png, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -9,7 +9,6 @@ Needs Debian's bible-kjv (the corpus, tools/train_tiny/corpus.py). Files:
   task_eval.jsonl       exact-match evaluation: HELD-OUT pairs (never trained or calibrated on)
   task_train_probe.jsonl  exact match on train pairs not in task_calib.jsonl (memorisation)
   mc_calib.jsonl        margin calibration: items from TRAIN chapters
-  mc_calib_lm.txt       the same items' contexts + true endings as text (lm calibration)
   mc_eval.jsonl         multiple-choice evaluation: items from HELD-OUT chapters
 
 Generic text calibration and held-out perplexity use testdata/tiny/calib.txt and eval.txt: the
@@ -60,8 +59,6 @@ def main():
     eval_items = mc.make_items(held_ch, MC_EVAL, MC_SEED + 1)
     arith.write_jsonl(os.path.join(args.out, "mc_calib.jsonl"), calib_items)
     arith.write_jsonl(os.path.join(args.out, "mc_eval.jsonl"), eval_items)
-    with open(os.path.join(args.out, "mc_calib_lm.txt"), "w", encoding="utf-8") as f:
-        f.write(mc.lm_text(calib_items))
     tiny = os.path.join(REPO, "testdata", "tiny")
     for name in ("calib.txt", "eval.txt"):
         want = corpus.join(corpus.take_spread(train_ch if name == "calib.txt" else held_ch,
