@@ -179,11 +179,11 @@ def read_jsonl(path, limit=0):
 def target_rows(report, scorer, out_dir_root, what):
     rows = []
     for t, d in exports_of(report):
+        path = d if not d or os.path.isabs(d) else os.path.join(os.getcwd(), d)
         row = {"requested": t["requested_sparsity"], "sparsity": t["sparsity"],
                "step": t.get("step"), "ppl": t.get("perplexity"),
-               "parameters": int(t.get("parameters", 0))}
-        if d and scorer is not None and what:
-            path = d if os.path.isabs(d) else os.path.join(os.getcwd(), d)
+               "parameters": int(t.get("parameters", 0)), "dir": path}
+        if path and scorer is not None and what:
             row.update(scorer.score(path))
         rows.append(row)
     return rows
@@ -206,46 +206,62 @@ def oneshot_ratio(gisp_report, target):
     return prev_r
 
 
+def per_target_runs(args, name, extra, gisp_rep):
+    """One run per target at the unit ratio where the iterative GISP run reaches that sparsity:
+    for methods whose record has a single pruning step (one-shot, and any method the CLI runs
+    in one step), so that every target gets its own mask."""
+    rows, secs_all, cmds = [], 0.0, []
+    for t in [float(x) for x in args.targets.split(",")]:
+        saved_targets, saved_ratio = args.targets, args.ratio
+        args.targets, args.ratio = f"{t}", round(oneshot_ratio(gisp_rep, t), 6)
+        try:
+            rep, secs, cmd = run_prune(args, f"{name}-{t:.2f}", extra)
+        finally:
+            args.targets, args.ratio = saved_targets, saved_ratio
+        rows += target_rows(rep, None, args.work, False)
+        secs_all += secs
+        cmds.append(" ".join(cmd))
+    return rows, secs_all, " ; ".join(cmds)
+
+
+def single_step(report):
+    """True when several targets map to one step (the run pruned once)."""
+    steps = [t.get("step") for t in report.get("targets", [])]
+    return len(set(steps)) < len(steps)
+
+
 def method_runs(args, methods, has_method_flag, scorer):
-    """{method: {"rows": [...], "seconds": s, "command": str}}."""
+    """{method: {"rows": [...], "seconds": s, "command": str}}. GISP runs first: the other
+    single-step runs take their per-target ratios from it."""
     results = {}
     gisp_rep = None
     for m in methods:
-        if has_method_flag:
-            extra = ["--calib", args.calib, "--steps", str(args.steps), "--method", m]
-            if m == "oneshot":
-                extra[extra.index("--steps") + 1] = "1"
-            rep, secs, cmd = run_prune(args, f"method-{m}", extra)
-            rows = target_rows(rep, scorer, args.work, True)
-            results[m] = {"rows": rows, "seconds": secs, "command": " ".join(cmd),
-                          "dense_ppl": rep.get("dense_perplexity")}
-            if m == "gisp":
-                gisp_rep = rep
-            continue
         if m == "gisp":
-            rep, secs, cmd = run_prune(args, "method-gisp",
-                                       ["--calib", args.calib, "--steps", str(args.steps)])
+            extra = ["--calib", args.calib, "--steps", str(args.steps)]
+            if has_method_flag:
+                extra += ["--method", "gisp"]
+            rep, secs, cmd = run_prune(args, "method-gisp", extra)
             gisp_rep = rep
             results[m] = {"rows": target_rows(rep, scorer, args.work, True), "seconds": secs,
                           "command": " ".join(cmd), "dense_ppl": rep.get("dense_perplexity")}
-        elif m == "oneshot":
-            # Without --method, one-shot is `--steps 1` at a ratio per target (one run each).
-            if gisp_rep is None:
-                raise RuntimeError("one-shot needs the gisp run first (its ratios)")
-            rows, secs_all, cmds = [], 0.0, []
-            for t in [float(x) for x in args.targets.split(",")]:
-                r = oneshot_ratio(gisp_rep, t)
-                saved_targets, saved_ratio = args.targets, args.ratio
-                args.targets, args.ratio = f"{t}", round(r, 6)
-                try:
-                    rep, secs, cmd = run_prune(args, f"method-oneshot-{t:.2f}",
-                                               ["--calib", args.calib, "--steps", "1"])
-                finally:
-                    args.targets, args.ratio = saved_targets, saved_ratio
-                rows += target_rows(rep, scorer, args.work, True)
-                secs_all += secs
-                cmds.append(" ".join(cmd))
-            results[m] = {"rows": rows, "seconds": secs_all, "command": " ; ".join(cmds)}
+            continue
+        if gisp_rep is None:
+            raise RuntimeError(f"{m} needs the gisp run first (its per-target ratios)")
+        steps = "1" if m == "oneshot" else str(args.steps)
+        extra = ["--calib", args.calib, "--steps", steps]
+        if has_method_flag:
+            extra += ["--method", m]
+            rep, secs, cmd = run_prune(args, f"method-{m}", extra)
+            if not single_step(rep):
+                results[m] = {"rows": target_rows(rep, scorer, args.work, True),
+                              "seconds": secs, "command": " ".join(cmd)}
+                continue
+        # Without --method, one-shot is `--steps 1`; any single-step method gets one run per
+        # target.
+        rows, secs, cmd = per_target_runs(args, f"method-{m}", extra, gisp_rep)
+        for r in rows:
+            r.update(scorer.score(r["dir"]) if scorer and r.get("dir") else {})
+        results[m] = {"rows": rows, "seconds": secs, "command": cmd}
     return results
 
 

@@ -55,3 +55,38 @@ def test_quality_smoke(tmp_path):
     # A second run reuses the finished runs and rewrites only its own section.
     assert quality.main(argv) == 0
     assert doc.read_text().count("<!-- quality:smoke begin") == 1
+
+
+def _fake_cli(tmp_path, help_text):
+    exe = tmp_path / "prune"
+    exe.write_text("#!/bin/sh\ncat <<'END'\n" + help_text + "\nEND\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_probe_methods_reads_the_method_flag(tmp_path):
+    help_text = ("  Flags from tools/cli/prune_main.cc:\n"
+                 "    --method (pruning method: gisp | oneshot | wanda-sp | flap | magnitude);\n"
+                 "      default: \"gisp\";\n")
+    have, skipped, flag = quality.probe_methods(_fake_cli(tmp_path, help_text))
+    assert flag and have == ["gisp", "oneshot", "wanda-sp", "flap", "magnitude"]
+    assert set(skipped) == {"llm-pruner", "random"}
+    new_style = ("    --method: gisp | oneshot | wanda-sp | flap | llm-pruner | magnitude | random\n"
+                 "      default: \"gisp\"\n    --model: HF model directory\n")
+    have, skipped, flag = quality.probe_methods(_fake_cli(tmp_path, new_style))
+    assert flag and have == quality.ALL_METHODS and not skipped
+
+
+def test_probe_methods_without_the_flag_runs_gisp_and_oneshot(tmp_path):
+    help_text = "    --steps: number of pruning steps (1 = one-shot)\n      default: 112\n"
+    have, skipped, flag = quality.probe_methods(_fake_cli(tmp_path, help_text))
+    assert not flag and have == ["gisp", "oneshot"]
+    assert "wanda-sp" in skipped and "no --method flag" in skipped["wanda-sp"]
+
+
+def test_oneshot_ratio_interpolates_the_iterative_run():
+    rep = {"record": {"steps": [{"index": 0, "target_ratio": 0.0, "sparsity": 0.001},
+                                {"index": 1, "target_ratio": 0.2, "sparsity": 0.15},
+                                {"index": 2, "target_ratio": 0.4, "sparsity": 0.35}]}}
+    assert abs(quality.oneshot_ratio(rep, 0.25) - 0.3) < 1e-9
+    assert quality.oneshot_ratio(rep, 0.9) == 0.4
