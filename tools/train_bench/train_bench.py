@@ -195,6 +195,40 @@ def finish_manifest(out, manifest, repo_copy):
             tt.write_text(path, text)
 
 
+def stream_text():
+    """The training stream's text exactly as build_data joins it (without training a tokenizer)."""
+    train_ch, _ = corpus.split(corpus.load_chapters())
+    train_pairs, _ = arith.split_pairs()
+    blocks = arith.training_blocks(train_pairs, TASK_PASSES, TASK_PER_BLOCK)
+    docs, j = [], 0
+    for i, ch in enumerate(train_ch):
+        docs.append(ch.text())
+        while j < len(blocks) and j * len(train_ch) // len(blocks) <= i:
+            docs.append(blocks[j])
+            j += 1
+    docs.extend(blocks[j:])
+    return "\n\n".join(docs) + "\n"
+
+
+@torch.no_grad()
+def measure_losses(out, windows=32, seq=256):
+    """Mean next-token loss of the stored (bf16) model on `windows` training-stream windows
+    drawn with the training seed, and on the held-out eval chunks (ln of the manifest's PPL
+    protocol): the final train / held-out loss when the log has no entry for the last steps."""
+    with open(os.path.join(out, "model", "tokenizer.model"), "rb") as f:
+        sp = tok.processor(f.read())
+    ids = tok.encode_document(sp, stream_text())
+    batches = tt.Batches(ids, seq, windows, SEED + 99)
+    model, _ = tl.load_hf_dir(os.path.join(out, "model"), torch.float32)
+    model.eval()
+    x = batches.next()
+    train_loss = float(tl.loss_fn(model(x), tl.shifted_targets(x)))
+    with open(os.path.join(out, "eval.txt"), encoding="utf-8") as f:
+        ppl, _ = tt.perplexity(model, tt.eval_chunks(tok.encode_document(sp, f.read())))
+    return {"train_windows": windows, "train_loss_bf16": round(train_loss, 4),
+            "held_out_loss_bf16": round(math.log(ppl), 4), "windows_seed": SEED + 99}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.expanduser("~/.cache/gisp/bench-model"))
@@ -223,12 +257,19 @@ def main():
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--checkpoint-every", type=float, default=600)
+    ap.add_argument("--losses", action="store_true",
+                    help="only measure the stored model's train / held-out loss into the "
+                         "manifest (and rehash)")
     ap.add_argument("--rehash", action="store_true",
                     help="only recompute the manifest's sha256 list of --out and copy it")
     args = ap.parse_args()
-    if args.rehash:
+    if args.rehash or args.losses:
         with open(os.path.join(args.out, "manifest.json")) as f:
-            finish_manifest(args.out, json.load(f), args.manifest)
+            manifest = json.load(f)
+        if args.losses:
+            manifest["training"]["final_losses_measured"] = measure_losses(args.out)
+            print(json.dumps(manifest["training"]["final_losses_measured"]), flush=True)
+        finish_manifest(args.out, manifest, args.manifest)
         return 0
 
     torch.set_num_threads(args.threads)
