@@ -241,17 +241,17 @@ def main():
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--heads", type=int, default=8)
     ap.add_argument("--kv-heads", type=int, default=2)
-    ap.add_argument("--ffn", type=int, default=1408)
+    ap.add_argument("--ffn", type=int, default=1024)
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=700)
+    ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--stop-at", type=int, default=0, help="stop after this step (reproduces a "
                     "run that --stop-by cut short, with the same --steps schedule)")
     ap.add_argument("--stop-by", default="", help="UTC time to stop and save, ISO 8601")
     ap.add_argument("--time-budget", type=float, default=0, help="seconds of training")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--warmup", type=int, default=50)
-    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--warmup", type=int, default=15)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr-ratio", type=float, default=0.1)
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--clip", type=float, default=1.0)
@@ -301,8 +301,12 @@ def main():
     print(f"task exact match (bf16 stored): held-out 500 {em_held:.3f}, train 200 {em_train:.3f}",
           flush=True)
     cmd = ("LD_LIBRARY_PATH=<dir of Debian libopenblas0-pthread> nice -n 19 /usr/bin/python3 "
-           f"tools/train_bench/train_bench.py --out ~/.cache/gisp/bench-model --steps "
-           f"{scheduled}" + (f" --stop-at {steps_done}" if steps_done < scheduled else "")
+           f"tools/train_bench/train_bench.py --out ~/.cache/gisp/bench-model --vocab {args.vocab} "
+           f"--layers {args.layers} --hidden {args.hidden} --heads {args.heads} --kv-heads "
+           f"{args.kv_heads} --ffn {args.ffn} --seq {args.seq} --batch {args.batch} --steps "
+           f"{scheduled} --warmup {args.warmup} --lr {args.lr} --min-lr-ratio "
+           f"{args.min_lr_ratio} --weight-decay {args.weight_decay} --clip {args.clip}"
+           + (f" --stop-at {steps_done}" if steps_done < scheduled else "")
            + f" --threads {args.threads}")
     manifest["description"] = ("gisp's benchmark model: an 8-layer GQA Llama trained by "
                                "tools/train_bench/train_bench.py on the KJV train chapters "
