@@ -210,6 +210,16 @@ def stream_text():
     return "\n\n".join(docs) + "\n"
 
 
+def data_hashes(text, sp):
+    """sha256 of the training stream's text and of its token ids (int32 little-endian)."""
+    import hashlib
+    import numpy as np
+    ids = np.asarray(tok.encode_document(sp, text), dtype="<i4")
+    return {"stream_text_utf8": hashlib.sha256(text.encode()).hexdigest(),
+            "stream_token_ids_int32le": hashlib.sha256(ids.tobytes()).hexdigest(),
+            "stream_tokens": int(ids.size)}
+
+
 @torch.no_grad()
 def measure_losses(out, windows=32, seq=256):
     """Mean next-token loss of the stored (bf16) model on `windows` training-stream windows
@@ -268,6 +278,9 @@ def main():
             manifest = json.load(f)
         if args.losses:
             manifest["training"]["final_losses_measured"] = measure_losses(args.out)
+            with open(os.path.join(args.out, "model", "tokenizer.model"), "rb") as f:
+                manifest["training_data_sha256"] = data_hashes(stream_text(),
+                                                               tok.processor(f.read()))
             print(json.dumps(manifest["training"]["final_losses_measured"]), flush=True)
         finish_manifest(args.out, manifest, args.manifest)
         return 0
@@ -329,6 +342,7 @@ def main():
         "stream_tokens": len(data["train_ids"]),
         "exact_match_bf16": {"held_out_first_500": em_held, "train_last_200": em_train},
     }
+    manifest["training_data_sha256"] = data_hashes(data["train_text"], data["sp"])
     ck = os.path.join(args.out, "checkpoint.pt")
     if os.path.exists(ck):
         os.remove(ck)
