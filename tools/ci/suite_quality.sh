@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark's data generators (tools/tasks: task split, multiple-choice set, byte-identical
+# The benchmark model's manifest (tools/train_bench), its data generators (tools/tasks: task split, multiple-choice set, byte-identical
 # regeneration) and a smoke run of tools/quality on the tiny model (two methods, two steps, a few
 # items; about a minute). Needs the prune CLI, libgisp and quality_chart built (tools/test.sh
 # builds the first two; this suite builds the chart tool), python3-numpy and bible-kjv.
@@ -11,4 +11,4 @@ if ! bazel build //tools/quality:quality_chart >/dev/null 2>&1; then
   echo "SUITE-COUNT 0 1"
   exit 0
 fi
-exec tools/ci/run_pytest.sh tools/tasks tools/quality
+exec tools/ci/run_pytest.sh tools/tasks tools/quality tools/train_bench
