@@ -1,0 +1,97 @@
+"""The benchmark's task and multiple-choice data: splits are disjoint, formats match what gisp
+reads, and the checked-in files regenerate byte-identically (`/usr/bin/pytest -q tools/tasks`)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import arith  # noqa: E402
+import mc  # noqa: E402
+
+BENCH = os.path.join(REPO, "testdata", "bench")
+
+
+def test_split_is_disjoint_in_both_orders():
+    train, held = arith.split_pairs()
+    assert len(train) + len(held) == 100 * 100
+    key = {frozenset(p) if p[0] != p[1] else frozenset([p[0], -1]) for p in held}
+    for p in train:
+        k = frozenset(p) if p[0] != p[1] else frozenset([p[0], -1])
+        assert k not in key, p
+    assert 0.15 < len(held) / 10000 < 0.25
+
+
+def test_split_is_deterministic():
+    assert arith.split_pairs() == arith.split_pairs()
+    assert arith.split_pairs(seed=1) != arith.split_pairs()
+
+
+def test_rendering_matches_gisp_answer_only_layout():
+    # gisp/data/calibration_sources.h: "Q: " + question + "\nA: " + answer
+    assert arith.render(37, 58) == "Q: 37+58\nA: 95"
+    assert arith.prompt("37+58") + " 95" == arith.render(37, 58)
+    assert arith.score(" 95\nQ: 1+1", "95")
+    assert not arith.score(" 96", "95")
+
+
+def test_checked_in_task_files_use_the_right_split():
+    train, held = arith.split_pairs()
+    held_q = {arith.question(a, b) for a, b in held}
+    train_q = {arith.question(a, b) for a, b in train}
+    calib = arith.read_jsonl(os.path.join(BENCH, "task_calib.jsonl"))
+    probe = arith.read_jsonl(os.path.join(BENCH, "task_train_probe.jsonl"))
+    ev = arith.read_jsonl(os.path.join(BENCH, "task_eval.jsonl"))
+    assert all(r["question"] in train_q for r in calib + probe)
+    assert all(r["question"] in held_q for r in ev)
+    assert not {r["question"] for r in calib} & {r["question"] for r in probe}
+    for r in calib + probe + ev:
+        a, b = map(int, r["question"].split("+"))
+        assert r["answer"] == str(a + b)
+
+
+def test_checked_in_mc_files_have_the_jsonl_form():
+    for name in ("mc_calib.jsonl", "mc_eval.jsonl"):
+        items = arith.read_jsonl(os.path.join(BENCH, name))
+        assert items
+        for it in items:
+            assert set(it) == {"context", "choices", "label"}
+            assert len(it["choices"]) == mc.CHOICES
+            assert 0 <= it["label"] < mc.CHOICES
+            assert all(c.startswith(" ") for c in it["choices"])
+            true = it["choices"][it["label"]]
+            assert it["choices"].count(true) == 1
+
+
+@pytest.mark.skipif(shutil.which("bible") is None,
+                    reason="Debian's bible-kjv is not installed (tools/setup.sh --tests)")
+def test_data_regenerates_identically(tmp_path):
+    subprocess.run([sys.executable, os.path.join(HERE, "make_data.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True)
+    for name in sorted(os.listdir(tmp_path)):
+        with open(tmp_path / name, "rb") as a, open(os.path.join(BENCH, name), "rb") as b:
+            assert a.read() == b.read(), name
+
+
+@pytest.mark.skipif(shutil.which("bible") is None,
+                    reason="Debian's bible-kjv is not installed (tools/setup.sh --tests)")
+def test_mc_eval_items_come_from_held_out_chapters_only():
+    sys.path.insert(0, os.path.join(REPO, "tools", "train_tiny"))
+    import corpus
+    train_ch, held_ch = corpus.split(corpus.load_chapters())
+    train_text = corpus.join(train_ch)
+    held_text = corpus.join(held_ch)
+    for it in arith.read_jsonl(os.path.join(BENCH, "mc_eval.jsonl"))[:50]:
+        sentence = it["context"].split("\n")[-1] + it["choices"][it["label"]]
+        assert sentence in held_text
+    for it in arith.read_jsonl(os.path.join(BENCH, "mc_calib.jsonl"))[:50]:
+        sentence = it["context"].split("\n")[-1] + it["choices"][it["label"]]
+        assert sentence in train_text
+    json.dumps(it)

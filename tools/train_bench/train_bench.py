@@ -1,0 +1,354 @@
+#!/usr/bin/python3
+"""Trains gisp's benchmark model: an 8-layer GQA Llama on the KJV plus the addition task.
+
+    LD_LIBRARY_PATH=<openblas dir> nice -n 19 /usr/bin/python3 tools/train_bench/train_bench.py \
+        --out ~/.cache/gisp/bench-model --stop-by 2026-11-30T23:50:00Z
+
+The recipe is tools/train_tiny's (same corpus, chapter split, tokenizer settings, optimizer,
+evaluation protocol; that script's functions are reused), with three changes: a larger model,
+a larger vocabulary trained on the training verses plus the task's lines, and a training stream
+that interleaves the training chapters with blocks of addition examples from the task's train
+pairs (tools/tasks/arith.py). Held-out chapters and held-out task pairs never enter training.
+
+`--stop-by` (UTC, ISO 8601) or `--time-budget` (seconds) stop training early and still save the
+model and manifest; the manifest then records the step reached, and `--steps N --stop-at K`
+reproduces the same weights on the same software. A checkpoint of the float32 state is written
+every `--checkpoint-every` seconds so an interrupted run loses little.
+"""
+
+import argparse
+import datetime
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools", "train_tiny"))
+sys.path.insert(0, os.path.join(REPO, "tools", "tasks"))
+sys.path.insert(0, os.path.join(REPO, "tools", "reference"))
+
+import arith  # noqa: E402
+import corpus  # noqa: E402
+import tokenizer as tok  # noqa: E402
+import torch_llama as tl  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "train_tiny_train", os.path.join(REPO, "tools", "train_tiny", "train.py"))
+tt = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tt)
+
+SEED = tt.SEED
+TASK_PASSES = 3       # about a quarter of the training tokens are task examples
+TASK_PER_BLOCK = 16   # examples per task document
+TOKENIZER_TASK_LINES = 4000
+TASK_EVAL_DURING = 100  # held-out pairs scored at each evaluation during training
+
+
+def build_data(args):
+    t0 = time.time()
+    chapters = corpus.load_chapters()
+    train_ch, held_ch = corpus.split(chapters)
+    train_pairs, held_pairs = arith.split_pairs()
+    blocks = arith.training_blocks(train_pairs, TASK_PASSES, TASK_PER_BLOCK)
+    # Interleave: task block j goes after training chapter floor(j * C / B), spreading the task
+    # evenly through the stream.
+    docs, j = [], 0
+    for i, ch in enumerate(train_ch):
+        docs.append(ch.text())
+        while j < len(blocks) and j * len(train_ch) // len(blocks) <= i:
+            docs.append(blocks[j])
+            j += 1
+    docs.extend(blocks[j:])
+    stream_text = "\n\n".join(docs) + "\n"
+    task_lines = []
+    for a, b in train_pairs[:TOKENIZER_TASK_LINES]:
+        task_lines.extend(arith.render(a, b).split("\n"))
+    sp_bytes = tok.train_tokenizer([v for c in train_ch for v in c.verses] + task_lines,
+                                   args.vocab)
+    sp = tok.processor(sp_bytes)
+    calib_ch = corpus.take_spread(train_ch, tt.CALIB_BYTES)
+    eval_ch = corpus.take_spread(held_ch, tt.EVAL_BYTES)
+    data = {
+        "chapters": chapters, "train_ch": train_ch, "held_ch": held_ch,
+        "calib_ch": calib_ch, "eval_ch": eval_ch,
+        "train_text": stream_text, "held_text": corpus.join(held_ch),
+        "calib_text": corpus.join(calib_ch), "eval_text": corpus.join(eval_ch),
+        "sp_bytes": sp_bytes, "sp": sp,
+        "train_pairs": train_pairs, "held_pairs": held_pairs, "task_blocks": len(blocks),
+    }
+    data["train_ids"] = tok.encode_document(sp, stream_text)
+    data["eval_ids"] = tok.encode_document(sp, data["eval_text"])
+    data["held_ids"] = tok.encode_document(sp, data["held_text"])
+    task_tokens = sum(len(sp.encode(b)) + 2 for b in blocks)  # + the "\n\n" separator's pieces
+    data["task_tokens"] = task_tokens
+    print(f"data: {len(train_ch)} train chapters + {len(blocks)} task blocks "
+          f"({len(train_pairs)} train / {len(held_pairs)} held-out pairs), "
+          f"{len(data['train_ids'])} train tokens (~{task_tokens} task), "
+          f"{len(data['eval_ids'])} eval tokens, {time.time() - t0:.1f}s", flush=True)
+    return data
+
+
+@torch.no_grad()
+def greedy_answer(model, sp, q, max_new=6):
+    ids = tok.encode_document(sp, arith.prompt(q))
+    out = []
+    for _ in range(max_new):
+        nxt = int(model(torch.tensor([ids]))[0, -1].argmax())
+        if nxt == tok.EOS_ID:
+            break
+        ids.append(nxt)
+        out.append(nxt)
+        text = sp.decode(out)
+        if "\n" in text:
+            break
+    return sp.decode(out)
+
+
+def task_exact_match(model, sp, pairs):
+    hits = sum(arith.score(greedy_answer(model, sp, arith.question(a, b)), arith.answer(a, b))
+               for a, b in pairs)
+    return hits / max(1, len(pairs))
+
+
+def deadline_of(args):
+    ends = []
+    if args.stop_by:
+        ends.append(datetime.datetime.fromisoformat(args.stop_by.replace("Z", "+00:00"))
+                    .timestamp())
+    if args.time_budget:
+        ends.append(time.time() + args.time_budget)
+    return min(ends) if ends else None
+
+
+def train(args, data, config):
+    torch.manual_seed(SEED)
+    model = tl.TorchLlama(config, torch.float32)
+    model.reset_parameters(generator=torch.Generator().manual_seed(SEED))
+    opt = tt.make_optimizer(model, args)
+    batches = tt.Batches(data["train_ids"], args.seq, args.batch, SEED)
+    eval_t = tt.eval_chunks(data["eval_ids"])
+    probe = data["held_pairs"][:TASK_EVAL_DURING]
+    history, window = [], []
+    t0 = time.time()
+    deadline = deadline_of(args)
+    last_ckpt = t0
+    steps = args.measure or args.steps
+    limit = min(steps, args.stop_at) if args.stop_at else steps
+    stop_reason, step = "steps", 0
+    for step in range(limit):
+        if deadline is not None and time.time() >= deadline:
+            stop_reason = "time"
+            break
+        loss, gnorm = tt.train_step(model, opt, batches.next(), tt.lr_at(step, args), args.clip)
+        window.append(loss)
+        if args.measure:
+            print(f"step {step} loss {loss:.3f} {(time.time() - t0) / (step + 1):.3f}s/step",
+                  flush=True)
+            continue
+        done = step + 1
+        if done % args.log_every == 0 or done == limit:
+            entry = {"step": done, "train_loss": round(sum(window) / len(window), 4),
+                     "lr": tt.lr_at(step, args), "grad_norm": round(gnorm, 3),
+                     "epoch": batches.epoch, "elapsed_s": round(time.time() - t0, 1)}
+            if done % (args.log_every * 4) == 0 or done == limit:
+                model.eval()
+                entry["eval_ppl"] = round(tt.perplexity(model, eval_t)[0], 3)
+                entry["task_em_heldout100"] = task_exact_match(model, data["sp"], probe)
+            history.append(entry)
+            window = []
+            print(json.dumps(entry), flush=True)
+        if args.checkpoint_every and time.time() - last_ckpt >= args.checkpoint_every:
+            os.makedirs(args.out, exist_ok=True)
+            torch.save({"step": done, "model": model.state_dict()},
+                       os.path.join(args.out, "checkpoint.pt.tmp"))
+            os.replace(os.path.join(args.out, "checkpoint.pt.tmp"),
+                       os.path.join(args.out, "checkpoint.pt"))
+            last_ckpt = time.time()
+    else:
+        step = limit
+        if args.stop_at and args.stop_at < steps:
+            stop_reason = "stop_at"
+    steps_done = step if stop_reason == "time" else limit
+    return model, history, time.time() - t0, steps_done, stop_reason
+
+
+NOT_OUTPUTS = ("train.log", "checkpoint.pt", "checkpoint.pt.tmp")
+
+
+def finish_manifest(out, manifest, repo_copy):
+    """sha256 of the output files only (train_tiny's listing also picks up a log or checkpoint
+    kept in --out), then the manifest into --out and its copy into the repository."""
+    manifest["sha256"] = {f: tt.sha256_file(os.path.join(out, f)) for f in tt.output_files(out)
+                          if os.path.basename(f) not in NOT_OUTPUTS}
+    text = json.dumps(manifest, indent=2) + "\n"
+    for path in (os.path.join(out, "manifest.json"), repo_copy):
+        if path:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tt.write_text(path, text)
+
+
+def stream_text():
+    """The training stream's text exactly as build_data joins it (without training a tokenizer)."""
+    train_ch, _ = corpus.split(corpus.load_chapters())
+    train_pairs, _ = arith.split_pairs()
+    blocks = arith.training_blocks(train_pairs, TASK_PASSES, TASK_PER_BLOCK)
+    docs, j = [], 0
+    for i, ch in enumerate(train_ch):
+        docs.append(ch.text())
+        while j < len(blocks) and j * len(train_ch) // len(blocks) <= i:
+            docs.append(blocks[j])
+            j += 1
+    docs.extend(blocks[j:])
+    return "\n\n".join(docs) + "\n"
+
+
+def data_hashes(text, sp):
+    """sha256 of the training stream's text and of its token ids (int32 little-endian)."""
+    import hashlib
+    import numpy as np
+    ids = np.asarray(tok.encode_document(sp, text), dtype="<i4")
+    return {"stream_text_utf8": hashlib.sha256(text.encode()).hexdigest(),
+            "stream_token_ids_int32le": hashlib.sha256(ids.tobytes()).hexdigest(),
+            "stream_tokens": int(ids.size)}
+
+
+@torch.no_grad()
+def measure_losses(out, windows=32, seq=256):
+    """Mean next-token loss of the stored (bf16) model on `windows` training-stream windows
+    drawn with the training seed, and on the held-out eval chunks (ln of the manifest's PPL
+    protocol): the final train / held-out loss when the log has no entry for the last steps."""
+    with open(os.path.join(out, "model", "tokenizer.model"), "rb") as f:
+        sp = tok.processor(f.read())
+    ids = tok.encode_document(sp, stream_text())
+    batches = tt.Batches(ids, seq, windows, SEED + 99)
+    model, _ = tl.load_hf_dir(os.path.join(out, "model"), torch.float32)
+    model.eval()
+    x = batches.next()
+    train_loss = float(tl.loss_fn(model(x), tl.shifted_targets(x)))
+    with open(os.path.join(out, "eval.txt"), encoding="utf-8") as f:
+        ppl, _ = tt.perplexity(model, tt.eval_chunks(tok.encode_document(sp, f.read())))
+    return {"train_windows": windows, "train_loss_bf16": round(train_loss, 4),
+            "held_out_loss_bf16": round(math.log(ppl), 4), "windows_seed": SEED + 99}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=os.path.expanduser("~/.cache/gisp/bench-model"))
+    ap.add_argument("--manifest", default=os.path.join(REPO, "testdata", "bench",
+                                                       "manifest.json"),
+                    help="where the manifest is copied (in the repository)")
+    ap.add_argument("--measure", type=int, default=0)
+    ap.add_argument("--vocab", type=int, default=4096)
+    ap.add_argument("--layers", type=int, default=8)
+    ap.add_argument("--hidden", type=int, default=512)
+    ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--ffn", type=int, default=1024)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--stop-at", type=int, default=0, help="stop after this step (reproduces a "
+                    "run that --stop-by cut short, with the same --steps schedule)")
+    ap.add_argument("--stop-by", default="", help="UTC time to stop and save, ISO 8601")
+    ap.add_argument("--time-budget", type=float, default=0, help="seconds of training")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=15)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--min-lr-ratio", type=float, default=0.1)
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--checkpoint-every", type=float, default=600)
+    ap.add_argument("--losses", action="store_true",
+                    help="only measure the stored model's train / held-out loss into the "
+                         "manifest (and rehash)")
+    ap.add_argument("--rehash", action="store_true",
+                    help="only recompute the manifest's sha256 list of --out and copy it")
+    args = ap.parse_args()
+    if args.rehash or args.losses:
+        with open(os.path.join(args.out, "manifest.json")) as f:
+            manifest = json.load(f)
+        if args.losses:
+            manifest["training"]["final_losses_measured"] = measure_losses(args.out)
+            with open(os.path.join(args.out, "model", "tokenizer.model"), "rb") as f:
+                manifest["training_data_sha256"] = data_hashes(stream_text(),
+                                                               tok.processor(f.read()))
+            print(json.dumps(manifest["training"]["final_losses_measured"]), flush=True)
+        finish_manifest(args.out, manifest, args.manifest)
+        return 0
+
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+    blas = tt.loaded_blas()
+    print("BLAS:", blas, flush=True)
+    if not any("openblas" in p for p in blas):
+        print("warning: torch is using the reference BLAS; see tools/train_tiny/README.md",
+              flush=True)
+    data = build_data(args)
+    config = tt.model_config(data["sp"].get_piece_size(), args)
+    model, history, train_s, steps_done, reason = train(args, data, config)
+    print(f"parameters: {tt.param_count(model)}", flush=True)
+    if args.measure:
+        return 0
+    print(f"training: {steps_done} of {args.steps} steps in {train_s:.0f}s (stopped: {reason})",
+          flush=True)
+    model.eval()
+    # write_outputs records args.steps as the steps run; give it the steps actually done.
+    scheduled = args.steps
+    args.steps = steps_done
+    manifest = tt.write_outputs(args, data, config, model, history, train_s)
+    args.steps = scheduled
+    stored, _ = tl.load_hf_dir(os.path.join(args.out, "model"), torch.float32)
+    stored.eval()
+    em_held = task_exact_match(stored, data["sp"], data["held_pairs"][:500])
+    em_train = task_exact_match(stored, data["sp"], data["train_pairs"][-200:])
+    print(f"task exact match (bf16 stored): held-out 500 {em_held:.3f}, train 200 {em_train:.3f}",
+          flush=True)
+    cmd = ("LD_LIBRARY_PATH=<dir of Debian libopenblas0-pthread> nice -n 19 /usr/bin/python3 "
+           f"tools/train_bench/train_bench.py --out ~/.cache/gisp/bench-model --vocab {args.vocab} "
+           f"--layers {args.layers} --hidden {args.hidden} --heads {args.heads} --kv-heads "
+           f"{args.kv_heads} --ffn {args.ffn} --seq {args.seq} --batch {args.batch} --steps "
+           f"{scheduled} --warmup {args.warmup} --lr {args.lr} --min-lr-ratio "
+           f"{args.min_lr_ratio} --weight-decay {args.weight_decay} --clip {args.clip}"
+           + (f" --stop-at {steps_done}" if steps_done < scheduled else "")
+           + f" --threads {args.threads}")
+    manifest["description"] = ("gisp's benchmark model: an 8-layer GQA Llama trained by "
+                               "tools/train_bench/train_bench.py on the KJV train chapters "
+                               "interleaved with addition examples (tools/tasks/arith.py).")
+    manifest["command"] = cmd
+    manifest["training"]["scheduled_steps"] = scheduled
+    manifest["training"]["steps_done"] = steps_done
+    manifest["training"]["stopped_by"] = reason
+    manifest["training"]["tokens_seen"] = steps_done * args.batch * args.seq
+    manifest["training"]["torch_threads"] = args.threads
+    manifest["training"]["final_train_loss"] = history[-1]["train_loss"] if history else None
+    manifest["task"] = {
+        "generator": "tools/tasks/arith.py", "seed": arith.SEED,
+        "operands": f"0..{arith.MAX_OPERAND}", "format": arith.render(37, 58),
+        "split": f"unordered pairs shuffled, every {arith.HOLDOUT_EVERY}th held out "
+                 "(both orders)",
+        "train_pairs": len(data["train_pairs"]), "held_out_pairs": len(data["held_pairs"]),
+        "training_passes": TASK_PASSES, "examples_per_block": TASK_PER_BLOCK,
+        "blocks": data["task_blocks"], "approx_task_tokens": data["task_tokens"],
+        "stream_tokens": len(data["train_ids"]),
+        "exact_match_bf16": {"held_out_first_500": em_held, "train_last_200": em_train},
+    }
+    manifest["training_data_sha256"] = data_hashes(data["train_text"], data["sp"])
+    ck = os.path.join(args.out, "checkpoint.pt")
+    if os.path.exists(ck):
+        os.remove(ck)
+    finish_manifest(args.out, manifest, args.manifest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
