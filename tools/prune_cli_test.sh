@@ -3,7 +3,7 @@
 # a run killed at any point resumes to a record byte-identical to an uninterrupted run; a
 # record from another calibration set is refused; relative paths resolve against the caller's
 # directory; the plot is written as a PNG and an SVG that parse and show the run's points; a run
-# with --stream_layers writes the same record.
+# with --stream_layers writes the same record; srun tasks without an MPI plugin are refused.
 # Prints one line per check; exits non-zero on the first failure.
 set -uo pipefail
 prune="$PWD/tools/prune"
@@ -39,6 +39,10 @@ expect_error bad_objective 2 "--objective" --objective bogus
 expect_error bad_method 2 "method must be gisp, oneshot, wanda-sp" --method wanda --out "$tmp/m"
 expect_error flap_not_implemented 1 "method flap is not implemented yet" "${small[@]}" \
   --method flap --out "$tmp/flap"
+# srun -n 2 without an MPI plugin (no PMI variable): refused before MPI_Init, nothing written.
+SLURM_STEP_NUM_TASKS=2 expect_error srun_without_mpi_plugin 1 \
+  "srun started 2 tasks but MPI sees this one alone" "${small[@]}" --out "$tmp/alone"
+[ ! -e "$tmp/alone/record.pb" ] || fail "srun_without_mpi_plugin: a record was written"
 
 # A baseline method: one record step per target, at the measured sparsity nearest it.
 "$prune" "${small[@]}" --method magnitude --targets 0.2,0.3 --eval_max_chunks 2 \

@@ -15,10 +15,28 @@ int EnvInt(const char* name, int fallback) {
   return v != nullptr && absl::SimpleAtoi(v, &out) ? out : fallback;
 }
 
+constexpr const char* kPmiVariables[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"};
+
+bool PmiVariableSet() {
+  for (const char* name : kPmiVariables) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+// Each task would prune alone and write the same record.
+Status AloneUnderSrun(int tasks) {
+  return Status(GISP_FAILED_PRECONDITION,
+                absl::StrCat("srun started ", tasks,
+                             " tasks but MPI sees this one alone: launch with an MPI plugin "
+                             "(srun --mpi=pmix for Open MPI; `srun --mpi=list` lists them) or "
+                             "with mpirun"));
+}
+
 }  // namespace
 
 std::string MpiLauncherVariable() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
+  for (const char* name : kPmiVariables) {
     if (std::getenv(name) != nullptr) return name;
   }
   // srun sets SLURM_STEP_NUM_TASKS for every task of a step; one task is a plain process.
@@ -37,6 +55,11 @@ Status MpiRanks::Start(const std::string& mode, int* argc, char*** argv) {
                   absl::StrCat("--mpi must be auto, on or off, got \"", mode, "\""));
   }
   if (mode == "off" || (mode == "auto" && MpiLauncherVariable().empty())) return Status();
+  // srun without an MPI plugin (--mpi=none) sets no PMI variable. Refused before MPI_Init: Open
+  // MPI's MPI_Init aborts such a task itself ("OMPI was not built with SLURM's PMI support"),
+  // and an MPI that does start would give each task a job of its own.
+  const int tasks = EnvInt("SLURM_STEP_NUM_TASKS", 1);
+  if (tasks > 1 && !PmiVariableSet()) return AloneUnderSrun(tasks);
   if (MPI_Init(argc, argv) != MPI_SUCCESS) {
     return Status(GISP_UNAVAILABLE, "MPI_Init failed");
   }
@@ -50,15 +73,7 @@ Status MpiRanks::Start(const std::string& mode, int* argc, char*** argv) {
     MPI_Comm_rank(local, &local_rank_);
     MPI_Comm_free(&local);
   }
-  const int tasks = EnvInt("SLURM_STEP_NUM_TASKS", 1);
-  if (size_ == 1 && tasks > 1) {
-    // Each task initialized MPI on its own: they would all prune alone and write one record.
-    return Status(GISP_FAILED_PRECONDITION,
-                  absl::StrCat("srun started ", tasks,
-                               " tasks but MPI sees this one alone: launch with an MPI plugin "
-                               "(srun --mpi=pmix, or pmi2; `srun --mpi=list` lists them) or "
-                               "with mpirun"));
-  }
+  if (size_ == 1 && tasks > 1) return AloneUnderSrun(tasks);
   if (size_ == 1) return Status();
   return gisp_mpi_communicator_create(MPI_COMM_WORLD, &comm_);
 }

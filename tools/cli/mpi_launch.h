@@ -26,7 +26,8 @@ class MpiRanks {
 
   // mode "auto": MPI when MpiLauncherVariable() finds a launcher; "on": always; "off": never.
   // Errors: an unknown mode; srun that started several tasks which MPI did not join into one
-  // job (srun without an MPI plugin); MPI's own initialization errors.
+  // job (srun without an MPI plugin: no PMI variable, refused before MPI_Init, whose Open MPI
+  // version aborts the task); MPI's own initialization errors.
   Status Start(const std::string& mode, int* argc, char*** argv);
 
   int rank() const { return rank_; }
