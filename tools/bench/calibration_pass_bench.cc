@@ -10,9 +10,11 @@
 // with --profile a per-verb table of where gisp's time goes.
 #include <omp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "gisp/backend/backend.h"
 #include "gisp/backend/cpu/gemm.h"
 #include "gisp/backend/profiling_backend.h"
@@ -41,7 +45,12 @@ ABSL_FLAG(bool, checkpoint, false,
           "recompute every layer in backward (pure per-layer checkpointing) instead of keeping "
           "activations that fit in 2 GiB");
 ABSL_FLAG(bool, torch, true, "also run PyTorch on the same shapes");
-ABSL_FLAG(std::string, python, "/usr/bin/python3", "interpreter with torch for --torch");
+ABSL_FLAG(std::string, python, "",
+          "interpreter with torch (and transformers for the hf baseline); default: the project "
+          "venv .consumers/venv/bin/python (tools/setup.sh --tests) when present, else python3");
+ABSL_FLAG(std::string, torch_models, "hf,reference",
+          "PyTorch baselines to run, comma-separated: hf (transformers' LlamaForCausalLM), "
+          "reference (the project's lean PyTorch Llama)");
 ABSL_FLAG(bool, profile, false, "print gisp's per-verb time profile");
 ABSL_FLAG(bool, stream_layers, false,
           "layer streaming: decoder layers and their gradients in host memory, one layer "
@@ -103,6 +112,45 @@ long PeakRssMb() {
   return ru.ru_maxrss / 1024;
 }
 
+// The interpreter for the PyTorch half: --python, else the project venv (bazel run sets
+// BUILD_WORKSPACE_DIRECTORY to the checkout), else python3 from PATH.
+std::string TorchPython() {
+  if (!absl::GetFlag(FLAGS_python).empty()) return absl::GetFlag(FLAGS_python);
+  if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
+    const std::string venv = absl::StrCat(ws, "/.consumers/venv/bin/python");
+    if (access(venv.c_str(), X_OK) == 0) return venv;
+  }
+  return "python3";
+}
+
+// Runs one PyTorch baseline, echoing its lines; returns its tokens/s, or 0 after saying why.
+double RunTorch(const std::string& cmd) {
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) {
+    std::fprintf(stderr, "cannot run %s\n", cmd.c_str());
+    return 0;
+  }
+  double tps = 0;
+  char line[512];
+  while (std::fgets(line, sizeof(line), pipe) != nullptr) {
+    std::string s(line);
+    if (s.rfind("tokens_per_s=", 0) == 0) {
+      (void)absl::SimpleAtod(absl::StripAsciiWhitespace(s.substr(13)), &tps);
+    } else {
+      std::printf("torch:   %s", s.c_str());
+    }
+  }
+  const int rc = pclose(pipe);
+  if (rc != 0 || tps <= 0) {
+    std::fprintf(stderr,
+                 "PyTorch run failed (exit %d): %s\n(needs torch, and transformers for --model hf; "
+                 "tools/setup.sh --tests installs both into .consumers/venv, or pass --torch=false)\n",
+                 rc, cmd.c_str());
+    return 0;
+  }
+  return tps;
+}
+
 int Run() {
   const int64_t b = absl::GetFlag(FLAGS_batch), t = absl::GetFlag(FLAGS_seq);
   LlamaConfig c = testing::SmallConfig(
@@ -119,7 +167,12 @@ int Run() {
   std::printf("oneDNN %s sgemm: %.1f GFLOP/s (best of 1024^3 and the pass's GEMM shapes)\n",
               OneDnnVersion().c_str(), sgemm);
 
-  auto cpu = CreateCpuBackend().value();
+  auto cpu_or = CreateCpuBackend();
+  if (!cpu_or.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(cpu_or.status().message()).c_str());
+    return 1;
+  }
+  auto cpu = std::move(cpu_or).value();
   std::unique_ptr<ProfilingBackend> profiler;
   Backend* backend = cpu.get();
   if (absl::GetFlag(FLAGS_profile)) {
@@ -168,35 +221,21 @@ int Run() {
                 profiler->Report().c_str());
 
   if (!absl::GetFlag(FLAGS_torch)) return 0;
-  const std::string cmd = absl::StrFormat(
-      "%s tools/bench/torch_calibration_pass.py --layers %d --hidden %d --heads %d --kv_heads %d "
-      "--ffn %d --vocab %d --seq %d --batch %d --batches %d --threads %d",
-      absl::GetFlag(FLAGS_python), c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads,
-      c.intermediate_size, c.vocab_size, t, b, batches, threads);
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) {
-    std::fprintf(stderr, "cannot run %s\n", cmd.c_str());
-    return 1;
+  const std::string python = TorchPython();
+  for (absl::string_view model : absl::StrSplit(absl::GetFlag(FLAGS_torch_models), ',')) {
+    const std::string cmd = absl::StrFormat(
+        "%s tools/bench/torch_calibration_pass.py --model %s --layers %d --hidden %d --heads %d "
+        "--kv_heads %d --ffn %d --vocab %d --seq %d --batch %d --batches %d --threads %d",
+        python, model, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads,
+        c.intermediate_size, c.vocab_size, t, b, batches, threads);
+    const double torch_tps = RunTorch(cmd);
+    if (torch_tps <= 0) return 1;
+    const double torch_gflops = PassFlops(c, b, t) * torch_tps / (b * t) / 1e9;
+    std::printf("torch:   %.1f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm)\n", torch_tps,
+                torch_gflops, 100.0 * torch_gflops / sgemm);
+    std::printf("ratio gisp/torch (%s): %.2fx\n", std::string(model).c_str(),
+                gisp_tps / torch_tps);
   }
-  double torch_tps = 0;
-  char line[512];
-  while (std::fgets(line, sizeof(line), pipe) != nullptr) {
-    std::string s(line);
-    if (s.rfind("tokens_per_s=", 0) == 0) {
-      (void)absl::SimpleAtod(absl::StripAsciiWhitespace(s.substr(13)), &torch_tps);
-    } else {
-      std::printf("torch:   %s", s.c_str());
-    }
-  }
-  const int rc = pclose(pipe);
-  if (rc != 0 || torch_tps <= 0) {
-    std::fprintf(stderr, "PyTorch run failed (exit %d): %s\n", rc, cmd.c_str());
-    return 1;
-  }
-  const double torch_gflops = PassFlops(c, b, t) * torch_tps / (b * t) / 1e9;
-  std::printf("torch:   %.1f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm)\n", torch_tps, torch_gflops,
-              100.0 * torch_gflops / sgemm);
-  std::printf("ratio gisp/torch: %.2fx\n", gisp_tps / torch_tps);
   return 0;
 }
 

@@ -3,8 +3,10 @@
 
 Same shapes, fp32, the same thread count, gradients only for the decoder linear weights
 (embeddings, norms and lm_head frozen), loss = mean next-token cross-entropy, gradients
-accumulated over the timed batches. The model is the project's PyTorch reference
-(tools/reference/torch_llama.py). Prints progress lines and finally `tokens_per_s=<value>`.
+accumulated over the timed batches. The model is either HF transformers' LlamaForCausalLM
+(`--model hf`, what users of the Python pruners run; its default attention implementation) or
+the project's lean PyTorch reference (`--model reference`, tools/reference/torch_llama.py).
+Prints progress lines and finally `tokens_per_s=<value>`.
 """
 import argparse
 import os
@@ -24,6 +26,7 @@ def main():
                           ("ffn", 2048), ("vocab", 32000), ("seq", 256), ("batch", 4),
                           ("batches", 4), ("threads", 2)]:
         p.add_argument("--" + name, type=int, default=default)
+    p.add_argument("--model", choices=("hf", "reference"), default="hf")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -34,7 +37,20 @@ def main():
         "num_key_value_heads": a.kv_heads, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
         "max_position_embeddings": max(2048, a.seq), "tie_word_embeddings": False,
     }
-    model = torch_llama.TorchLlama(config, dtype=torch.float32)
+    if a.model == "hf":
+        import transformers  # only this mode needs it
+        hf_config = transformers.LlamaConfig(
+            vocab_size=a.vocab, hidden_size=a.hidden, intermediate_size=a.ffn,
+            num_hidden_layers=a.layers, num_attention_heads=a.heads,
+            num_key_value_heads=a.kv_heads, rms_norm_eps=1e-5, rope_theta=10000.0,
+            max_position_embeddings=max(2048, a.seq), tie_word_embeddings=False)
+        model = transformers.LlamaForCausalLM(hf_config).to(torch.float32)
+        name = (f"transformers {transformers.__version__} LlamaForCausalLM "
+                f"({model.config._attn_implementation} attention)")
+    else:
+        model = torch_llama.TorchLlama(config, dtype=torch.float32)
+        name = "project reference Llama (tools/reference/torch_llama.py)"
+    print(f"model: {name}", flush=True)
     with torch.no_grad():
         for name, param in model.named_parameters():
             if name.endswith("norm.weight"):
@@ -48,12 +64,15 @@ def main():
     batches = [torch.randint(0, a.vocab, (a.batch, a.seq)) for _ in range(a.batches + 1)]
 
     def step(ids):
-        logits = model(ids)
-        loss = torch_llama.loss_fn(logits, torch_llama.shifted_targets(ids))
+        if a.model == "hf":
+            loss = model(input_ids=ids, labels=ids, use_cache=False).loss
+        else:
+            logits = model(ids)
+            loss = torch_llama.loss_fn(logits, torch_llama.shifted_targets(ids))
         loss.backward()
 
-    # The baseline's own GEMM rate: Debian's torch uses whatever libblas.so.3 the system selects
-    # (the reference BLAS by default, OpenBLAS once libopenblas0-pthread is installed).
+    # The baseline's own GEMM rate (PyPI's torch brings its own BLAS; Debian's uses whatever
+    # libblas.so.3 the system selects).
     x, y = torch.randn(1024, 1024), torch.randn(1024, 1024)
     x @ y
     t0 = time.perf_counter()
