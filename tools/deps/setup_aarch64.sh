@@ -32,6 +32,7 @@ if [ ! -e "$dest/usr/include/oneapi/dnnl/dnnl.hpp" ]; then
   chmod 777 "$tmp"  # apt-get download drops to the _apt user
   (cd "$tmp" && apt-get download -qq libdnnl-dev:arm64 >/dev/null 2>&1)
   rm -rf "$dest.tmp"
+  mkdir -p "$(dirname "$dest")"  # a fresh machine has no ~/.cache/gisp/aarch64; dpkg -x makes one level only
   dpkg -x "$tmp"/libdnnl-dev_*_arm64.deb "$dest.tmp"
   rm -rf "$dest" "$tmp"
   mv "$dest.tmp" "$dest"
