@@ -290,7 +290,7 @@ def main():
     os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
     blas = tt.loaded_blas()
     print("BLAS:", blas, flush=True)
-    if not any("openblas" in p for p in blas):
+    if not any("openblas" in p for p in blas) and not torch.backends.mkl.is_available():
         print("warning: torch is using the reference BLAS; see tools/train_tiny/README.md",
               flush=True)
     data = build_data(args)
@@ -313,8 +313,11 @@ def main():
     em_train = task_exact_match(stored, data["sp"], data["train_pairs"][-200:])
     print(f"task exact match (bf16 stored): held-out 500 {em_held:.3f}, train 200 {em_train:.3f}",
           flush=True)
-    cmd = ("LD_LIBRARY_PATH=<dir of Debian libopenblas0-pthread> nice -n 19 /usr/bin/python3 "
-           f"tools/train_bench/train_bench.py --out ~/.cache/gisp/bench-model --vocab {args.vocab} "
+    if "consumers" in sys.prefix:  # the project venv: PyPI's torch with its own MKL
+        runner = f"nice -n 19 .consumers/venv/bin/python "
+    else:
+        runner = "LD_LIBRARY_PATH=<dir of Debian libopenblas0-pthread> nice -n 19 /usr/bin/python3 "
+    cmd = (runner + f"tools/train_bench/train_bench.py --out ~/.cache/gisp/bench-model --vocab {args.vocab} "
            f"--layers {args.layers} --hidden {args.hidden} --heads {args.heads} --kv-heads "
            f"{args.kv_heads} --ffn {args.ffn} --seq {args.seq} --batch {args.batch} --steps "
            f"{scheduled} --warmup {args.warmup} --lr {args.lr} --min-lr-ratio "
