@@ -5,7 +5,7 @@
 #   * the PyTorch GISP fixtures (testdata/gisp) pruned by two ranks match PyTorch and one process
 #     (tools/mpi/fixture_parity);
 #   * the CLI on the tiny model: the bindings' parity configuration (two batches, one per rank)
-#     gives the single-process record byte for byte, rank 1 prints nothing; a configuration of
+#     gives the single-process decisions and losses, rank 1 prints nothing; a configuration of
 #     eight batches gives the same decisions, losses and sparsities, thresholds within 1e-5
 #     (tools/mpi/compare_records.py);
 #   * rank 1 with a missing calibration file: every rank exits with an error naming rank 1 and
@@ -78,8 +78,15 @@ parity=("${tiny[@]}" --window 64 --windows 8 --ratio 0.5 --steps 3 --batch_size 
 single_rc=$?
 out=$("${mpi[@]}" -np 2 "$prune" "${parity[@]}" --out "$work/ranks" 2>&1)
 rc=$?
-[ "$single_rc" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$work/single/record.pb" "$work/ranks/record.pb"
-check "CLI on 2 ranks, one batch each: the single-process record, byte for byte (rc $rc)" $?
+# One batch per rank: the all-reduce adds the two batches' gradients; one process adds the second
+# into the first inside the GEMM, the same bits or not depending on the CPU's oneDNN kernels
+# (the same on Zen 5, thresholds 1e-8 apart on Zen 3). Decisions, sparsities, losses: equal.
+cmp_out=$(/usr/bin/python3 tools/mpi/compare_records.py "$work/ranks/record.json" \
+  "$work/single/record.json" 2>&1)
+cmp_rc=$?
+echo "$cmp_out"
+[ "$single_rc" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$cmp_rc" -eq 0 ]
+check "CLI on 2 ranks, one batch each: the single-process decisions and losses (rc $rc)" $?
 quiet=$(echo "$out" | grep -c '^\[[0-9]*,1\]<stdout>' || true)
 echo "$out" | grep -q '^\[[0-9]*,0\]<stdout>:# gisp pruning report'
 [ $? -eq 0 ] && [ "$quiet" -eq 0 ]

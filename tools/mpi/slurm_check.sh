@@ -6,8 +6,9 @@
 #     single-node slurm.conf under a temporary directory (SLURM_CONF), on free ports, and stops
 #     them at the end;
 #   * `srun --mpi=pmix -n 2` of the CLI in the bindings' parity configuration (two batches, one
-#     per task) writes the single-process record byte for byte (and tools/mpi/compare_records.py
-#     agrees), and task 1 prints nothing;
+#     per task) gives the single-process decisions and losses (tools/mpi/compare_records.py; the
+#     bytes can differ in thresholds' last bits, docs/numerics.md section 6), and task 1 prints
+#     nothing;
 #   * eight batches (four per task) give the single-process decisions and losses, thresholds
 #     within 1e-5 (tools/mpi/compare_records.py);
 #   * `srun --mpi=none -n 2` is refused by the CLI: "srun started 2 tasks but MPI sees this one
@@ -150,9 +151,8 @@ if [ -e "$work/ranks/record.json" ]; then
     "$work/single/record.json" 2>&1
   cmp_rc=$?
 fi
-[ "$single_rc" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$cmp_rc" -eq 0 ] &&
-  cmp -s "$work/single/record.pb" "$work/ranks/record.pb"
-check "srun --mpi=${plugin} -n 2: the single-process record, byte for byte (rc $rc)" $?
+[ "$single_rc" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$cmp_rc" -eq 0 ]
+check "srun --mpi=${plugin} -n 2: the single-process decisions and losses (rc $rc)" $?
 quiet=$(echo "$out" | grep -c '^ *1: ' || true)
 echo "$out" | grep -q '^ *0: # gisp pruning report'
 [ $? -eq 0 ] && [ "$quiet" -eq 0 ]

