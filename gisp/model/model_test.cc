@@ -35,10 +35,12 @@ LlamaConfig GqaConfig() {
 }
 
 // A pruned-looking config: per-layer widths differ, a non-uniform KV map, an empty attention
-// block and an empty MLP.
+// block and an empty MLP; every linear has a bias (llama attention_bias: q/k/v/o, mlp_bias:
+// gate/up/down), including the empty blocks' zero-width ones.
 LlamaConfig PrunedConfig() {
   LlamaConfig c = GqaConfig();
   c.attention_bias = true;
+  c.mlp_bias = true;
   c.layers[0] = {4, 2, {0, 1, 1, 1}, 19};
   c.layers[1] = {0, 0, {}, 37};
   c.layers[2] = {3, 1, {0, 0, 0}, 0};
