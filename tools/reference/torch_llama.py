@@ -75,8 +75,10 @@ def num_kv_heads_of(config):
 
 
 def has_qkv_bias(config):
-    """q/k/v projections carry biases for Qwen2 always, for Llama when attention_bias is set."""
-    return config.get("model_type") == "qwen2" or bool(config.get("attention_bias", False))
+    """q/k/v projections carry biases for Qwen2 always, for Llama when attention_bias is set,
+    for Mistral never (transformers hard-codes bias=False there)."""
+    mt = config.get("model_type")
+    return mt == "qwen2" or (mt == "llama" and bool(config.get("attention_bias", False)))
 
 
 def has_o_bias(config):
