@@ -130,3 +130,83 @@ def log_softmax(x):
     x = np.asarray(x, np.float64)
     m = x.max(axis=-1, keepdims=True)
     return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+@pytest.fixture(scope="module")
+def emptied_dir(biased_dir, tmp_path_factory):
+    """A gisp_sliced directory made by hand from the biased model: layer 1 keeps no head and
+    layer 2 no MLP channel, but both keep their o_proj and down_proj biases, which gisp still
+    adds; the other layers are dense."""
+    st = require("safetensors.torch")
+    out = tmp_path_factory.mktemp("emptied") / "model"
+    shutil.copytree(biased_dir, out)
+    config = json.loads((out / "config.json").read_text())
+    h, kv, f = (config["num_attention_heads"], config["num_key_value_heads"],
+                config["intermediate_size"])
+    dense = {"num_attention_heads": h, "num_key_value_heads": kv,
+             "kv_map": [i // (h // kv) for i in range(h)], "intermediate_size": f}
+    layers = [dict(dense) for _ in range(config["num_hidden_layers"])]
+    layers[1].update(num_attention_heads=0, num_key_value_heads=0, kv_map=[])
+    layers[2].update(intermediate_size=0)
+    config.update(model_type="gisp_sliced", architectures=["GispSlicedForCausalLM"],
+                  gisp_base_model_type="llama", gisp_per_layer_config=layers)
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    tensors = st.load_file(str(out / "model.safetensors"))
+    for name in list(tensors):
+        # Zero-size tensors (and the unused norm of an empty block) may be left out.
+        attn = name.startswith("model.layers.1.") and (
+            "_proj.weight" in name and "self_attn" in name or
+            name.endswith(("q_proj.bias", "k_proj.bias", "v_proj.bias", "input_layernorm.weight")))
+        mlp = name.startswith("model.layers.2.") and (
+            "mlp." in name and name.endswith(".weight") or
+            name.endswith(("gate_proj.bias", "up_proj.bias", "post_attention_layernorm.weight")))
+        if attn or mlp:
+            del tensors[name]
+    st.save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
+    return out
+
+
+def test_empty_blocks_keep_their_output_biases_in_every_runtime(gisp_mod, emptied_dir, tmp_path):
+    llama_cpp = require("llama_cpp")
+    gguf = require("gguf")
+    transformers = require("transformers")
+    import torch
+    torch.set_num_threads(2)
+    with gisp_mod.Model(str(emptied_dir)) as model:
+        ids = eval_seq(model)
+        want = model.logits(ids)
+        # GGUF: the empty blocks are written with one zero head / one zero channel so that
+        # llama.cpp does not skip them and drop the biases.
+        model.export_format(str(tmp_path / "gguf"), "gguf", gisp_mod.DType.F32)
+        path = tmp_path / "gguf" / "model.gguf"
+        reader = gguf.GGUFReader(str(path))
+        names = {t.name for t in reader.tensors}
+        assert "blk.1.attn_output.bias" in names and "blk.2.ffn_down.bias" in names
+        llm = llama_cpp.Llama(str(path), n_ctx=256, logits_all=True, verbose=False,
+                              n_threads=2, type_k=0, type_v=0)
+        seq = [1] + ids[1:]
+        llm.reset()
+        llm.eval(seq)
+        got = log_softmax(np.array(llm.scores[:len(seq)]))
+        worst = float(np.abs(got - log_softmax(model.logits(seq))).max())
+        print(f"empty blocks, gguf: max |dlogp| {worst:.3e}")
+        assert worst <= 1e-4
+        # Uniform llama export in transformers: zero heads / channels padded in, biases kept.
+        model.export_format(str(tmp_path / "llama"), "llama", gisp_mod.DType.F32)
+        hf = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "llama"),
+                                                               dtype=torch.float32)
+        hf.eval()
+        with torch.no_grad():
+            got = hf(torch.tensor(np.asarray(ids, np.int64)[None])).logits[0].numpy()
+        rel_inf = np.abs(got - want).max() / np.abs(want).max()
+        print(f"empty blocks, llama: logits rel_inf {rel_inf:.3e}")
+        assert rel_inf <= 1e-4
+    # The biases matter: dropping layer 1's o_proj bias changes gisp's own logits.
+    st = require("safetensors.torch")
+    tensors = st.load_file(str(emptied_dir / "model.safetensors"))
+    tensors["model.layers.1.self_attn.o_proj.bias"].zero_()
+    changed = tmp_path / "changed"
+    shutil.copytree(emptied_dir, changed)
+    st.save_file(tensors, str(changed / "model.safetensors"), metadata={"format": "pt"})
+    with gisp_mod.Model(str(changed)) as other:
+        assert np.abs(other.logits(ids) - want).max() > 1e-3 * np.abs(want).max()
