@@ -281,6 +281,31 @@ TEST(ModelMemoryTest, PassEstimateCoversWhatAPassAllocates) {
             absl::StatusCode::kResourceExhausted);
 }
 
+TEST(ModelMemoryTest, EstimatesCountEveryBias) {
+  // Biases are small tensors in the compute dtype: q/k/v [Hl*Dh]/[KVl*Dh], o [D], gate/up [Fl],
+  // down [D] per layer, and their gradients only under kParamBiases.
+  const LlamaConfig biased = PrunedConfig();
+  LlamaConfig plain = biased;
+  plain.attention_bias = plain.mlp_bias = false;
+  int64_t biases = 0;
+  for (const LayerShape& s : biased.layers) {
+    biases += (s.n_heads + 2 * s.n_kv_heads) * biased.head_dim + 2 * s.intermediate +
+              2 * biased.hidden_size;
+  }
+  EXPECT_EQ(biased.DecoderParameters() - plain.DecoderParameters(), biases);
+  EXPECT_EQ(WeightBytes(biased, DType::kBF16, DType::kF32) -
+                WeightBytes(plain, DType::kBF16, DType::kF32),
+            4 * biases);
+  const GradRequest linears = GradRequest::Layers(biased, kParamLinears);
+  const GradRequest with_biases = GradRequest::Layers(biased, kParamLinears | kParamBiases);
+  const int64_t chunk = 4 * biased.vocab_size;
+  EXPECT_EQ(CalibrationPassBytes(biased, linears, 2, 9, chunk, DType::kF32),
+            CalibrationPassBytes(plain, linears, 2, 9, chunk, DType::kF32));
+  EXPECT_EQ(CalibrationPassBytes(biased, with_biases, 2, 9, chunk, DType::kF32) -
+                CalibrationPassBytes(biased, linears, 2, 9, chunk, DType::kF32),
+            4 * biases);
+}
+
 TEST(ModelInputTest, TokenWeightsScaleTheLoss) {
   const LlamaConfig c = GqaConfig();
   auto cpu = CreateCpuBackend().value();
