@@ -168,8 +168,7 @@ TEST(DecilmTest, BiasesAreRefused) {
     auto decilm = MakeDecilm(sliced);
     ASSERT_FALSE(decilm.ok()) << which;
     EXPECT_NE(decilm.status().message().find("biases"), std::string::npos) << decilm.status();
-    EXPECT_NE(decilm.status().message().find("TensorRT-LLM"), std::string::npos)
-        << decilm.status();
+    EXPECT_NE(decilm.status().message().find("TensorRT-LLM"), std::string::npos) << decilm.status();
   }
 }
 

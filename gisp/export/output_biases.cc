@@ -30,9 +30,8 @@ absl::Status CheckDeltas(const std::vector<std::vector<float>>& delta, const cha
   GISP_CHECK_ARG(static_cast<int64_t>(delta.size()) == c.num_layers, "output biases: ", what,
                  " has ", delta.size(), " layers, the model has ", c.num_layers);
   for (size_t l = 0; l < delta.size(); ++l) {
-    GISP_CHECK_ARG(static_cast<int64_t>(delta[l].size()) == c.hidden_size, "output biases: ",
-                   what, "[", l, "] has ", delta[l].size(), " entries, hidden_size is ",
-                   c.hidden_size);
+    GISP_CHECK_ARG(static_cast<int64_t>(delta[l].size()) == c.hidden_size, "output biases: ", what,
+                   "[", l, "] has ", delta[l].size(), " entries, hidden_size is ", c.hidden_size);
   }
   return absl::OkStatus();
 }
@@ -40,15 +39,15 @@ absl::Status CheckDeltas(const std::vector<std::vector<float>>& delta, const cha
 }  // namespace
 
 absl::Status AddOutputBiases(const std::vector<std::vector<float>>& o_delta,
-                             const std::vector<std::vector<float>>& down_delta,
-                             LlamaConfig* config, LlamaWeights* weights) {
+                             const std::vector<std::vector<float>>& down_delta, LlamaConfig* config,
+                             LlamaWeights* weights) {
   const LlamaConfig& c = *config;
   GISP_RETURN_IF_ERROR(c.Validate());
   GISP_RETURN_IF_ERROR(CheckDeltas(o_delta, "o_delta", c));
   GISP_RETURN_IF_ERROR(CheckDeltas(down_delta, "down_delta", c));
   GISP_CHECK_ARG(static_cast<int64_t>(weights->layers.size()) == c.num_layers,
-                 "output biases: the weights have ", weights->layers.size(),
-                 " layers, the config ", c.num_layers);
+                 "output biases: the weights have ", weights->layers.size(), " layers, the config ",
+                 c.num_layers);
   // Work on copies so an error leaves the model untouched.
   LlamaConfig out_config = c;
   std::vector<LayerWeights> layers = weights->layers;
@@ -61,8 +60,10 @@ absl::Status AddOutputBiases(const std::vector<std::vector<float>>& o_delta,
       Tensor* bias;
       int64_t n;
       const char* name;
-    } slots[] = {{&w.q_bias, q, "q_proj"},          {&w.k_bias, kv, "k_proj"},
-                 {&w.v_bias, kv, "v_proj"},         {&w.o_bias, c.hidden_size, "o_proj"},
+    } slots[] = {{&w.q_bias, q, "q_proj"},
+                 {&w.k_bias, kv, "k_proj"},
+                 {&w.v_bias, kv, "v_proj"},
+                 {&w.o_bias, c.hidden_size, "o_proj"},
                  {&w.gate_bias, s.intermediate, "gate_proj"},
                  {&w.up_bias, s.intermediate, "up_proj"},
                  {&w.down_bias, c.hidden_size, "down_proj"}};
@@ -70,9 +71,9 @@ absl::Status AddOutputBiases(const std::vector<std::vector<float>>& o_delta,
       if (slot.bias->empty()) {
         GISP_ASSIGN_OR_RETURN(*slot.bias, Zeros(slot.n, dtype));
       } else if (slot.bias->shape() != Shape{slot.n}) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "output biases: layer ", l, " ", slot.name, " bias has shape ",
-            ShapeToString(slot.bias->shape()), ", expected [", slot.n, "]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("output biases: layer ", l, " ", slot.name, " bias has shape ",
+                         ShapeToString(slot.bias->shape()), ", expected [", slot.n, "]"));
       }
     }
     GISP_RETURN_IF_ERROR(AddInto(o_delta[static_cast<size_t>(l)], &w.o_bias));

@@ -23,8 +23,8 @@ namespace gisp {
 // created as zeros in the dtype of the layer's o_proj weight. `weights` must hold host tensors
 // matching `config` (ParameterSpecs shapes). On error nothing is changed.
 absl::Status AddOutputBiases(const std::vector<std::vector<float>>& o_delta,
-                             const std::vector<std::vector<float>>& down_delta,
-                             LlamaConfig* config, LlamaWeights* weights);
+                             const std::vector<std::vector<float>>& down_delta, LlamaConfig* config,
+                             LlamaWeights* weights);
 
 }  // namespace gisp
 

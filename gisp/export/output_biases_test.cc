@@ -70,15 +70,13 @@ TEST(OutputBiasesTest, CreatesZeroBiasesAndAddsTheDeltas) {
   EXPECT_TRUE(c.attention_bias);
   EXPECT_TRUE(c.mlp_bias);
   EXPECT_TRUE(c.HasOBias());
-  EXPECT_EQ(c.DecoderParameters() - before_config.DecoderParameters(),
-            [&] {
-              int64_t n = 0;
-              for (const LayerShape& s : c.layers) {
-                n += (s.n_heads + 2 * s.n_kv_heads) * c.head_dim + 2 * s.intermediate +
-                     2 * c.hidden_size;
-              }
-              return n;
-            }());
+  EXPECT_EQ(c.DecoderParameters() - before_config.DecoderParameters(), [&] {
+    int64_t n = 0;
+    for (const LayerShape& s : c.layers) {
+      n += (s.n_heads + 2 * s.n_kv_heads) * c.head_dim + 2 * s.intermediate + 2 * c.hidden_size;
+    }
+    return n;
+  }());
   // Every slot ParameterSpecs expects is there with its shape.
   std::vector<ParameterSpec> specs = ParameterSpecs(c);
   size_t i = 0;
@@ -169,10 +167,9 @@ TEST(OutputBiasesTest, SlicedExportLoadsBackWithTheSameLogits) {
   EXPECT_TRUE(loaded->config.attention_bias);
   EXPECT_TRUE(loaded->config.mlp_bias);
   const Batch batch = testing::RandomBatch(c, 2, 7, 2);
-  EXPECT_EQ(testing::Compare(Logits(loaded->config, loaded->weights, batch),
-                             Logits(c, w, batch))
-                .max_abs,
-            0.0);
+  EXPECT_EQ(
+      testing::Compare(Logits(loaded->config, loaded->weights, batch), Logits(c, w, batch)).max_abs,
+      0.0);
 }
 
 }  // namespace

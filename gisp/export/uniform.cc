@@ -54,8 +54,8 @@ absl::StatusOr<UniformModel> MakeUniform(const SlicedModel& sliced) {
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const size_t i = static_cast<size_t>(l);
     const GroupedLayout layout = GroupLayer(c.layers[i], shape.group, shape.kv_heads);
-    GISP_ASSIGN_OR_RETURN(out.weights.layers[i], PadLayer(sliced.weights.layers[i], c.head_dim,
-                                                          layout, f));
+    GISP_ASSIGN_OR_RETURN(out.weights.layers[i],
+                          PadLayer(sliced.weights.layers[i], c.head_dim, layout, f));
   }
   GISP_RETURN_IF_ERROR(out.config.Validate());
   out.padded_parameters = out.config.TotalParameters();

@@ -141,11 +141,12 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& model_dir) {
         hint = " (config.json has tie_word_embeddings = false)";
       } else if (absl::EndsWith(spec.name, ".bias")) {
         const bool mlp = absl::StrContains(spec.name, ".mlp.");
-        hint = absl::StrCat(" (",
-                            mlp                            ? "config.json has mlp_bias = true"
-                            : config.model_type == "qwen2" ? "qwen2 models always have q/k/v biases"
-                                                           : "config.json has attention_bias = true",
-                            ")");
+        hint =
+            absl::StrCat(" (",
+                         mlp                            ? "config.json has mlp_bias = true"
+                         : config.model_type == "qwen2" ? "qwen2 models always have q/k/v biases"
+                                                        : "config.json has attention_bias = true",
+                         ")");
       }
       return absl::NotFoundError(absl::StrCat(weights_source, ": tensor \"", spec.name,
                                               "\" is missing; ", config_path, " implies shape ",

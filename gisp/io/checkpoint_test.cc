@@ -364,9 +364,9 @@ TEST_F(CheckpointBiasBadInput, BiasShapesNameTheirFactors) {
     Replace(c.name, RandomTensor(c.bad, DType::kF32, 2));
     absl::Status s = Reload();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name;
-    EXPECT_THAT(s.message(), AllOf(HasSubstr(absl::StrCat("\"", c.name, "\" has shape ",
-                                                          ShapeToString(c.bad))),
-                                   HasSubstr(c.why)))
+    EXPECT_THAT(s.message(),
+                AllOf(HasSubstr(absl::StrCat("\"", c.name, "\" has shape ", ShapeToString(c.bad))),
+                      HasSubstr(c.why)))
         << c.name;
   }
 }
@@ -386,8 +386,8 @@ TEST_F(CheckpointBiasBadInput, Qwen2HasNoOProjBias) {
   Remove("model.layers.1.mlp.down_proj.bias");
   absl::Status s = Reload();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), AllOf(HasSubstr("self_attn.o_proj.bias"),
-                                 HasSubstr("qwen2 models do not have")));
+  EXPECT_THAT(s.message(),
+              AllOf(HasSubstr("self_attn.o_proj.bias"), HasSubstr("qwen2 models do not have")));
 }
 
 TEST_F(CheckpointBadInput, MoreLayersThanConfig) {

@@ -273,7 +273,8 @@ TEST(HfConfig, BiasFlagsMustBeBooleans) {
     for (const char* bad : {"1", "\"true\"", "[]", "{}"}) {
       absl::Status s = ParseStatus(LlamaWith(field, bad));
       EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << field << " = " << bad;
-      EXPECT_THAT(s.message(), AllOf(HasSubstr(kSource), HasSubstr(absl::StrCat("\"", field, "\""))))
+      EXPECT_THAT(s.message(),
+                  AllOf(HasSubstr(kSource), HasSubstr(absl::StrCat("\"", field, "\""))))
           << field << " = " << bad;
     }
   }

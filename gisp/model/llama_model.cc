@@ -246,10 +246,10 @@ absl::StatusOr<LlamaGradients> LlamaModel::AllocateGradients(const GradRequest& 
       GISP_RETURN_IF_ERROR(alloc_layer(w.post_norm, &gl.post_norm));
     }
     if (m & kParamBiases) {
-      for (Tensor LayerWeights::*b : {&LayerWeights::q_bias, &LayerWeights::k_bias,
-                                      &LayerWeights::v_bias, &LayerWeights::o_bias,
-                                      &LayerWeights::gate_bias, &LayerWeights::up_bias,
-                                      &LayerWeights::down_bias}) {
+      for (Tensor LayerWeights::*b :
+           {&LayerWeights::q_bias, &LayerWeights::k_bias, &LayerWeights::v_bias,
+            &LayerWeights::o_bias, &LayerWeights::gate_bias, &LayerWeights::up_bias,
+            &LayerWeights::down_bias}) {
         if (!(w.*b).empty()) GISP_RETURN_IF_ERROR(alloc_layer(w.*b, &(gl.*b)));
       }
     }
