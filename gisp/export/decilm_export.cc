@@ -43,10 +43,14 @@ double DecilmFfnMult(int64_t padded_intermediate, int64_t hidden) {
 absl::StatusOr<DecilmModel> MakeDecilm(const SlicedModel& sliced) {
   const LlamaConfig& c = sliced.config;
   GISP_RETURN_IF_ERROR(c.Validate());
-  if (c.attention_bias) {
+  if (c.HasQkvBias() || c.HasOBias() || c.HasMlpBias()) {
+    // vLLM's nemotron_nas would read attention_bias / mlp_bias, but TensorRT-LLM's
+    // (tensorrt_llm/_torch/models/modeling_nemotron_nas.py) builds every attention and gated MLP
+    // with bias=False, and a no-op block would drop an o_proj / down_proj bias.
     return absl::InvalidArgumentError(
-        "decilm: the model has q/k/v biases (Qwen2); DeciLM's loaders give attention biases to "
-        "o_proj as well, which gisp's model does not have; export llama or gguf instead");
+        "decilm: the model has linear biases (attention_bias / mlp_bias, e.g. after FLAP bias "
+        "compensation or from Qwen2); TensorRT-LLM's Nemotron-NAS loader builds its "
+        "attention and MLP without biases; export llama or gguf instead");
   }
   if (c.model_type != "llama") {
     return absl::InvalidArgumentError(absl::StrCat("decilm: DeciLM is a Llama variant; a ",
@@ -128,7 +132,7 @@ absl::StatusOr<DecilmModel> MakeDecilm(const SlicedModel& sliced) {
     blocks.Append(Json::MakeObject({{"attention", std::move(attention)}, {"ffn", std::move(ffn)}}));
     // Padded weights; no-op parts stay in the struct but are not written.
     GISP_ASSIGN_OR_RETURN(out.weights.layers[i],
-                          PadLayer(sliced.weights.layers[i], c.head_dim, layout, f, false));
+                          PadLayer(sliced.weights.layers[i], c.head_dim, layout, f));
   }
   out.shape.intermediate_size = std::max<int64_t>(widest, 1);
 

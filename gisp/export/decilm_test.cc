@@ -10,6 +10,7 @@
 #include "gisp/base/file.h"
 #include "gisp/base/json.h"
 #include "gisp/export/decilm_export.h"
+#include "gisp/export/output_biases.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/model/llama_model.h"
 #include "gisp/testing/compare.h"
@@ -152,14 +153,23 @@ TEST(DecilmTest, WritesTheConfigurationModuleAndAutoMap) {
   EXPECT_EQ(module->back(), '\n');
 }
 
-TEST(DecilmTest, AttentionBiasesAreRefused) {
-  SlicedModel sliced;
-  sliced.config = testing::SmallConfig(41, 24, 2, 4, 2, 6, 20);
-  sliced.config.attention_bias = true;
-  sliced.weights = testing::RandomWeights(sliced.config, 3);
-  auto decilm = MakeDecilm(sliced);
-  ASSERT_FALSE(decilm.ok());
-  EXPECT_NE(decilm.status().message().find("biases"), std::string::npos);
+TEST(DecilmTest, BiasesAreRefused) {
+  // attention_bias alone, mlp_bias alone, and the zero-bias model AddOutputBiases makes.
+  for (int which = 0; which < 3; ++which) {
+    SlicedModel sliced;
+    sliced.config = testing::SmallConfig(41, 24, 2, 4, 2, 6, 20);
+    sliced.config.attention_bias = which == 0;
+    sliced.config.mlp_bias = which == 1;
+    sliced.weights = testing::RandomWeights(sliced.config, 3);
+    if (which == 2) {
+      const std::vector<std::vector<float>> zero(2, std::vector<float>(24, 0.0f));
+      ASSERT_TRUE(AddOutputBiases(zero, zero, &sliced.config, &sliced.weights).ok());
+    }
+    auto decilm = MakeDecilm(sliced);
+    ASSERT_FALSE(decilm.ok()) << which;
+    EXPECT_NE(decilm.status().message().find("biases"), std::string::npos) << decilm.status();
+    EXPECT_NE(decilm.status().message().find("TensorRT-LLM"), std::string::npos) << decilm.status();
+  }
 }
 
 }  // namespace

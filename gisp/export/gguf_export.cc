@@ -22,10 +22,14 @@ struct LayerPlan {
   GroupedLayout layout;
 };
 
-LayerPlan PlanLayer(const LayerShape& s, bool first) {
+// `output_bias`: the layer has an o_proj or down_proj bias. llama.cpp skips a block without
+// heads (or a layer without MLP channels) entirely, which would drop that bias, so such a layer
+// keeps one zero head and one zero channel: zero q/k/v rows and biases give a zero attention
+// output, a zero gate row and bias give silu(0) * 0 = 0, and only the biases remain.
+LayerPlan PlanLayer(const LayerShape& s, bool first, bool output_bias) {
   LayerPlan p;
   if (s.n_heads == 0) {
-    if (first) {  // llama.cpp takes the head size from layer 0: one zero head
+    if (first || output_bias) {  // llama.cpp takes the head size from layer 0: one zero head
       p.layout.group = 1;
       p.layout.kv_src = {-1};
       p.layout.q_src = {-1};
@@ -43,7 +47,7 @@ LayerPlan PlanLayer(const LayerShape& s, bool first) {
   p.kv_heads = static_cast<int64_t>(p.layout.kv_src.size());
   p.heads = static_cast<int64_t>(p.layout.q_src.size());
   // llama.cpp skips a layer with no MLP entirely, attention included.
-  p.ffn = s.intermediate > 0 ? s.intermediate : (p.heads > 0 ? 1 : 0);
+  p.ffn = s.intermediate > 0 ? s.intermediate : (p.heads > 0 || output_bias ? 1 : 0);
   return p;
 }
 
@@ -102,7 +106,9 @@ absl::StatusOr<GgufExportInfo> ExportGguf(const std::string& path, const SlicedM
   std::vector<LayerPlan> plans;
   bool uniform = true;
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    plans.push_back(PlanLayer(c.layers[static_cast<size_t>(l)], l == 0));
+    const LayerWeights& lw = model.weights.layers[static_cast<size_t>(l)];
+    plans.push_back(PlanLayer(c.layers[static_cast<size_t>(l)], l == 0,
+                              !lw.o_bias.empty() || !lw.down_bias.empty()));
     const LayerPlan& p = plans.back();
     uniform = uniform && p.heads > 0 && p.ffn > 0 && p.heads == plans[0].heads &&
               p.kv_heads == plans[0].kv_heads && p.ffn == plans[0].ffn;
@@ -176,8 +182,7 @@ absl::StatusOr<GgufExportInfo> ExportGguf(const std::string& path, const SlicedM
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const size_t i = static_cast<size_t>(l);
     const LayerPlan& p = plans[i];
-    GISP_ASSIGN_OR_RETURN(padded[i],
-                          PadLayer(src.layers[i], c.head_dim, p.layout, p.ffn, c.attention_bias));
+    GISP_ASSIGN_OR_RETURN(padded[i], PadLayer(src.layers[i], c.head_dim, p.layout, p.ffn));
     LayerWeights& lw = padded[i];
     const std::string b = absl::StrCat("blk.", l, ".");
     auto add = [&](const std::string& name, const Tensor& t, GgmlType type) {
@@ -188,7 +193,7 @@ absl::StatusOr<GgufExportInfo> ExportGguf(const std::string& path, const SlicedM
       if (permute) {
         GISP_ASSIGN_OR_RETURN(lw.q_proj, PermuteRope(lw.q_proj, c.head_dim));
         GISP_ASSIGN_OR_RETURN(lw.k_proj, PermuteRope(lw.k_proj, c.head_dim));
-        if (c.attention_bias) {
+        if (!lw.q_bias.empty()) {
           GISP_ASSIGN_OR_RETURN(lw.q_bias, PermuteRope(lw.q_bias, c.head_dim));
           GISP_ASSIGN_OR_RETURN(lw.k_bias, PermuteRope(lw.k_bias, c.head_dim));
         }
@@ -198,17 +203,25 @@ absl::StatusOr<GgufExportInfo> ExportGguf(const std::string& path, const SlicedM
       add("attn_k.weight", lw.k_proj, wt);
       add("attn_v.weight", lw.v_proj, wt);
       add("attn_output.weight", lw.o_proj, wt);
-      if (c.attention_bias) {
+      // llama.cpp's llama and deci loaders take every linear bias as optional
+      // (TENSOR_NOT_REQUIRED), under these names.
+      if (!lw.q_bias.empty()) {
         add("attn_q.bias", lw.q_bias, GgmlType::kF32);
         add("attn_k.bias", lw.k_bias, GgmlType::kF32);
         add("attn_v.bias", lw.v_bias, GgmlType::kF32);
       }
+      if (!lw.o_bias.empty()) add("attn_output.bias", lw.o_bias, GgmlType::kF32);
     }
     if (p.ffn > 0) {
       add("ffn_norm.weight", lw.post_norm, GgmlType::kF32);
       add("ffn_gate.weight", lw.gate_proj, wt);
       add("ffn_up.weight", lw.up_proj, wt);
       add("ffn_down.weight", lw.down_proj, wt);
+      if (!lw.gate_bias.empty()) {
+        add("ffn_gate.bias", lw.gate_bias, GgmlType::kF32);
+        add("ffn_up.bias", lw.up_bias, GgmlType::kF32);
+      }
+      if (!lw.down_bias.empty()) add("ffn_down.bias", lw.down_bias, GgmlType::kF32);
     }
   }
   GISP_RETURN_IF_ERROR(w.Write(path));

@@ -61,8 +61,7 @@ std::vector<int32_t> FirstN(int64_t n, int64_t total) {
 }  // namespace
 
 absl::StatusOr<LayerWeights> PadLayer(const LayerWeights& w, int64_t head_dim,
-                                      const GroupedLayout& layout, int64_t intermediate,
-                                      bool attention_bias) {
+                                      const GroupedLayout& layout, int64_t intermediate) {
   const int64_t f = w.gate_proj.dim(0);
   GISP_CHECK_ARG(intermediate >= f, "cannot pad ", f, " MLP channels to ", intermediate);
   LayerWeights out = w;
@@ -70,7 +69,7 @@ absl::StatusOr<LayerWeights> PadLayer(const LayerWeights& w, int64_t head_dim,
   GISP_ASSIGN_OR_RETURN(out.o_proj, PlaceColBlocks(w.o_proj, layout.q_src, head_dim));
   GISP_ASSIGN_OR_RETURN(out.k_proj, PlaceRowBlocks(w.k_proj, layout.kv_src, head_dim));
   GISP_ASSIGN_OR_RETURN(out.v_proj, PlaceRowBlocks(w.v_proj, layout.kv_src, head_dim));
-  if (attention_bias) {
+  if (!w.q_bias.empty()) {
     GISP_ASSIGN_OR_RETURN(out.q_bias, PlaceRowBlocks(w.q_bias, layout.q_src, head_dim));
     GISP_ASSIGN_OR_RETURN(out.k_bias, PlaceRowBlocks(w.k_bias, layout.kv_src, head_dim));
     GISP_ASSIGN_OR_RETURN(out.v_bias, PlaceRowBlocks(w.v_bias, layout.kv_src, head_dim));
@@ -78,6 +77,10 @@ absl::StatusOr<LayerWeights> PadLayer(const LayerWeights& w, int64_t head_dim,
   const std::vector<int32_t> channels = FirstN(f, intermediate);
   GISP_ASSIGN_OR_RETURN(out.gate_proj, PlaceRowBlocks(w.gate_proj, channels, 1));
   GISP_ASSIGN_OR_RETURN(out.up_proj, PlaceRowBlocks(w.up_proj, channels, 1));
+  if (!w.gate_bias.empty()) {
+    GISP_ASSIGN_OR_RETURN(out.gate_bias, PlaceRowBlocks(w.gate_bias, channels, 1));
+    GISP_ASSIGN_OR_RETURN(out.up_bias, PlaceRowBlocks(w.up_bias, channels, 1));
+  }
   GISP_ASSIGN_OR_RETURN(out.down_proj, PlaceColBlocks(w.down_proj, channels, 1));
   return out;
 }

@@ -15,12 +15,14 @@
 namespace gisp {
 
 // `w`: a sliced layer (q_proj [Hl*Dh, D], k/v_proj [KVl*Dh, D], o_proj [D, Hl*Dh],
-// gate/up_proj [Fl, D], down_proj [D, Fl], biases when `attention_bias`). Result: q_proj
-// [layout.q_src.size()*Dh, D], k/v_proj [layout.kv_src.size()*Dh, D], o_proj [D, ...], MLP
-// [intermediate, D] / [D, intermediate] (intermediate >= Fl); norms shared with `w`.
+// gate/up_proj [Fl, D], down_proj [D, Fl], and whichever biases are non-empty: q/k/v [Hl*Dh] /
+// [KVl*Dh], o [D], gate/up [Fl], down [D]). Result: q_proj [layout.q_src.size()*Dh, D], k/v_proj
+// [layout.kv_src.size()*Dh, D], o_proj [D, ...], MLP [intermediate, D] / [D, intermediate]
+// (intermediate >= Fl), q/k/v and gate/up biases placed like their rows (zero in empty slots:
+// a zero gate row with a zero gate bias and a zero up bias outputs silu(0) * 0 = 0); norms and
+// o/down biases shared with `w`.
 absl::StatusOr<LayerWeights> PadLayer(const LayerWeights& w, int64_t head_dim,
-                                      const GroupedLayout& layout, int64_t intermediate,
-                                      bool attention_bias);
+                                      const GroupedLayout& layout, int64_t intermediate);
 
 }  // namespace gisp
 

@@ -80,7 +80,9 @@ absl::StatusOr<SlicedModel> SliceModel(const LlamaConfig& dense, const LlamaWeig
     GISP_ASSIGN_OR_RETURN(w.o_proj, GatherColsHost(w.o_proj, q));
     GISP_ASSIGN_OR_RETURN(w.k_proj, GatherRowsHost(w.k_proj, kv));
     GISP_ASSIGN_OR_RETURN(w.v_proj, GatherRowsHost(w.v_proj, kv));
-    if (dense.attention_bias) {
+    // q/k/v biases go with their heads' rows, gate/up biases with their channels; the o/down
+    // biases [D] belong to no unit and stay whole.
+    if (dense.HasQkvBias()) {
       GISP_ASSIGN_OR_RETURN(w.q_bias, GatherRowsHost(w.q_bias, q));
       GISP_ASSIGN_OR_RETURN(w.k_bias, GatherRowsHost(w.k_bias, kv));
       GISP_ASSIGN_OR_RETURN(w.v_bias, GatherRowsHost(w.v_bias, kv));
@@ -88,6 +90,10 @@ absl::StatusOr<SlicedModel> SliceModel(const LlamaConfig& dense, const LlamaWeig
     GISP_ASSIGN_OR_RETURN(w.gate_proj, GatherRowsHost(w.gate_proj, ch));
     GISP_ASSIGN_OR_RETURN(w.up_proj, GatherRowsHost(w.up_proj, ch));
     GISP_ASSIGN_OR_RETURN(w.down_proj, GatherColsHost(w.down_proj, ch));
+    if (dense.HasMlpBias()) {
+      GISP_ASSIGN_OR_RETURN(w.gate_bias, GatherRowsHost(w.gate_bias, ch));
+      GISP_ASSIGN_OR_RETURN(w.up_bias, GatherRowsHost(w.up_bias, ch));
+    }
     out.config.layers[static_cast<size_t>(l)] = kept.shapes[static_cast<size_t>(l)];
   }
   return out;

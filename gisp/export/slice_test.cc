@@ -37,11 +37,12 @@ CalibrationBatches Data(const LlamaConfig& c) {
   return MakeCalibrationBatches(seqs, Objective::kLm, 2).value();
 }
 
-class SliceTest : public ::testing::TestWithParam<bool> {};  // param: attention biases
+class SliceTest : public ::testing::TestWithParam<bool> {};  // param: attention and MLP biases
 
 TEST_P(SliceTest, SlicedAndExportedModelsReproduceTheMaskedModel) {
   LlamaConfig c = testing::SmallConfig(47, 24, 4, 4, 2, 6, 20);
-  c.attention_bias = GetParam();
+  c.attention_bias = GetParam();  // llama: q/k/v and o_proj biases
+  c.mlp_bias = GetParam();
   const LlamaWeights dense = testing::RandomWeights(c, 9);
   const CalibrationBatches data = Data(c);
   auto cpu = CreateCpuBackend().value();

@@ -21,7 +21,7 @@ struct UniformShape {
 UniformShape ChooseShape(const LlamaConfig& c) {
   int64_t max_group = 1;
   for (const LayerShape& s : c.layers) max_group = std::max(max_group, MaxGroup(s));
-  const int64_t per_head = 2 * c.head_dim * c.hidden_size + (c.attention_bias ? c.head_dim : 0);
+  const int64_t per_head = 2 * c.head_dim * c.hidden_size + (c.HasQkvBias() ? c.head_dim : 0);
   UniformShape best;
   for (int64_t g = 1; g <= max_group; ++g) {
     int64_t kv = 1;  // at least one head: a layer of zero heads still needs a shape
@@ -54,8 +54,8 @@ absl::StatusOr<UniformModel> MakeUniform(const SlicedModel& sliced) {
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const size_t i = static_cast<size_t>(l);
     const GroupedLayout layout = GroupLayer(c.layers[i], shape.group, shape.kv_heads);
-    GISP_ASSIGN_OR_RETURN(out.weights.layers[i], PadLayer(sliced.weights.layers[i], c.head_dim,
-                                                          layout, f, c.attention_bias));
+    GISP_ASSIGN_OR_RETURN(out.weights.layers[i],
+                          PadLayer(sliced.weights.layers[i], c.head_dim, layout, f));
   }
   GISP_RETURN_IF_ERROR(out.config.Validate());
   out.padded_parameters = out.config.TotalParameters();

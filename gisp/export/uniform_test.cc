@@ -45,7 +45,8 @@ TEST(RegroupTest, GroupSizesMixPaddingAndDuplication) {
 // heads, one without MLP channels.
 LlamaConfig PrunedConfig(bool bias) {
   LlamaConfig c = testing::SmallConfig(41, 24, 4, 6, 2, 4, 20);
-  c.attention_bias = bias;
+  c.attention_bias = bias;                         // llama: q/k/v and o_proj biases
+  c.mlp_bias = bias;                               // gate/up/down biases, padded with zero channels
   c.layers[0] = Shape({0, 0, 0, 1, 1, 1}, 2, 20);  // dense
   c.layers[1] = Shape({0, 1, 1, 1}, 2, 7);         // one head left in group 0
   c.layers[2] = Shape({}, 2, 11);                  // every query head pruned
@@ -53,7 +54,7 @@ LlamaConfig PrunedConfig(bool bias) {
   return c;
 }
 
-class UniformTest : public ::testing::TestWithParam<bool> {};  // param: attention biases
+class UniformTest : public ::testing::TestWithParam<bool> {};  // param: attention and MLP biases
 
 TEST_P(UniformTest, PaddedModelReproducesTheSlicedModel) {
   SlicedModel sliced;

@@ -47,9 +47,12 @@ std::string ShapeReason(const LlamaConfig& c, const ParameterSpec& spec) {
   if (absl::StrContains(n, "k_proj") || absl::StrContains(n, "v_proj")) {
     return bias ? absl::StrCat("[", kv, "]") : absl::StrCat("[", kv, ", ", d, "]");
   }
-  if (absl::StrContains(n, "o_proj")) return absl::StrCat("[", d, ", ", q, "]");
-  if (absl::StrContains(n, "down_proj")) return absl::StrCat("[", d, ", ", f, "]");
-  return absl::StrCat("[", f, ", ", d, "]");  // gate_proj, up_proj
+  if (absl::StrContains(n, "o_proj") || absl::StrContains(n, "down_proj")) {
+    if (bias) return absl::StrCat("[", d, "]");
+    return absl::StrContains(n, "o_proj") ? absl::StrCat("[", d, ", ", q, "]")
+                                          : absl::StrCat("[", d, ", ", f, "]");
+  }
+  return bias ? absl::StrCat("[", f, "]") : absl::StrCat("[", f, ", ", d, "]");  // gate, up
 }
 
 // Why an unknown "model.layers.*" tensor does not belong, as far as config.json tells.
@@ -59,11 +62,16 @@ std::string UnexpectedReason(const LlamaConfig& c, const std::string& name) {
   if (parts.size() > 2 && absl::SimpleAtoi(parts[2], &layer) && layer >= c.num_layers) {
     return absl::StrCat("layer ", layer, " is beyond num_hidden_layers = ", c.num_layers);
   }
-  if (absl::StrContains(name, "self_attn") && absl::EndsWith(name, ".bias") && !c.attention_bias) {
-    return "attention biases, but config.json has attention_bias = false";
+  if (absl::StrContains(name, "self_attn") && absl::EndsWith(name, ".bias")) {
+    if (!c.attention_bias) return "an attention bias, but config.json has attention_bias = false";
+    if (absl::StrContains(name, "o_proj")) {
+      return absl::StrCat("an o_proj bias, which ", c.model_type, " models do not have");
+    }
   }
   if (absl::StrContains(name, ".mlp.") && absl::EndsWith(name, ".bias")) {
-    return "an MLP bias, which gisp does not support";
+    return c.model_type == "llama"
+               ? "an MLP bias, but config.json has mlp_bias = false"
+               : absl::StrCat("an MLP bias, which ", c.model_type, " models do not have");
   }
   return absl::StrCat("not a parameter of a ", c.model_type, " decoder layer");
 }
@@ -132,10 +140,13 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& model_dir) {
       if (spec.name == "lm_head.weight") {
         hint = " (config.json has tie_word_embeddings = false)";
       } else if (absl::EndsWith(spec.name, ".bias")) {
-        hint = absl::StrCat(" (",
-                            config.model_type == "qwen2" ? "qwen2 models always have q/k/v biases"
-                                                         : "config.json has attention_bias = true",
-                            ")");
+        const bool mlp = absl::StrContains(spec.name, ".mlp.");
+        hint =
+            absl::StrCat(" (",
+                         mlp                            ? "config.json has mlp_bias = true"
+                         : config.model_type == "qwen2" ? "qwen2 models always have q/k/v biases"
+                                                        : "config.json has attention_bias = true",
+                         ")");
       }
       return absl::NotFoundError(absl::StrCat(weights_source, ": tensor \"", spec.name,
                                               "\" is missing; ", config_path, " implies shape ",

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gisp/base/file.h"
+#include "gisp/base/json.h"
 #include "gisp/io/hf_config.h"
 #include "gisp/io/safetensors.h"
 #include "gisp/io/safetensors_writer.h"
@@ -51,7 +52,8 @@ TEST_P(CheckpointRoundTrip, SaveThenLoad) {
   const RoundTripCase& p = GetParam();
   LlamaConfig config = TinyConfig();
   config.tie_word_embeddings = p.tied;
-  config.attention_bias = p.bias;
+  config.attention_bias = p.bias;  // q/k/v and o_proj biases (llama)
+  config.mlp_bias = p.bias;        // gate/up/down biases
   const LlamaWeights weights = RandomWeights(config, p.saved_from, 11);
   const std::string dir = JoinPath(NewTestDir("ckpt"), "model");  // created by SaveCheckpoint
   ASSERT_TRUE(SaveCheckpoint(dir, config, weights, p.storage, p.max_shard_bytes).ok());
@@ -71,6 +73,7 @@ TEST_P(CheckpointRoundTrip, SaveThenLoad) {
   EXPECT_EQ(ckpt->config.torch_dtype, p.storage);
   EXPECT_EQ(ckpt->config.tie_word_embeddings, p.tied);
   EXPECT_EQ(ckpt->config.attention_bias, p.bias);
+  EXPECT_EQ(ckpt->config.mlp_bias, p.bias);
   ExpectWeightsEqual(config, weights, ckpt->weights, p.storage);
   if (p.tied) {
     EXPECT_EQ(ckpt->weights.lm_head.raw(), ckpt->weights.embed.raw());
@@ -204,6 +207,8 @@ class CheckpointBadInput : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = TinyConfig();
+    config_.attention_bias = config_.mlp_bias = biased_;
+    tensors_.clear();
     ASSERT_TRUE(
         SaveCheckpoint(dir_, config_, RandomWeights(config_, DType::kF32, 9), DType::kF32).ok());
     absl::StatusOr<SafetensorsArchive> archive = SafetensorsArchive::Open(dir_);
@@ -227,6 +232,7 @@ class CheckpointBadInput : public ::testing::Test {
     tensors_.emplace_back(name, std::move(t));
   }
 
+  bool biased_ = false;  // every linear has a bias (attention_bias and mlp_bias)
   LlamaConfig config_;
   std::string dir_ = NewTestDir("badckpt");
   std::string weights_path_ = JoinPath(dir_, "model.safetensors");
@@ -297,6 +303,91 @@ TEST_F(CheckpointBadInput, BiasWithoutAttentionBias) {
   absl::Status s = Reload();
   EXPECT_THAT(s.message(), AllOf(HasSubstr("model.layers.1.self_attn.q_proj.bias"),
                                  HasSubstr("attention_bias = false")));
+}
+
+TEST_F(CheckpointBadInput, MlpBiasWithoutMlpBiasFlag) {
+  tensors_.emplace_back("model.layers.0.mlp.down_proj.bias", RandomTensor({16}, DType::kF32, 1));
+  absl::Status s = Reload();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("\"model.layers.0.mlp.down_proj.bias\""),
+                                 HasSubstr("mlp_bias = false"), HasSubstr(config_path_)));
+}
+
+// The same checkpoint with every linear bias (llama attention_bias and mlp_bias).
+class CheckpointBiasBadInput : public CheckpointBadInput {
+ protected:
+  void SetUp() override {
+    biased_ = true;
+    CheckpointBadInput::SetUp();
+  }
+};
+
+TEST_F(CheckpointBiasBadInput, Unmodified) {
+  EXPECT_TRUE(Reload().ok());
+  absl::StatusOr<Checkpoint> ckpt = LoadCheckpoint(dir_);
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  EXPECT_EQ(ckpt->weights.layers[1].o_bias.shape(), (Shape{16}));
+  EXPECT_EQ(ckpt->weights.layers[1].gate_bias.shape(), (Shape{24}));
+  EXPECT_EQ(ckpt->weights.layers[1].down_bias.shape(), (Shape{16}));
+}
+
+TEST_F(CheckpointBiasBadInput, MissingOProjBiasNamesAttentionBias) {
+  Remove("model.layers.1.self_attn.o_proj.bias");
+  absl::Status s = Reload();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("\"model.layers.1.self_attn.o_proj.bias\" is missing"),
+                                 HasSubstr("[16]"), HasSubstr("attention_bias = true")));
+}
+
+TEST_F(CheckpointBiasBadInput, MissingMlpBiasNamesMlpBias) {
+  Remove("model.layers.0.mlp.up_proj.bias");
+  absl::Status s = Reload();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("\"model.layers.0.mlp.up_proj.bias\" is missing"),
+                                 HasSubstr("[24]"), HasSubstr("mlp_bias = true")));
+}
+
+TEST_F(CheckpointBiasBadInput, BiasShapesNameTheirFactors) {
+  const struct {
+    const char* name;
+    Shape bad;
+    const char* why;
+  } cases[] = {
+      {"model.layers.0.self_attn.o_proj.bias", {12}, "[hidden_size (16)]"},
+      {"model.layers.1.mlp.gate_proj.bias", {16}, "[intermediate_size (24)]"},
+      {"model.layers.1.mlp.down_proj.bias", {24}, "[hidden_size (16)]"},
+      {"model.layers.0.self_attn.k_proj.bias", {16}, "[num_key_value_heads (2) * head_dim (4)]"},
+      {"model.layers.0.mlp.up_proj.bias", {24, 1}, "[intermediate_size (24)]"},
+  };
+  for (const auto& c : cases) {
+    SetUp();  // a fresh copy of the good tensors
+    Replace(c.name, RandomTensor(c.bad, DType::kF32, 2));
+    absl::Status s = Reload();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_THAT(s.message(),
+                AllOf(HasSubstr(absl::StrCat("\"", c.name, "\" has shape ", ShapeToString(c.bad))),
+                      HasSubstr(c.why)))
+        << c.name;
+  }
+}
+
+TEST_F(CheckpointBiasBadInput, Qwen2HasNoOProjBias) {
+  // The same tensors under a qwen2 config: q/k/v biases belong, the o_proj and MLP ones do not.
+  std::string text = ReadFile(config_path_).value();
+  Json json = ParseJson(text, config_path_).value();
+  json.Set("model_type", Json::String("qwen2"));
+  json.Set("architectures", Json::MakeArray({Json::String("Qwen2ForCausalLM")}));
+  ASSERT_TRUE(WriteFileAtomic(config_path_, json.Dump(2)).ok());
+  Remove("model.layers.0.mlp.gate_proj.bias");
+  Remove("model.layers.0.mlp.up_proj.bias");
+  Remove("model.layers.0.mlp.down_proj.bias");
+  Remove("model.layers.1.mlp.gate_proj.bias");
+  Remove("model.layers.1.mlp.up_proj.bias");
+  Remove("model.layers.1.mlp.down_proj.bias");
+  absl::Status s = Reload();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(),
+              AllOf(HasSubstr("self_attn.o_proj.bias"), HasSubstr("qwen2 models do not have")));
 }
 
 TEST_F(CheckpointBadInput, MoreLayersThanConfig) {

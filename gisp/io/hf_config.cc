@@ -290,10 +290,6 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(const Json& json, absl::string_view
     return Unsupported(source, absl::StrCat("field \"hidden_act\" is \"", act,
                                             "\"; gisp implements silu (SwiGLU) only"));
   }
-  GISP_ASSIGN_OR_RETURN(bool mlp_bias, JsonGetBoolOr(json, "mlp_bias", false, source));
-  if (mlp_bias) {
-    return Unsupported(source, "field \"mlp_bias\" is true; gisp supports MLPs without biases");
-  }
 
   GISP_ASSIGN_OR_RETURN(c.vocab_size, JsonGetInt(json, "vocab_size", source));
   GISP_ASSIGN_OR_RETURN(c.hidden_size, JsonGetInt(json, "hidden_size", source));
@@ -333,10 +329,16 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(const Json& json, absl::string_view
 
   GISP_ASSIGN_OR_RETURN(c.tie_word_embeddings,
                         JsonGetBoolOr(json, "tie_word_embeddings", false, source));
+  // The fields are type-checked for every family, but only Llama reads them (transformers'
+  // Qwen2 hard-codes q/k/v biases and no MLP bias; Mistral has no biases at all).
+  GISP_ASSIGN_OR_RETURN(const bool attention_bias,
+                        JsonGetBoolOr(json, "attention_bias", false, source));
+  GISP_ASSIGN_OR_RETURN(const bool mlp_bias, JsonGetBoolOr(json, "mlp_bias", false, source));
   if (c.model_type == "qwen2") {
     c.attention_bias = true;  // Qwen2 always has q/k/v biases and no such field
   } else if (c.model_type == "llama") {
-    GISP_ASSIGN_OR_RETURN(c.attention_bias, JsonGetBoolOr(json, "attention_bias", false, source));
+    c.attention_bias = attention_bias;  // q/k/v and o_proj biases
+    c.mlp_bias = mlp_bias;              // gate/up/down biases
   } else {
     c.attention_bias = false;  // Mistral's attention never has biases
   }
@@ -429,7 +431,7 @@ Json LlamaConfigToJson(const LlamaConfig& config) {
   j.Set("tie_word_embeddings", Json::Bool(config.tie_word_embeddings));
   if (model_type == "llama") {
     j.Set("attention_bias", Json::Bool(config.attention_bias));
-    j.Set("mlp_bias", Json::Bool(false));
+    j.Set("mlp_bias", Json::Bool(config.mlp_bias));
   }
   if (model_type == "mistral") j.Set("sliding_window", Json());
   if (model_type == "qwen2") j.Set("use_sliding_window", Json::Bool(false));

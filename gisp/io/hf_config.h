@@ -3,7 +3,7 @@
 //
 // Anything that would change the math gisp implements is refused with an error naming the field
 // and value, rather than silently computing something else: other architectures, rope_scaling
-// types other than linear / llama3, mlp_bias, an active sliding window, activations other than
+// types other than linear / llama3, an active sliding window, activations other than
 // silu, quantized checkpoints.
 //
 // Pruned (sliced) models are gisp's own format: model_type "gisp_sliced", the family in

@@ -251,10 +251,33 @@ TEST(HfConfig, RopeParametersOfTransformers5) {
   EXPECT_EQ(c->rope_scaling.type, RopeScaling::Type::kNone);
 }
 
-TEST(HfConfig, MlpBiasIsUnsupported) {
-  absl::Status s = ParseStatus(LlamaWith("mlp_bias", "true"));
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(s.message(), AllOf(HasSubstr(kSource), HasSubstr("\"mlp_bias\"")));
+TEST(HfConfig, MlpBias) {
+  absl::StatusOr<LlamaConfig> c = ParseLlamaConfig(LlamaWith("mlp_bias", "true"), kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->mlp_bias);
+  EXPECT_TRUE(c->HasMlpBias());
+  EXPECT_FALSE(c->HasOBias());
+  // gate/up biases [F] and down bias [D] per layer are decoder parameters.
+  LlamaConfig plain = *ParseLlamaConfig(LlamaWith("mlp_bias", "false"), kSource);
+  EXPECT_EQ(c->DecoderLayerParameters(0) - plain.DecoderLayerParameters(0),
+            2 * c->intermediate_size + c->hidden_size);
+  // Mistral and Qwen2 MLPs never have biases.
+  Json qwen = LlamaWith("model_type", "\"qwen2\"");
+  qwen.Set("architectures", ParseOrDie(R"(["Qwen2ForCausalLM"])"));
+  qwen.Set("mlp_bias", Json::Bool(true));
+  EXPECT_FALSE(ParseLlamaConfig(qwen, kSource)->mlp_bias);
+}
+
+TEST(HfConfig, BiasFlagsMustBeBooleans) {
+  for (const char* field : {"attention_bias", "mlp_bias"}) {
+    for (const char* bad : {"1", "\"true\"", "[]", "{}"}) {
+      absl::Status s = ParseStatus(LlamaWith(field, bad));
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << field << " = " << bad;
+      EXPECT_THAT(s.message(),
+                  AllOf(HasSubstr(kSource), HasSubstr(absl::StrCat("\"", field, "\""))))
+          << field << " = " << bad;
+    }
+  }
 }
 
 TEST(HfConfig, HiddenActMustBeSilu) {
@@ -275,12 +298,21 @@ TEST(HfConfig, AttentionBias) {
       ParseLlamaConfig(LlamaWith("attention_bias", "true"), kSource);
   ASSERT_TRUE(llama.ok());
   EXPECT_TRUE(llama->attention_bias);
+  // transformers' Llama gives o_proj a bias too; Qwen2 does not.
+  EXPECT_TRUE(llama->HasQkvBias());
+  EXPECT_TRUE(llama->HasOBias());
+  LlamaConfig plain = *ParseLlamaConfig(LlamaWith("attention_bias", "false"), kSource);
+  const int64_t qd = llama->num_heads * llama->head_dim;
+  const int64_t kvd = llama->num_kv_heads * llama->head_dim;
+  EXPECT_EQ(llama->DecoderLayerParameters(0) - plain.DecoderLayerParameters(0),
+            qd + 2 * kvd + llama->hidden_size);
   // Qwen2 has q/k/v biases whatever the config says.
   Json qwen = LlamaWith("model_type", "\"qwen2\"");
   qwen.Set("architectures", ParseOrDie(R"(["Qwen2ForCausalLM"])"));
   absl::StatusOr<LlamaConfig> q = ParseLlamaConfig(qwen, kSource);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_TRUE(q->attention_bias);
+  EXPECT_FALSE(q->HasOBias());
 }
 
 TEST(HfConfig, TorchDtype) {
@@ -436,6 +468,7 @@ void ExpectSameConfig(const LlamaConfig& a, const LlamaConfig& b) {
   EXPECT_EQ(a.max_position_embeddings, b.max_position_embeddings);
   EXPECT_EQ(a.tie_word_embeddings, b.tie_word_embeddings);
   EXPECT_EQ(a.attention_bias, b.attention_bias);
+  EXPECT_EQ(a.mlp_bias, b.mlp_bias);
   EXPECT_EQ(a.torch_dtype, b.torch_dtype);
   EXPECT_EQ(a.bos_token_id, b.bos_token_id);
   EXPECT_EQ(a.eos_token_id, b.eos_token_id);
@@ -469,6 +502,21 @@ TEST(HfConfig, RoundTripDenseLlama) {
   EXPECT_EQ(LlamaConfigToJson(*c).Find("per_layer_config"), nullptr);
   EXPECT_EQ(LlamaConfigToJson(*c).Find("gisp_per_layer_config"), nullptr);
   EXPECT_EQ(LlamaConfigToJson(*c).Find("model_type")->string_value(), "llama");
+}
+
+TEST(HfConfig, RoundTripBiasedLlama) {
+  for (bool attention : {false, true}) {
+    for (bool mlp : {false, true}) {
+      Json j = LlamaWith("attention_bias", attention ? "true" : "false");
+      j.Set("mlp_bias", Json::Bool(mlp));
+      absl::StatusOr<LlamaConfig> c = ParseLlamaConfig(j, kSource);
+      ASSERT_TRUE(c.ok()) << c.status();
+      ExpectSameConfig(RoundTrip(*c), *c);
+      Json written = LlamaConfigToJson(*c);
+      EXPECT_EQ(written.Find("attention_bias")->bool_value(), attention);
+      EXPECT_EQ(written.Find("mlp_bias")->bool_value(), mlp);
+    }
+  }
 }
 
 TEST(HfConfig, RoundTripQwen2TiedLinearRope) {

@@ -105,8 +105,10 @@ int64_t LlamaConfig::DecoderLayerParameters(int64_t layer) const {
   const int64_t kv = s.n_kv_heads * head_dim;
   int64_t n = 2 * d;                    // input and post-attention RMSNorm
   n += q * d + 2 * kv * d + d * q;      // q, k, v, o
-  if (attention_bias) n += q + 2 * kv;  // q/k/v biases
-  n += 3 * s.intermediate * d;          // gate, up, down
+  if (HasQkvBias()) n += q + 2 * kv;    // q/k/v biases
+  if (HasOBias()) n += d;
+  n += 3 * s.intermediate * d;  // gate, up, down
+  if (HasMlpBias()) n += 2 * s.intermediate + d;
   return n;
 }
 

@@ -48,7 +48,11 @@ struct LlamaConfig {
   RopeScaling rope_scaling;
   int64_t max_position_embeddings = 2048;
   bool tie_word_embeddings = false;
-  bool attention_bias = false;      // q/k/v biases (Qwen2); o_proj never has one here
+  // HF's flags. attention_bias: q/k/v biases, and for model_type llama also an o_proj bias
+  // (transformers' LlamaAttention gives all four projections `bias=attention_bias`; Qwen2 has
+  // q/k/v biases only and always, Mistral none). mlp_bias: gate/up/down biases (llama only).
+  bool attention_bias = false;
+  bool mlp_bias = false;
   DType torch_dtype = DType::kF32;  // the checkpoint's storage dtype
   int64_t bos_token_id = -1;        // -1: none
   int64_t eos_token_id = -1;
@@ -65,8 +69,14 @@ struct LlamaConfig {
   // True when every layer has the dense shape.
   bool IsDense() const;
 
+  // Which projections carry a bias ([out_features] each), derived from the flags above.
+  bool HasQkvBias() const { return attention_bias; }
+  bool HasOBias() const { return attention_bias && model_type == "llama"; }
+  bool HasMlpBias() const { return mlp_bias; }
+
   // Parameter counts. Decoder-layer parameters include the two RMSNorm weights per layer and
-  // the q/k/v biases, but not embeddings, the final norm or lm_head (method.md section 5).
+  // every linear bias the model has (q/k/v, o, gate/up/down), but not embeddings, the final
+  // norm or lm_head (method.md section 5; docs/formats.md "Decoder sparsity").
   int64_t DecoderLayerParameters(int64_t layer) const;
   int64_t DecoderParameters() const;
   int64_t TotalParameters() const;

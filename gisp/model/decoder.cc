@@ -74,12 +74,15 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
     GISP_ASSIGN_OR_RETURN(Tensor q, ws_.Get("q", {1, n, hq, dh}));
     GISP_ASSIGN_OR_RETURN(Tensor k, ws_.Get("k", {1, n, kv, dh}));
     GISP_ASSIGN_OR_RETURN(Tensor v, ws_.Get("v", {1, n, kv, dh}));
-    const auto linear = [&](const Tensor& out, const Tensor& wt,
-                            const Tensor& bias) -> absl::Status {
+    const auto linear_from = [&](const Tensor& out, const Tensor& in, const Tensor& wt,
+                                 const Tensor& bias) -> absl::Status {
       const Tensor flat = out.View(0, {n, out.numel() / n});
-      GISP_RETURN_IF_ERROR(be->Gemm(flat, h, false, wt, true, 1.0f, 0.0f));
+      GISP_RETURN_IF_ERROR(be->Gemm(flat, in, false, wt, true, 1.0f, 0.0f));
       if (!bias.empty()) GISP_RETURN_IF_ERROR(be->AddBias(flat, bias));
       return absl::OkStatus();
+    };
+    const auto linear = [&](const Tensor& out, const Tensor& wt, const Tensor& bias) {
+      return linear_from(out, h, wt, bias);
     };
     GISP_RETURN_IF_ERROR(linear(q, lw.q_proj, lw.q_bias));
     GISP_RETURN_IF_ERROR(linear(k, lw.k_proj, lw.k_bias));
@@ -95,16 +98,15 @@ absl::StatusOr<Tensor> KvCacheDecoder::Append(absl::Span<const int32_t> tokens) 
     GISP_RETURN_IF_ERROR(be->AttentionForward(attn, lse, q, k_cache_[l].View(0, seen),
                                               v_cache_[l].View(0, seen), model_->kv_map(l),
                                               scale));
-    GISP_RETURN_IF_ERROR(
-        be->Gemm(y, attn.View(0, {n, hq * dh}), false, lw.o_proj, true, 1.0f, 0.0f));
+    GISP_RETURN_IF_ERROR(linear_from(y, attn.View(0, {n, hq * dh}), lw.o_proj, lw.o_bias));
     GISP_RETURN_IF_ERROR(be->Add(x, x, y));  // x is now x2
     GISP_RETURN_IF_ERROR(be->RmsNormForward(h, r, x, lw.post_norm, eps));
     GISP_ASSIGN_OR_RETURN(Tensor gate, ws_.Get("gate", {n, f}));
     GISP_ASSIGN_OR_RETURN(Tensor up, ws_.Get("up", {n, f}));
-    GISP_RETURN_IF_ERROR(be->Gemm(gate, h, false, lw.gate_proj, true, 1.0f, 0.0f));
-    GISP_RETURN_IF_ERROR(be->Gemm(up, h, false, lw.up_proj, true, 1.0f, 0.0f));
+    GISP_RETURN_IF_ERROR(linear(gate, lw.gate_proj, lw.gate_bias));
+    GISP_RETURN_IF_ERROR(linear(up, lw.up_proj, lw.up_bias));
     GISP_RETURN_IF_ERROR(be->SwigluForward(gate, gate, up));
-    GISP_RETURN_IF_ERROR(be->Gemm(y, gate, false, lw.down_proj, true, 1.0f, 0.0f));
+    GISP_RETURN_IF_ERROR(linear_from(y, gate, lw.down_proj, lw.down_bias));
     GISP_RETURN_IF_ERROR(be->Add(x, x, y));
   }
   const Tensor last = x.Slice(n - 1, n);

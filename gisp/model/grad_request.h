@@ -21,7 +21,7 @@ enum LayerParam : uint32_t {
   kParamUp = 1u << 5,
   kParamDown = 1u << 6,
   kParamNorms = 1u << 7,   // input and post-attention RMSNorm weights
-  kParamBiases = 1u << 8,  // q/k/v biases (attention_bias models)
+  kParamBiases = 1u << 8,  // every linear bias the model has (q/k/v, o, gate/up/down)
   kParamLinears = kParamQ | kParamK | kParamV | kParamO | kParamGate | kParamUp | kParamDown,
   kParamAll = kParamLinears | kParamNorms | kParamBiases,
 };

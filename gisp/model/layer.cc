@@ -83,14 +83,14 @@ absl::Status LayerForward(const LayerContext& ctx, const LayerWeights& w, const 
   GISP_RETURN_IF_ERROR(be->Rope(a->k, ctx.rope_cos, ctx.rope_sin, 0, false));
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(wd.dh)));
   GISP_RETURN_IF_ERROR(be->AttentionForward(a->attn, a->lse, a->q, a->k, a->v, kv_map, scale));
-  GISP_RETURN_IF_ERROR(be->Gemm(a->x2, Flat(a->attn, wd.n), false, w.o_proj, true, 1.0f, 0.0f));
+  GISP_RETURN_IF_ERROR(Linear(be, a->x2, Flat(a->attn, wd.n), w.o_proj, w.o_bias));
   GISP_RETURN_IF_ERROR(be->Add(a->x2, a->x2, x));
 
   GISP_RETURN_IF_ERROR(be->RmsNormForward(a->h2, a->inv_rms2, a->x2, w.post_norm, eps));
-  GISP_RETURN_IF_ERROR(be->Gemm(a->gate, a->h2, false, w.gate_proj, true, 1.0f, 0.0f));
-  GISP_RETURN_IF_ERROR(be->Gemm(a->up, a->h2, false, w.up_proj, true, 1.0f, 0.0f));
+  GISP_RETURN_IF_ERROR(Linear(be, a->gate, a->h2, w.gate_proj, w.gate_bias));
+  GISP_RETURN_IF_ERROR(Linear(be, a->up, a->h2, w.up_proj, w.up_bias));
   GISP_RETURN_IF_ERROR(be->SwigluForward(a->act, a->gate, a->up));
-  GISP_RETURN_IF_ERROR(be->Gemm(out, a->act, false, w.down_proj, true, 1.0f, 0.0f));
+  GISP_RETURN_IF_ERROR(Linear(be, out, a->act, w.down_proj, w.down_bias));
   return be->Add(out, out, a->x2);
 }
 
@@ -103,10 +103,14 @@ absl::Status LayerBackward(const LayerContext& ctx, const LayerWeights& w, const
   const Widths wd = LayerWidths(ctx);
   const IndexList& kv_map = *ctx.kv_map;
   const bool norms = (mask & kParamNorms) != 0;
-  const bool biases = (mask & kParamBiases) != 0 && c.attention_bias;
+  const bool biases = (mask & kParamBiases) != 0;
+  const bool qkv_bias = biases && c.HasQkvBias();
+  const bool o_bias = biases && c.HasOBias();
+  const bool mlp_bias = biases && c.HasMlpBias();
 
-  // ---- MLP: out = x2 + act Wd^T, act = silu(gate) * up.
+  // ---- MLP: out = x2 + act Wd^T (+bd), act = silu(gate) * up.
   if (mask & kParamDown) GISP_RETURN_IF_ERROR(be->Gemm(g->down_proj, d, true, a->act, false, 1, 1));
+  if (mlp_bias) GISP_RETURN_IF_ERROR(be->ColumnSum(g->down_bias, d));
   GISP_ASSIGN_OR_RETURN(Tensor d_act, ws->Get("bwd.d_act", {wd.n, wd.f}));
   GISP_RETURN_IF_ERROR(be->Gemm(d_act, d, false, w.down_proj, false, 1.0f, 0.0f));
   // In place: gate/up now hold d_gate/d_up.
@@ -114,6 +118,10 @@ absl::Status LayerBackward(const LayerContext& ctx, const LayerWeights& w, const
   if (mask & kParamGate)
     GISP_RETURN_IF_ERROR(be->Gemm(g->gate_proj, a->gate, true, a->h2, false, 1, 1));
   if (mask & kParamUp) GISP_RETURN_IF_ERROR(be->Gemm(g->up_proj, a->up, true, a->h2, false, 1, 1));
+  if (mlp_bias) {
+    GISP_RETURN_IF_ERROR(be->ColumnSum(g->gate_bias, a->gate));
+    GISP_RETURN_IF_ERROR(be->ColumnSum(g->up_bias, a->up));
+  }
   GISP_ASSIGN_OR_RETURN(Tensor d_h, ws->Get("bwd.d_h", {wd.n, wd.d}));
   GISP_RETURN_IF_ERROR(be->Gemm(d_h, a->gate, false, w.gate_proj, false, 1.0f, 0.0f));
   GISP_RETURN_IF_ERROR(be->Gemm(d_h, a->up, false, w.up_proj, false, 1.0f, 1.0f));
@@ -124,6 +132,7 @@ absl::Status LayerBackward(const LayerContext& ctx, const LayerWeights& w, const
   // ---- Attention: x2 = x + attn Wo^T.
   const Tensor attn_flat = Flat(a->attn, wd.n);
   if (mask & kParamO) GISP_RETURN_IF_ERROR(be->Gemm(g->o_proj, d, true, attn_flat, false, 1, 1));
+  if (o_bias) GISP_RETURN_IF_ERROR(be->ColumnSum(g->o_bias, d));
   GISP_ASSIGN_OR_RETURN(Tensor d_attn, ws->Get("bwd.d_attn", a->attn.shape()));
   GISP_RETURN_IF_ERROR(be->Gemm(Flat(d_attn, wd.n), d, false, w.o_proj, false, 1.0f, 0.0f));
   GISP_ASSIGN_OR_RETURN(Tensor d_q, ws->Get("bwd.d_q", a->q.shape()));
@@ -135,7 +144,7 @@ absl::Status LayerBackward(const LayerContext& ctx, const LayerWeights& w, const
   GISP_RETURN_IF_ERROR(be->Rope(d_q, ctx.rope_cos, ctx.rope_sin, 0, true));
   GISP_RETURN_IF_ERROR(be->Rope(d_k, ctx.rope_cos, ctx.rope_sin, 0, true));
   const Tensor dq = Flat(d_q, wd.n), dk = Flat(d_k, wd.n), dv = Flat(d_v, wd.n);
-  if (biases) {
+  if (qkv_bias) {
     GISP_RETURN_IF_ERROR(be->ColumnSum(g->q_bias, dq));
     GISP_RETURN_IF_ERROR(be->ColumnSum(g->k_bias, dk));
     GISP_RETURN_IF_ERROR(be->ColumnSum(g->v_bias, dv));

@@ -1,8 +1,12 @@
 // One decoder layer: forward (optionally keeping what backward needs) and backward.
 //
 //   h1 = rmsnorm(x) ; q, k, v = h1 Wq^T (+bq), h1 Wk^T (+bk), h1 Wv^T (+bv) ; rope(q, k)
-//   a = attention(q, k, v) ; x2 = x + a Wo^T
-//   h2 = rmsnorm(x2) ; act = silu(h2 Wg^T) * (h2 Wu^T) ; out = x2 + act Wd^T
+//   a = attention(q, k, v) ; x2 = x + a Wo^T (+bo)
+//   h2 = rmsnorm(x2) ; act = silu(h2 Wg^T (+bg)) * (h2 Wu^T (+bu)) ; out = x2 + act Wd^T (+bd)
+//
+// Biases are optional (empty tensors). They never enter the input or weight gradients except
+// through the saved activations (gate/up/q/k/v are stored after their bias), so backward is the
+// same code with or without them; bias gradients are column sums of the output gradients.
 //
 // N = B * T tokens; widths come from config.layers[l] so compacted layers need no special code.
 #ifndef GISP_MODEL_LAYER_H_

@@ -245,10 +245,13 @@ absl::StatusOr<LlamaGradients> LlamaModel::AllocateGradients(const GradRequest& 
       GISP_RETURN_IF_ERROR(alloc_layer(w.input_norm, &gl.input_norm));
       GISP_RETURN_IF_ERROR(alloc_layer(w.post_norm, &gl.post_norm));
     }
-    if ((m & kParamBiases) && c.attention_bias) {
-      GISP_RETURN_IF_ERROR(alloc_layer(w.q_bias, &gl.q_bias));
-      GISP_RETURN_IF_ERROR(alloc_layer(w.k_bias, &gl.k_bias));
-      GISP_RETURN_IF_ERROR(alloc_layer(w.v_bias, &gl.v_bias));
+    if (m & kParamBiases) {
+      for (Tensor LayerWeights::*b :
+           {&LayerWeights::q_bias, &LayerWeights::k_bias, &LayerWeights::v_bias,
+            &LayerWeights::o_bias, &LayerWeights::gate_bias, &LayerWeights::up_bias,
+            &LayerWeights::down_bias}) {
+        if (!(w.*b).empty()) GISP_RETURN_IF_ERROR(alloc_layer(w.*b, &(gl.*b)));
+      }
     }
   }
   return g;

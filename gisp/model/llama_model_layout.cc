@@ -91,10 +91,16 @@ absl::Status LlamaModel::ZeroPositions(const std::vector<LayerPositions>& zero) 
     GISP_RETURN_IF_ERROR(be->ZeroCols(w.o_proj, q));
     GISP_RETURN_IF_ERROR(be->ZeroRows(w.k_proj, kv));
     GISP_RETURN_IF_ERROR(be->ZeroRows(w.v_proj, kv));
-    if (c.attention_bias) {
+    if (c.HasQkvBias()) {
       GISP_RETURN_IF_ERROR(be->ZeroRows(w.q_bias, q));
       GISP_RETURN_IF_ERROR(be->ZeroRows(w.k_bias, kv));
       GISP_RETURN_IF_ERROR(be->ZeroRows(w.v_bias, kv));
+    }
+    // o/down biases are [D] and belong to no unit: they stay. A zeroed channel with a gate/up
+    // bias would still output silu(bg) * bu, so those biases are zeroed with their channel.
+    if (c.HasMlpBias()) {
+      GISP_RETURN_IF_ERROR(be->ZeroRows(w.gate_bias, ch));
+      GISP_RETURN_IF_ERROR(be->ZeroRows(w.up_bias, ch));
     }
     GISP_RETURN_IF_ERROR(be->ZeroRows(w.gate_proj, ch));
     GISP_RETURN_IF_ERROR(be->ZeroRows(w.up_proj, ch));
@@ -159,6 +165,8 @@ absl::Status LlamaModel::ApplyLayout(const std::vector<LayerPositions>& keep,
                             be->UploadIndices(Expand(k.channels, 1), now.intermediate));
       GISP_RETURN_IF_ERROR(GatherRowsOf(be, &w.gate_proj, ch));
       GISP_RETURN_IF_ERROR(GatherRowsOf(be, &w.up_proj, ch));
+      GISP_RETURN_IF_ERROR(GatherRowsOf(be, &w.gate_bias, ch));  // no-ops without mlp_bias
+      GISP_RETURN_IF_ERROR(GatherRowsOf(be, &w.up_bias, ch));
       GISP_RETURN_IF_ERROR(GatherColsOf(be, &w.down_proj, ch));
     }
     GISP_RETURN_IF_ERROR(StoreLayer(l, w));

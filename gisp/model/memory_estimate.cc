@@ -46,11 +46,16 @@ std::vector<int64_t> GradientBytesByLayer(const LlamaConfig& config, const GradR
       const uint32_t m = request.layer(spec.layer);
       const std::string& s = spec.name;
       auto has = [&](const char* part) { return s.find(part) != std::string::npos; };
-      wanted = (has("q_proj.weight") && (m & kParamQ)) || (has("k_proj.weight") && (m & kParamK)) ||
-               (has("v_proj.weight") && (m & kParamV)) || (has("o_proj.weight") && (m & kParamO)) ||
-               (has("gate_proj") && (m & kParamGate)) || (has("up_proj") && (m & kParamUp)) ||
-               (has("down_proj") && (m & kParamDown)) || (has("norm") && (m & kParamNorms)) ||
-               (has("bias") && (m & kParamBiases));
+      // Every linear bias (q/k/v/o/gate/up/down) is selected by kParamBiases alone.
+      wanted = has(".bias") ? (m & kParamBiases) != 0
+                            : (has("q_proj.weight") && (m & kParamQ)) ||
+                                  (has("k_proj.weight") && (m & kParamK)) ||
+                                  (has("v_proj.weight") && (m & kParamV)) ||
+                                  (has("o_proj.weight") && (m & kParamO)) ||
+                                  (has("gate_proj") && (m & kParamGate)) ||
+                                  (has("up_proj") && (m & kParamUp)) ||
+                                  (has("down_proj") && (m & kParamDown)) ||
+                                  (has("norm") && (m & kParamNorms));
     } else {
       wanted = (spec.name.find("embed") != std::string::npos &&
                 (request.embeddings || (request.lm_head && config.tie_word_embeddings))) ||

@@ -35,10 +35,12 @@ LlamaConfig GqaConfig() {
 }
 
 // A pruned-looking config: per-layer widths differ, a non-uniform KV map, an empty attention
-// block and an empty MLP.
+// block and an empty MLP; every linear has a bias (llama attention_bias: q/k/v/o, mlp_bias:
+// gate/up/down), including the empty blocks' zero-width ones.
 LlamaConfig PrunedConfig() {
   LlamaConfig c = GqaConfig();
   c.attention_bias = true;
+  c.mlp_bias = true;
   c.layers[0] = {4, 2, {0, 1, 1, 1}, 19};
   c.layers[1] = {0, 0, {}, 37};
   c.layers[2] = {3, 1, {0, 0, 0}, 0};
@@ -277,6 +279,31 @@ TEST(ModelMemoryTest, PassEstimateCoversWhatAPassAllocates) {
   EXPECT_TRUE(model->CheckPassFits(request, 2, 9).ok());
   EXPECT_EQ(model->CheckPassFits(request, 1 << 20, 1 << 16).code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+TEST(ModelMemoryTest, EstimatesCountEveryBias) {
+  // Biases are small tensors in the compute dtype: q/k/v [Hl*Dh]/[KVl*Dh], o [D], gate/up [Fl],
+  // down [D] per layer, and their gradients only under kParamBiases.
+  const LlamaConfig biased = PrunedConfig();
+  LlamaConfig plain = biased;
+  plain.attention_bias = plain.mlp_bias = false;
+  int64_t biases = 0;
+  for (const LayerShape& s : biased.layers) {
+    biases += (s.n_heads + 2 * s.n_kv_heads) * biased.head_dim + 2 * s.intermediate +
+              2 * biased.hidden_size;
+  }
+  EXPECT_EQ(biased.DecoderParameters() - plain.DecoderParameters(), biases);
+  EXPECT_EQ(WeightBytes(biased, DType::kBF16, DType::kF32) -
+                WeightBytes(plain, DType::kBF16, DType::kF32),
+            4 * biases);
+  const GradRequest linears = GradRequest::Layers(biased, kParamLinears);
+  const GradRequest with_biases = GradRequest::Layers(biased, kParamLinears | kParamBiases);
+  const int64_t chunk = 4 * biased.vocab_size;
+  EXPECT_EQ(CalibrationPassBytes(biased, linears, 2, 9, chunk, DType::kF32),
+            CalibrationPassBytes(plain, linears, 2, 9, chunk, DType::kF32));
+  EXPECT_EQ(CalibrationPassBytes(biased, with_biases, 2, 9, chunk, DType::kF32) -
+                CalibrationPassBytes(biased, linears, 2, 9, chunk, DType::kF32),
+            4 * biases);
 }
 
 TEST(ModelInputTest, TokenWeightsScaleTheLoss) {

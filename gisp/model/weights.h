@@ -24,10 +24,14 @@ struct LayerWeights {
   Tensor q_bias;      // [Hq*Dh]   (attention_bias only)
   Tensor k_bias;      // [KVl*Dh]  (attention_bias only)
   Tensor v_bias;      // [KVl*Dh]  (attention_bias only)
+  Tensor o_bias;      // [D]       (HasOBias only: llama with attention_bias)
   Tensor post_norm;   // [D]
   Tensor gate_proj;   // [Fl, D]
   Tensor up_proj;     // [Fl, D]
   Tensor down_proj;   // [D, Fl]
+  Tensor gate_bias;   // [Fl]      (mlp_bias only)
+  Tensor up_bias;     // [Fl]      (mlp_bias only)
+  Tensor down_bias;   // [D]       (mlp_bias only)
 };
 
 struct LlamaWeights {
@@ -49,8 +53,8 @@ struct LayerMember {
 const std::vector<LayerMember>& LayerMembers();
 
 // The HF name of every parameter ("model.layers.3.self_attn.q_proj.weight") with its expected
-// shape under `config`. Biases appear only when config.attention_bias; lm_head.weight only when
-// embeddings are untied.
+// shape under `config`. Biases appear only when the config has them (HasQkvBias, HasOBias,
+// HasMlpBias), each right after its weight; lm_head.weight only when embeddings are untied.
 struct ParameterSpec {
   std::string name;
   Shape shape;

@@ -44,7 +44,8 @@ TEST(FingerprintKnownAnswers, Bytes) {
 
 // The same values as tools/consumers/test_fingerprint.py computes from docs/formats.md alone
 // (PyPI xxhash and numpy): every model shape and storage dtype the fixtures cover (bf16, f16,
-// sharded, tied, q/k/v biases, llama3 RoPE scaling, explicit head_dim).
+// sharded, tied, q/k/v biases, Llama q/k/v/o and MLP biases, llama3 RoPE scaling, explicit
+// head_dim).
 TEST(FingerprintKnownAnswers, Models) {
   const struct {
     const char* dir;
@@ -57,6 +58,7 @@ TEST(FingerprintKnownAnswers, Models) {
       {"testdata/llama/llama_sharded_gqa_f32", "465181ca48330fe5d55854027bb65325"},
       {"testdata/llama/mistral_gqa_bf16", "9ba636eca7476ce92c4fbcc4bfe48f66"},
       {"testdata/llama/qwen2_bias_tied_f32", "9f56b0be6566eca7a0d0e16d61143560"},
+      {"testdata/llama/llama_bias_gqa_f32", "b6f473e360692458541fccf5dce7b8d4"},
   };
   for (const auto& m : models) {
     auto ckpt = LoadCheckpoint(m.dir);

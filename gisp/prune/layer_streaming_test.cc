@@ -199,7 +199,9 @@ int64_t PredictedSaving(const LlamaConfig& c, const std::vector<bool>& protected
     const int64_t f = s.intermediate;
     const bool scored = !protected_layer[static_cast<size_t>(l)];
     int64_t w = 2 * q * d + 2 * kv * d + 3 * f * d + 2 * d;
-    if (c.attention_bias) w += q + 2 * kv;
+    if (c.HasQkvBias()) w += q + 2 * kv;
+    if (c.HasOBias()) w += d;
+    if (c.HasMlpBias()) w += 2 * f + d;
     const int64_t g = scored ? 2 * q * d + 3 * f * d : 0;
     const int64_t r = scored ? 2 * q + 3 * f : 0;
     total += 4 * (w + g);

@@ -18,19 +18,23 @@ import numpy as np
 import xxhash
 
 MODEL_TAG = b"gisp.model.v2"
-LAYER_SLOTS = (  # (suffix, is a q/k/v bias)
-    ("input_layernorm.weight", False),
-    ("self_attn.q_proj.weight", False),
-    ("self_attn.q_proj.bias", True),
-    ("self_attn.k_proj.weight", False),
-    ("self_attn.k_proj.bias", True),
-    ("self_attn.v_proj.weight", False),
-    ("self_attn.v_proj.bias", True),
-    ("self_attn.o_proj.weight", False),
-    ("post_attention_layernorm.weight", False),
-    ("mlp.gate_proj.weight", False),
-    ("mlp.up_proj.weight", False),
-    ("mlp.down_proj.weight", False),
+LAYER_SLOTS = (  # (suffix, bias group: None, "qkv", "o" or "mlp"), each bias after its weight
+    ("input_layernorm.weight", None),
+    ("self_attn.q_proj.weight", None),
+    ("self_attn.q_proj.bias", "qkv"),
+    ("self_attn.k_proj.weight", None),
+    ("self_attn.k_proj.bias", "qkv"),
+    ("self_attn.v_proj.weight", None),
+    ("self_attn.v_proj.bias", "qkv"),
+    ("self_attn.o_proj.weight", None),
+    ("self_attn.o_proj.bias", "o"),
+    ("post_attention_layernorm.weight", None),
+    ("mlp.gate_proj.weight", None),
+    ("mlp.gate_proj.bias", "mlp"),
+    ("mlp.up_proj.weight", None),
+    ("mlp.up_proj.bias", "mlp"),
+    ("mlp.down_proj.weight", None),
+    ("mlp.down_proj.bias", "mlp"),
 )
 
 
@@ -116,9 +120,16 @@ class SafeTensors:
 def model_fingerprint(model_dir):
     cfg = json.loads((pathlib.Path(model_dir) / "config.json").read_text())
     fields, bias = config_fields(cfg)
+    family = cfg.get("model_type", "llama")
+    if family == "gisp_sliced":
+        family = cfg.get("gisp_base_model_type", "llama")
+    llama = family == "llama"
+    # transformers' Llama: attention_bias gives q/k/v and o_proj biases, mlp_bias gate/up/down.
+    groups = {None: True, "qkv": bias, "o": bias and llama,
+              "mlp": llama and bool(cfg.get("mlp_bias", False))}
     names = ["model.embed_tokens.weight"]
     for layer in range(cfg["num_hidden_layers"]):
-        names += [f"model.layers.{layer}.{s}" for s, is_bias in LAYER_SLOTS if bias or not is_bias]
+        names += [f"model.layers.{layer}.{s}" for s, group in LAYER_SLOTS if groups[group]]
     names.append("model.norm.weight")
     if not cfg.get("tie_word_embeddings", False):
         names.append("lm_head.weight")

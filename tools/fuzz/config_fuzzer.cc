@@ -25,5 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<gisp::LlamaConfig> back = gisp::ParseLlamaConfig(out, "written");
   FUZZ_CHECK(back.ok());
   FUZZ_CHECK(back->num_layers == c->num_layers && back->hidden_size == c->hidden_size);
+  // The bias flags survive the round trip (the exports' config.json must state them).
+  FUZZ_CHECK(back->HasQkvBias() == c->HasQkvBias() && back->HasOBias() == c->HasOBias() &&
+             back->HasMlpBias() == c->HasMlpBias());
   return 0;
 }

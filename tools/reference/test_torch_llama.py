@@ -82,6 +82,49 @@ def test_parameter_names_and_shapes():
     assert len(shapes) == 1 + 2 * 12 + 1  # per layer: 2 norms, 7 attention, 3 MLP
 
 
+def test_llama_bias_flags_follow_transformers():
+    """Llama's attention_bias gives q/k/v and o_proj a bias, mlp_bias gate/up/down; Mistral
+    ignores both; a non-boolean flag is refused."""
+    cfg = tiny_config(attention_bias=True, mlp_bias=True)
+    shapes = {k: tuple(v.shape) for k, v in torch_llama.TorchLlama(cfg).state_dict().items()}
+    p = "model.layers.1."
+    assert shapes[p + "self_attn.q_proj.bias"] == (12,)
+    assert shapes[p + "self_attn.k_proj.bias"] == (4,)
+    assert shapes[p + "self_attn.o_proj.bias"] == (12,)
+    assert shapes[p + "mlp.gate_proj.bias"] == (20,)
+    assert shapes[p + "mlp.up_proj.bias"] == (20,)
+    assert shapes[p + "mlp.down_proj.bias"] == (12,)
+    mistral = tiny_config(model_type="mistral", attention_bias=True, mlp_bias=True)
+    names = torch_llama.TorchLlama(mistral).state_dict()
+    assert not [n for n in names if n.endswith(".bias")]
+    with pytest.raises(ValueError, match="mlp_bias"):
+        torch_llama.validate_config(tiny_config(mlp_bias="yes"))
+
+
+def test_biases_enter_the_forward_pass():
+    """A down_proj bias in the last layer shifts the final hidden state by exactly that bias
+    before the norm (the residual adds it)."""
+    cfg = tiny_config(mlp_bias=True)
+    model = torch_llama.TorchLlama(cfg, dtype=torch.float64)
+    model.reset_parameters(torch.Generator().manual_seed(1))
+    ids = torch.tensor([[1, 5, 7, 2]])
+    cos, sin = torch_llama.rope_cos_sin(cfg, 4, torch.float64)
+
+    def residual_stream():  # the last layer's output, before the final norm
+        x = model.model.embed_tokens(ids)
+        for layer in model.model.layers:
+            x = layer(x, cos, sin)
+        return x
+
+    with torch.no_grad():
+        model.model.layers[-1].mlp.down_proj.bias.zero_()
+        base = residual_stream()
+        shift = torch.linspace(-1, 1, 12, dtype=torch.float64)
+        model.model.layers[-1].mlp.down_proj.bias.copy_(shift)
+        moved = residual_stream()
+    assert torch.allclose(moved - base, shift.expand_as(base), atol=1e-12)
+
+
 def test_shifted_targets_and_loss_by_hand():
     ids = torch.tensor([[5, 6, 7, 8]])
     mask = torch.tensor([[True, False, True, True]])

@@ -14,11 +14,11 @@ Runs on Debian's /usr/bin/python3 with torch 1.13 (CPU). Parameter names are the
     model.layers.{i}.self_attn.q_proj.weight       [H*Dh, D]   (+ .bias [H*Dh] with biases)
     model.layers.{i}.self_attn.k_proj.weight       [KV*Dh, D]  (+ .bias [KV*Dh])
     model.layers.{i}.self_attn.v_proj.weight       [KV*Dh, D]  (+ .bias [KV*Dh])
-    model.layers.{i}.self_attn.o_proj.weight       [D, H*Dh]
+    model.layers.{i}.self_attn.o_proj.weight       [D, H*Dh]   (+ .bias [D], Llama attention_bias)
     model.layers.{i}.post_attention_layernorm.weight [D]
-    model.layers.{i}.mlp.gate_proj.weight          [F, D]
-    model.layers.{i}.mlp.up_proj.weight            [F, D]
-    model.layers.{i}.mlp.down_proj.weight          [D, F]
+    model.layers.{i}.mlp.gate_proj.weight          [F, D]      (+ .bias [F], Llama mlp_bias)
+    model.layers.{i}.mlp.up_proj.weight            [F, D]      (+ .bias [F], Llama mlp_bias)
+    model.layers.{i}.mlp.down_proj.weight          [D, F]      (+ .bias [D], Llama mlp_bias)
     model.norm.weight                              [D]
     lm_head.weight                                 [V, D]      (absent when tie_word_embeddings)
 
@@ -75,8 +75,21 @@ def num_kv_heads_of(config):
 
 
 def has_qkv_bias(config):
-    """q/k/v projections carry biases for Qwen2 always, for Llama when attention_bias is set."""
-    return config.get("model_type") == "qwen2" or bool(config.get("attention_bias", False))
+    """q/k/v projections carry biases for Qwen2 always, for Llama when attention_bias is set,
+    for Mistral never (transformers hard-codes bias=False there)."""
+    mt = config.get("model_type")
+    return mt == "qwen2" or (mt == "llama" and bool(config.get("attention_bias", False)))
+
+
+def has_o_bias(config):
+    """transformers' LlamaAttention gives o_proj `bias=attention_bias` too; Qwen2's o_proj never
+    has one (and Mistral has no biases)."""
+    return config.get("model_type") == "llama" and bool(config.get("attention_bias", False))
+
+
+def has_mlp_bias(config):
+    """gate/up/down biases: Llama's mlp_bias (Qwen2 and Mistral MLPs never have biases)."""
+    return config.get("model_type") == "llama" and bool(config.get("mlp_bias", False))
 
 
 def is_tied(config):
@@ -115,8 +128,9 @@ def validate_config(config):
     act = config.get("hidden_act", "silu")
     if act != "silu":
         raise ValueError(f"config.json: hidden_act {act!r} unsupported (only 'silu')")
-    if config.get("mlp_bias", False):
-        raise ValueError("config.json: mlp_bias=true is unsupported")
+    for key in ("attention_bias", "mlp_bias"):
+        if not isinstance(config.get(key, False), bool):
+            raise ValueError(f"config.json: {key} must be true or false, got {config[key]!r}")
     if mt == "qwen2" and config.get("use_sliding_window", False):
         raise ValueError("config.json: qwen2 use_sliding_window=true is unsupported")
     H, KV = int(config["num_attention_heads"]), num_kv_heads_of(config)
@@ -272,7 +286,7 @@ class Attention(torch.nn.Module):
         self.q_proj = _Linear(d, self.num_heads * self.head_dim, bias, dtype)
         self.k_proj = _Linear(d, self.num_kv_heads * self.head_dim, bias, dtype)
         self.v_proj = _Linear(d, self.num_kv_heads * self.head_dim, bias, dtype)
-        self.o_proj = _Linear(self.num_heads * self.head_dim, d, False, dtype)
+        self.o_proj = _Linear(self.num_heads * self.head_dim, d, has_o_bias(config), dtype)
 
     def forward(self, x, cos, sin):  # x [B, T, D]; cos/sin [T, Dh]
         B, T, _ = x.shape
@@ -304,9 +318,10 @@ class MLP(torch.nn.Module):
     def __init__(self, config, dtype):
         super().__init__()
         d, f = int(config["hidden_size"]), int(config["intermediate_size"])
-        self.gate_proj = _Linear(d, f, False, dtype)
-        self.up_proj = _Linear(d, f, False, dtype)
-        self.down_proj = _Linear(f, d, False, dtype)
+        bias = has_mlp_bias(config)
+        self.gate_proj = _Linear(d, f, bias, dtype)
+        self.up_proj = _Linear(d, f, bias, dtype)
+        self.down_proj = _Linear(f, d, bias, dtype)
 
     def forward(self, x):  # SwiGLU: down(silu(gate(x)) * up(x))
         return self.down_proj(silu(self.gate_proj(x)) * self.up_proj(x))
