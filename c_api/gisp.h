@@ -398,13 +398,16 @@ typedef enum gisp_gqa_unit {
 
 /* The pruning method (docs/baselines.md). Every method scores the same units with the same
  * protected layers and writes the same record; all but GISP score the dense model once and give
- * one record step per target sparsity (gisp_prune_config_set_target_sparsities). FLAP is
- * reserved: a pruner with it fails with GISP_UNIMPLEMENTED until its bias compensation lands. */
+ * one record step per target sparsity (gisp_prune_config_set_target_sparsities). FLAP's record
+ * also carries its bias compensation data (per-layer input means of o_proj and down_proj,
+ * Record.flap_input_means); the exports and materializations do not apply the compensation yet
+ * (it needs o_proj/down_proj biases in the model), so a FLAP subnetwork is currently written
+ * without it. */
 typedef enum gisp_method {
   GISP_METHOD_GISP = 0,       /* global iterative structured pruning (the default) */
   GISP_METHOD_ONESHOT = 1,    /* GISP's scores of the dense model, one global ranking */
   GISP_METHOD_WANDA_SP = 2,   /* |W| * ||X||_2 over o_proj/down_proj inputs, same ratio per layer */
-  GISP_METHOD_FLAP = 3,       /* reserved (not implemented yet) */
+  GISP_METHOD_FLAP = 3,       /* input variance * squared column norm, standardized, global */
   GISP_METHOD_LLM_PRUNER = 4, /* local first-order Taylor |W * G|, same ratio per layer */
   GISP_METHOD_MAGNITUDE = 5,  /* L2 norm of the unit's weights, same ratio per layer */
   GISP_METHOD_RANDOM = 6      /* seeded random scores, same ratio per layer */

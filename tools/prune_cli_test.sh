@@ -37,8 +37,6 @@ expect_error missing_model 1 "/nonexistent/model" --model /nonexistent/model --c
 expect_error unwritable_out 1 "/proc/gisp-out" "${small[@]}" --out /proc/gisp-out
 expect_error bad_objective 2 "--objective" --objective bogus
 expect_error bad_method 2 "method must be gisp, oneshot, wanda-sp" --method wanda --out "$tmp/m"
-expect_error flap_not_implemented 1 "method flap is not implemented yet" "${small[@]}" \
-  --method flap --out "$tmp/flap"
 # srun -n 2 without an MPI plugin (no PMI variable): refused before MPI_Init, nothing written.
 SLURM_STEP_NUM_TASKS=2 expect_error srun_without_mpi_plugin 1 \
   "srun started 2 tasks but MPI sees this one alone" "${small[@]}" --out "$tmp/alone"
@@ -52,6 +50,12 @@ grep -qF -- "- method: magnitude, scored once, 2 target sparsities" "$tmp/magnit
 grep -qE -- "^\| 30% \| 1 \| 29\.[5-9][0-9]%|^\| 30% \| 1 \| 30\.[0-4][0-9]%" "$tmp/magnitude/report.md" \
   || { cat "$tmp/magnitude/report.md"; fail "magnitude: target 30% not reached within 0.5%"; }
 pass "method magnitude: one step per target, sparsity within 0.5% of 30%"
+# FLAP: a global method that also records its bias compensation data.
+"$prune" "${small[@]}" --method flap --targets 0.2,0.3 --eval_max_chunks 2 \
+  --out "$tmp/flap" >"$tmp/flap.out" 2>&1 || { cat "$tmp/flap.out"; fail "flap run"; }
+grep -qF -- "- method: flap, scored once, 2 target sparsities" "$tmp/flap/report.md" \
+  || { cat "$tmp/flap/report.md"; fail "flap: the report does not name the method"; }
+pass "method flap: runs, one step per target"
 
 # An uninterrupted run, then the same run killed with SIGKILL at several points and resumed.
 "$prune" "${small[@]}" --out "$tmp/whole" >/dev/null 2>"$tmp/whole.log" || { cat "$tmp/whole.log"; fail "uninterrupted run"; }

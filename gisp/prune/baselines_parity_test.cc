@@ -7,7 +7,10 @@
 //    tolerated (and counted) only when its reference score lies within 1e-4 relative of the score
 //    of a unit the reference decided the other way in the same comparison (the same layer and
 //    kind for local methods, any unit for global ones);
-//  * each step's measured sparsity equal to the reference's when no unit was tolerated.
+//  * each step's measured sparsity equal to the reference's when no unit was tolerated;
+//  * flap: standardized scores within 1e-4 of max(1, |score|); the record's input means and the
+//    compensation deltas of every step (FlapCompensationDeltas) against the reference's.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -17,9 +20,11 @@
 #include "absl/strings/str_cat.h"
 #include "gisp/backend/backend.h"
 #include "gisp/io/safetensors.h"
+#include "gisp/prune/flap_compensation.h"
 #include "gisp/prune/gisp_fixture.h"
 #include "gisp/prune/method.h"
 #include "gisp/prune/pruner.h"
+#include "gisp/prune/record.h"
 #include "gisp/testing/backends.h"
 #include "gisp/testing/compare.h"
 #include "gisp/testing/fixture_backend_test.h"
@@ -30,8 +35,14 @@ namespace {
 
 constexpr double kTargets[] = {0.1, 0.2, 0.3};  // manifest.json "targets"
 constexpr uint64_t kSeed = 5;                   // manifest.json "random_seed"
-constexpr Method kMethods[] = {Method::kOneShot, Method::kWandaSp, Method::kLlmPruner,
-                               Method::kMagnitude, Method::kRandom};
+constexpr Method kMethods[] = {Method::kOneShot,   Method::kWandaSp,   Method::kFlap,
+                               Method::kLlmPruner, Method::kMagnitude, Method::kRandom};
+
+// A score's allowed error: relative for most methods; FLAP's standardized scores are O(1) and
+// cross zero, so its error is measured against max(1, |want|) (docs/numerics.md, section 8).
+double ScoreTolerance(Method m, double want) {
+  return 1e-4 * (m == Method::kFlap ? std::max(1.0, std::fabs(want)) : std::fabs(want));
+}
 
 std::vector<double> Doubles(const SafetensorsFile& f, const std::string& name) {
   const Tensor t = testing::CopyAs(f.Get(name).value(), DType::kF64);
@@ -41,6 +52,61 @@ std::vector<double> Doubles(const SafetensorsFile& f, const std::string& name) {
 std::vector<int32_t> Ints(const SafetensorsFile& f, const std::string& name) {
   const Tensor t = testing::CopyAs(f.Get(name).value(), DType::kI32);
   return std::vector<int32_t>(t.i32(), t.i32() + t.numel());
+}
+
+// FLAP's compensation data: the record's input means against the reference's (within 1e-4 of
+// the column's RMS: f32 activations summed in double against float64), and the deltas of step k
+// from FlapCompensationDeltas against the reference's (within 1e-4 of sum_j |W_ij| * rms_j over
+// the pruned columns). Only for steps whose pruned set equals the reference's.
+void CheckFlapCompensation(const testing::GispFixture& fixture, const SafetensorsFile& expected,
+                           const proto::Record& record, int k) {
+  const LlamaConfig& c = fixture.checkpoint.config;
+  const int64_t layers = c.num_layers, d = c.hidden_size;
+  const int64_t attn = c.num_heads * c.head_dim, f = c.intermediate_size;
+  auto means = FlapInputMeansFromRecord(record);
+  ASSERT_TRUE(means.ok()) << means.status();
+  const std::vector<double> mo = Doubles(expected, "flap.means_o");
+  const std::vector<double> md = Doubles(expected, "flap.means_down");
+  const std::vector<double> ro = Doubles(expected, "flap.rms_o");
+  const std::vector<double> rd = Doubles(expected, "flap.rms_down");
+  ASSERT_EQ(static_cast<int64_t>(mo.size()), layers * attn);
+  ASSERT_EQ(static_cast<int64_t>(md.size()), layers * f);
+  double worst_mean = 0, worst_delta = 0;
+  for (int64_t l = 0; l < layers; ++l) {
+    for (int64_t j = 0; j < attn; ++j) {
+      const double e = std::fabs(means->o_proj[l][j] - mo[l * attn + j]) / ro[l * attn + j];
+      worst_mean = std::max(worst_mean, e);
+      EXPECT_LE(e, 1e-4) << "o_proj mean, layer " << l << " column " << j;
+    }
+    for (int64_t j = 0; j < f; ++j) {
+      const double e = std::fabs(means->down_proj[l][j] - md[l * f + j]) / rd[l * f + j];
+      worst_mean = std::max(worst_mean, e);
+      EXPECT_LE(e, 1e-4) << "down_proj mean, layer " << l << " column " << j;
+    }
+  }
+  const UnitSpace space = RecordUnitSpace(record, c);
+  const KeptStructure kept = ComputeKept(space, c, PrunedAtOrBefore(record, k));
+  auto deltas = FlapCompensationDeltas(c, fixture.checkpoint.weights, *means, kept);
+  ASSERT_TRUE(deltas.ok()) << deltas.status();
+  const std::vector<double> od = Doubles(expected, "flap.o_delta");
+  const std::vector<double> dd = Doubles(expected, "flap.down_delta");
+  const std::vector<double> os = Doubles(expected, "flap.o_delta_scale");
+  const std::vector<double> ds = Doubles(expected, "flap.down_delta_scale");
+  for (int64_t l = 0; l < layers; ++l) {
+    for (int64_t i = 0; i < d; ++i) {
+      const size_t at = static_cast<size_t>((k * layers + l) * d + i);
+      const double eo = std::fabs(deltas->o_proj[l][i] - od[at]);
+      const double ed = std::fabs(deltas->down_proj[l][i] - dd[at]);
+      EXPECT_LE(eo, 1e-4 * os[at]) << "step " << k << " layer " << l << " o_proj delta " << i;
+      EXPECT_LE(ed, 1e-4 * ds[at]) << "step " << k << " layer " << l << " down_proj delta " << i;
+      if (os[at] > 0) worst_delta = std::max(worst_delta, eo / os[at]);
+      if (ds[at] > 0) worst_delta = std::max(worst_delta, ed / ds[at]);
+    }
+  }
+  std::printf(
+      "flap step %d: worst mean error %.1e of the RMS, worst delta error %.1e of the "
+      "scale\n",
+      k, worst_mean, worst_delta);
 }
 
 class BaselinesParityTest : public testing::FixtureBackendTest {};
@@ -79,8 +145,8 @@ TEST_P(BaselinesParityTest, ScoresAndRecordsMatchPyTorch) {
         EXPECT_TRUE(std::isinf(got[u])) << "unit " << u;
         continue;
       }
-      const double err =
-          want[u] == 0 ? std::fabs(got[u]) : std::fabs(got[u] - want[u]) / std::fabs(want[u]);
+      const double tol = ScoreTolerance(m, want[u]);
+      const double err = std::fabs(got[u] - want[u]) / (tol > 0 ? tol / 1e-4 : 1.0);
       worst = std::max(worst, err);
       EXPECT_LE(err, 1e-4) << "unit " << u << " scores " << got[u] << ", the reference " << want[u];
     }
@@ -103,7 +169,7 @@ TEST_P(BaselinesParityTest, ScoresAndRecordsMatchPyTorch) {
               group(static_cast<int64_t>(v)) != group(static_cast<int64_t>(u))) {
             continue;
           }
-          near_tie = std::fabs(want[v] - want[u]) <= 1e-4 * std::fabs(want[u]);
+          near_tie = std::fabs(want[v] - want[u]) <= ScoreTolerance(m, want[u]);
         }
         if (near_tie) {
           ++flips;
@@ -118,6 +184,7 @@ TEST_P(BaselinesParityTest, ScoresAndRecordsMatchPyTorch) {
             << "step " << k;
       }
       tolerated += flips;
+      if (m == Method::kFlap && flips == 0) CheckFlapCompensation(*fixture, *expected, record, k);
     }
     std::printf("%s %s: sparsity %.4f %.4f %.4f, worst score error %.1e, %d near-tie flips\n",
                 Fixture().c_str(), name.c_str(), record.steps(0).sparsity(),

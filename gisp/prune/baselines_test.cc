@@ -5,6 +5,7 @@
 // Parity of the scores with the PyTorch reference is in baselines_parity_test.
 #include <cmath>
 #include <memory>
+#include <string>
 
 #include "gisp/base/random.h"
 #include "gisp/prune/method.h"
@@ -12,6 +13,7 @@
 #include "gisp/prune/pruner_testing.h"
 #include "gisp/prune/record.h"
 #include "gisp/prune/target_selection.h"
+#include "gisp/saliency/activation_stats.h"
 #include "gisp/saliency/baseline_scores.h"
 #include "gtest/gtest.h"
 
@@ -28,8 +30,8 @@ PrunerOptions MethodOptions(Method m, std::vector<double> targets) {
   return o;
 }
 
-constexpr Method kScoreOnce[] = {Method::kOneShot, Method::kWandaSp, Method::kLlmPruner,
-                                 Method::kMagnitude, Method::kRandom};
+constexpr Method kScoreOnce[] = {Method::kOneShot,   Method::kWandaSp,   Method::kFlap,
+                                 Method::kLlmPruner, Method::kMagnitude, Method::kRandom};
 
 TEST(MethodTest, NamesRoundTrip) {
   for (Method m : {Method::kGisp, Method::kOneShot, Method::kWandaSp, Method::kFlap,
@@ -198,7 +200,7 @@ TEST(BaselinesTest, MagnitudeScoresAreTheUnitsL2Norms) {
 TEST(BaselinesTest, ResumeContinuesExactly) {
   const LlamaConfig c = testing::SmallGqa();
   const CalibrationBatches data = testing::RandomCalibration(c);
-  for (Method m : {Method::kWandaSp, Method::kOneShot}) {
+  for (Method m : {Method::kWandaSp, Method::kOneShot, Method::kFlap}) {
     SCOPED_TRACE(MethodName(m));
     PruneSession full = testing::StartSession(c, &data, MethodOptions(m, {0.2, 0.3, 0.4}));
     ASSERT_TRUE(full.pruner->Run().ok());
@@ -215,12 +217,163 @@ TEST(BaselinesTest, ResumeContinuesExactly) {
   }
 }
 
-TEST(BaselinesTest, FlapSaysItIsNotImplemented) {
+// FLAP's scores from the activation statistics, written out directly for one unprotected layer:
+// the column metrics var_j * ||W_:,j||^2 (squared for o_proj), standardized over the module's
+// columns (divisor n - 1), pooled per head unit by the mean.
+TEST(BaselinesTest, FlapScoresFollowTheDefinition) {
+  for (const GqaUnit unit : {GqaUnit::kQueryHead, GqaUnit::kKvGroup}) {
+    SCOPED_TRACE(GqaUnitName(unit));
+    const LlamaConfig c = testing::SmallGqa();
+    const CalibrationBatches data = testing::RandomCalibration(c);
+    PrunerOptions o = MethodOptions(Method::kFlap, {0.3});
+    o.config.gqa_unit = unit;
+    PruneSession r = testing::StartSession(c, &data, o);
+    ASSERT_TRUE(r.created.ok()) << r.created;
+    ASSERT_TRUE(r.pruner->Run().ok());
+    const UnitSpace& s = r.pruner->units();
+    // The statistics of the dense model (the pruner's model is pruned by now).
+    PruneSession dense = testing::StartSession(c, &data, PrunerOptions());
+    const std::vector<bool> want(static_cast<size_t>(c.num_layers), true);
+    auto stats = CollectActivationStats(dense.model.get(), data, want, nullptr);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    const int64_t l = 1, d = c.hidden_size, dh = c.head_dim, f = c.intermediate_size;
+    const int64_t attn = c.num_heads * dh;
+    const LayerWeights& w = dense.model->host_weights().layers[l];
+    auto standardize = [](std::vector<double> v) {
+      double mean = 0, ss = 0;
+      for (double x : v) mean += x / static_cast<double>(v.size());
+      for (double x : v) ss += (x - mean) * (x - mean);
+      const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+      for (double& x : v) x = (x - mean) / sd;
+      return v;
+    };
+    std::vector<double> mo(static_cast<size_t>(attn)), md(static_cast<size_t>(f));
+    for (int64_t j = 0; j < attn; ++j) {
+      double sq = 0;
+      for (int64_t i = 0; i < d; ++i) sq += std::pow(w.o_proj.f32()[i * attn + j], 2);
+      const double n = static_cast<double>(stats->o_proj[l].tokens);
+      const double mean = stats->o_proj[l].sum[j] / n;
+      const double var = (stats->o_proj[l].sumsq[j] - n * mean * mean) / (n - 1);
+      mo[j] = std::pow(var * sq, 2);
+    }
+    for (int64_t j = 0; j < f; ++j) {
+      double sq = 0;
+      for (int64_t i = 0; i < d; ++i) sq += std::pow(w.down_proj.f32()[i * f + j], 2);
+      md[j] = stats->down_proj[l].Variance(j) * sq;
+    }
+    mo = standardize(mo);
+    md = standardize(md);
+    const std::vector<double>& got = r.pruner->last_scores();
+    const int64_t width = unit == GqaUnit::kKvGroup ? s.group * dh : dh;
+    ASSERT_EQ(s.heads * width, attn);
+    for (int64_t u = 0; u < s.heads; ++u) {
+      double want_score = 0;
+      for (int64_t j = u * width; j < (u + 1) * width; ++j) want_score += mo[j];
+      want_score /= static_cast<double>(width);
+      EXPECT_NEAR(got[s.HeadUnit(l, u)], want_score, 1e-9) << "head unit " << u;
+    }
+    for (int64_t ch = 0; ch < f; ++ch) {
+      EXPECT_NEAR(got[s.ChannelUnit(l, ch)], md[ch], 1e-9) << "channel " << ch;
+    }
+    // Standardized per module: each unprotected layer's channel scores have mean 0 and std 1.
+    for (int64_t k = 0; k < s.num_layers; ++k) {
+      if (s.protected_layer[k]) {
+        EXPECT_TRUE(std::isinf(got[s.ChannelUnit(k, 0)]));
+        continue;
+      }
+      double mean = 0, ss = 0;
+      for (int64_t ch = 0; ch < f; ++ch) mean += got[s.ChannelUnit(k, ch)] / f;
+      for (int64_t ch = 0; ch < f; ++ch) ss += std::pow(got[s.ChannelUnit(k, ch)] - mean, 2);
+      EXPECT_NEAR(mean, 0, 1e-12) << "layer " << k;
+      EXPECT_NEAR(std::sqrt(ss / (f - 1)), 1, 1e-12) << "layer " << k;
+    }
+  }
+}
+
+// The record carries every layer's input means (the compensation data), equal to the
+// statistics' means, and validation refuses them when they do not fit.
+TEST(BaselinesTest, FlapRecordCarriesValidatedInputMeans) {
   const LlamaConfig c = testing::SmallGqa();
   const CalibrationBatches data = testing::RandomCalibration(c);
+  PruneSession r = testing::StartSession(c, &data, MethodOptions(Method::kFlap, {0.2, 0.3}));
+  ASSERT_TRUE(r.created.ok()) << r.created;
+  EXPECT_EQ(r.pruner->record().flap_input_means_size(), 0);  // written with the first step
+  ASSERT_TRUE(r.pruner->Run().ok());
+  const proto::Record& rec = r.pruner->record();
+  ASSERT_EQ(rec.flap_input_means_size(), c.num_layers);
+  PruneSession dense = testing::StartSession(c, &data, PrunerOptions());
+  const std::vector<bool> want(static_cast<size_t>(c.num_layers), true);
+  auto stats = CollectActivationStats(dense.model.get(), data, want, nullptr);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const proto::LayerInputMeans& m = rec.flap_input_means(l);
+    ASSERT_EQ(m.o_proj_size(), c.num_heads * c.head_dim);
+    ASSERT_EQ(m.down_proj_size(), c.intermediate_size);
+    for (int j = 0; j < m.o_proj_size(); ++j) {
+      EXPECT_EQ(m.o_proj(j), static_cast<float>(stats->o_proj[l].Mean(j)));
+    }
+    for (int j = 0; j < m.down_proj_size(); ++j) {
+      EXPECT_EQ(m.down_proj(j), static_cast<float>(stats->down_proj[l].Mean(j)));
+    }
+  }
+  ASSERT_TRUE(ValidateRecord(rec, "t").ok());
+  auto round_trip = RecordFromBytes(RecordToBinary(rec), "t");
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status();
+  EXPECT_EQ(round_trip->flap_input_means_size(), c.num_layers);
+  auto json = RecordToJson(rec);
+  ASSERT_TRUE(json.ok());
+  EXPECT_TRUE(RecordFromBytes(*json, "t.json").ok());
+
+  auto refused = [](const proto::Record& bad, const std::string& words) {
+    const absl::Status st = ValidateRecord(bad, "bad.pb");
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << words;
+    EXPECT_NE(st.message().find(words), std::string::npos) << st;
+  };
+  proto::Record bad = rec;
+  bad.clear_flap_input_means();
+  refused(bad, "flap_input_means has 0 layers");
+  bad = rec;
+  bad.mutable_flap_input_means(2)->add_down_proj(0.5f);
+  refused(bad, "flap_input_means layer 2 has");
+  bad = rec;
+  bad.mutable_flap_input_means(1)->mutable_o_proj()->RemoveLast();
+  refused(bad, "flap_input_means layer 1 has");
+  bad = rec;
+  bad.mutable_flap_input_means(3)->set_o_proj(4, std::nanf(""));
+  refused(bad, "o_proj column 4 is nan (not finite)");
+  bad = rec;
+  bad.mutable_flap_input_means(0)->set_down_proj(1, INFINITY);
+  refused(bad, "down_proj column 1 is inf");
+  bad = rec;
+  bad.mutable_config()->set_method(proto::METHOD_WANDA_SP);
+  refused(bad, "only method flap records it");
+  // A flap record without steps may lack them (a run that has not finished its first step).
+  bad = rec;
+  bad.clear_flap_input_means();
+  bad.clear_steps();
+  bad.set_complete(false);
+  for (int u = 0; u < bad.pruned_at_step_size(); ++u) bad.set_pruned_at_step(u, -1);
+  EXPECT_TRUE(ValidateRecord(bad, "t").ok()) << ValidateRecord(bad, "t");
+}
+
+TEST(BaselinesTest, FlapIsGlobal) {
+  // One global ranking of standardized scores: unlike the local methods, unprotected layers may
+  // keep different widths, and every pruned unit scores at most the step's threshold.
+  const LlamaConfig c = testing::SmallMha();
+  const CalibrationBatches data = testing::RandomCalibration(c);
   PruneSession r = testing::StartSession(c, &data, MethodOptions(Method::kFlap, {0.3}));
-  EXPECT_EQ(r.created.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(r.created.message().find("flap"), std::string::npos);
+  ASSERT_TRUE(r.pruner->Run().ok());
+  const proto::Record& rec = r.pruner->record();
+  const std::vector<double>& scores = r.pruner->last_scores();
+  const double tau = rec.steps(0).threshold();
+  for (int u = 0; u < rec.pruned_at_step_size(); ++u) {
+    if (rec.pruned_at_step(u) == 0) {
+      EXPECT_LE(scores[u], tau) << u;
+    } else {
+      EXPECT_GT(scores[u], tau) << u;
+    }
+  }
+  EXPECT_GT(rec.steps(0).pruned_units(), 0);
 }
 
 }  // namespace

@@ -33,11 +33,6 @@ absl::Status Pruner::InitScoreOnce() {
     return absl::UnimplementedError(absl::StrCat(
         "method ", name, " runs in one process; data-parallel ranks are for method gisp"));
   }
-  if (cfg.method == Method::kFlap) {
-    return absl::UnimplementedError(
-        "method flap is not implemented yet: its bias compensation needs o_proj/down_proj "
-        "biases in the model and every export (docs/baselines.md)");
-  }
   if (cfg.round_channels_to > 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("channel rounding applies to method gisp only; method ", name,
@@ -97,6 +92,28 @@ absl::Status Pruner::ComputeFixedScores(double* pass_loss) {
       GISP_ASSIGN_OR_RETURN(scores, WandaSpScores(space_, *model_, stats));
       break;
     }
+    case Method::kFlap: {
+      // Every layer's statistics: the protected layers' means are recorded too, so that the
+      // record's compensation data has one entry per layer (one more layer of forward at most).
+      const std::vector<bool> want(static_cast<size_t>(space_.num_layers), true);
+      GISP_ASSIGN_OR_RETURN(ActivationStats stats,
+                            CollectActivationStats(model_, *data_, want, on_batch));
+      GISP_ASSIGN_OR_RETURN(scores, FlapScores(space_, *model_, stats));
+      // Rewritten on resume: the same pass over the same data gives the same values.
+      record_.clear_flap_input_means();
+      for (int64_t l = 0; l < space_.num_layers; ++l) {
+        proto::LayerInputMeans* means = record_.add_flap_input_means();
+        const ColumnMoments& xo = stats.o_proj[static_cast<size_t>(l)];
+        const ColumnMoments& xd = stats.down_proj[static_cast<size_t>(l)];
+        for (size_t j = 0; j < xo.sum.size(); ++j) {
+          means->add_o_proj(static_cast<float>(xo.Mean(j)));
+        }
+        for (size_t j = 0; j < xd.sum.size(); ++j) {
+          means->add_down_proj(static_cast<float>(xd.Mean(j)));
+        }
+      }
+      break;
+    }
     case Method::kMagnitude:
       scores = MagnitudeScores(space_, *model_);
       break;
@@ -104,7 +121,6 @@ absl::Status Pruner::ComputeFixedScores(double* pass_loss) {
       scores = RandomScores(space_, cfg.seed);
       break;
     case Method::kGisp:
-    case Method::kFlap:
       return absl::InternalError(
           absl::StrCat("method ", MethodName(cfg.method), " has no fixed scores"));
   }

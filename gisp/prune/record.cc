@@ -162,6 +162,39 @@ absl::Status ValidateRecord(const proto::Record& r, const std::string& source) {
                               "pruned_at_step gives ", pruned_units));
     }
   }
+  // FLAP's compensation data: a flap record with steps must carry it (an export of any step
+  // needs it), and it must fit the model, since it is added into biases of the model's width.
+  const int means = r.flap_input_means_size();
+  if (config->method != Method::kFlap) {
+    if (means != 0) {
+      return bad(absl::StrCat("flap_input_means is set (", means, " layers) for method ",
+                              MethodName(config->method), "; only method flap records it"));
+    }
+  } else if (means != 0 || steps > 0) {
+    if (means != m.num_layers()) {
+      return bad(absl::StrCat("flap_input_means has ", means, " layers, the model has ",
+                              m.num_layers(), " (a flap record with steps needs one per layer)"));
+    }
+    const int64_t attn = m.num_heads() * m.head_dim();
+    for (int l = 0; l < means; ++l) {
+      const proto::LayerInputMeans& x = r.flap_input_means(l);
+      if (x.o_proj_size() != attn || x.down_proj_size() != m.intermediate_size()) {
+        return bad(absl::StrCat(
+            "flap_input_means layer ", l, " has ", x.o_proj_size(), " o_proj and ",
+            x.down_proj_size(), " down_proj columns, the model has ", attn, " (heads ",
+            m.num_heads(), " x head_dim ", m.head_dim(), ") and ", m.intermediate_size()));
+      }
+      for (const auto* v : {&x.o_proj(), &x.down_proj()}) {
+        for (int j = 0; j < v->size(); ++j) {
+          if (!std::isfinite(v->Get(j))) {
+            return bad(absl::StrCat("flap_input_means layer ", l, " ",
+                                    v == &x.o_proj() ? "o_proj" : "down_proj", " column ", j,
+                                    " is ", v->Get(j), " (not finite)"));
+          }
+        }
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -22,24 +22,34 @@ absl::Status Accumulate(Backend* be, const Tensor& dev, const std::vector<bool>&
   GISP_RETURN_IF_ERROR(be->Download(host, dev));
   const size_t es = DTypeSize(host.dtype());
   std::vector<double> row(static_cast<size_t>(c));
-  if (m->sum.empty()) {
-    m->sum.assign(static_cast<size_t>(c), 0.0);
-    m->sumsq.assign(static_cast<size_t>(c), 0.0);
-  }
   for (int64_t i = 0; i < n; ++i) {
     if (!counted[static_cast<size_t>(i)]) continue;
     ConvertElements(host.dtype(), static_cast<const char*>(host.raw()) + i * c * es, DType::kF64,
                     row.data(), static_cast<size_t>(c));
-    for (size_t j = 0; j < row.size(); ++j) {
-      m->sum[j] += row[j];
-      m->sumsq[j] += row[j] * row[j];
-    }
-    ++m->tokens;
+    m->Add(row);
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+void ColumnMoments::Add(const std::vector<double>& row) {
+  if (tokens == 0) {
+    sum.assign(row.size(), 0.0);
+    sumsq.assign(row.size(), 0.0);
+    shift = row;
+    shifted_sum.assign(row.size(), 0.0);
+    shifted_sumsq.assign(row.size(), 0.0);
+  }
+  for (size_t j = 0; j < row.size(); ++j) {
+    sum[j] += row[j];
+    sumsq[j] += row[j] * row[j];
+    const double d = row[j] - shift[j];
+    shifted_sum[j] += d;
+    shifted_sumsq[j] += d * d;
+  }
+  ++tokens;
+}
 
 double ColumnMoments::Norm(size_t j) const { return std::sqrt(std::max(0.0, sumsq[j])); }
 
@@ -50,8 +60,8 @@ double ColumnMoments::Mean(size_t j) const {
 double ColumnMoments::Variance(size_t j) const {
   if (tokens < 2) return 0.0;
   const double t = static_cast<double>(tokens);
-  const double mean = sum[j] / t;
-  return std::max(0.0, (sumsq[j] - t * mean * mean) / (t - 1.0));
+  const double d = shifted_sum[j] / t;
+  return std::max(0.0, (shifted_sumsq[j] - t * d * d) / (t - 1.0));
 }
 
 absl::StatusOr<ActivationStats> CollectActivationStats(LlamaModel* model,

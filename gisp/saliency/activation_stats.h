@@ -23,12 +23,21 @@ namespace gisp {
 struct ColumnMoments {
   std::vector<double> sum;    // [columns]: sum_t x_tj
   std::vector<double> sumsq;  // [columns]: sum_t x_tj^2
+  // The same sums of x_tj - shift_j, shift_j = the first counted token's value: the variance is
+  // formed from these, so its cancellation depends on (mean - shift)^2 / variance (order 1)
+  // rather than mean^2 / variance (docs/numerics.md, section 8).
+  std::vector<double> shift;          // [columns]
+  std::vector<double> shifted_sum;    // [columns]: sum_t (x_tj - shift_j)
+  std::vector<double> shifted_sumsq;  // [columns]: sum_t (x_tj - shift_j)^2
   int64_t tokens = 0;
 
+  // Counts one token: `row` [columns] (sizes the sums on the first call).
+  void Add(const std::vector<double>& row);
   double Norm(size_t j) const;  // ||X_j||_2 = sqrt(sumsq_j)
   double Mean(size_t j) const;  // sum_j / tokens
-  // Sample variance (divisor tokens - 1; 0 for fewer than two tokens), from the two sums in
-  // double with the shifted form sumsq - tokens * mean^2, clamped at 0.
+  // Sample variance (divisor tokens - 1; 0 for fewer than two tokens), from the shifted sums in
+  // double: (shifted_sumsq - tokens * d^2) / (tokens - 1), d = shifted_sum / tokens, clamped
+  // at 0.
   double Variance(size_t j) const;
 };
 

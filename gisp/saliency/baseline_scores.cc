@@ -1,5 +1,6 @@
 #include "gisp/saliency/baseline_scores.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -62,6 +63,20 @@ void ProtectedInfinity(const UnitSpace& space, int64_t l, std::vector<double>* s
   }
 }
 
+// (v - mean(v)) / std(v) in place, std with divisor n - 1 (torch.std's default, which the
+// authors' FLAP code uses). Equal values (std 0) or fewer than two give 0: no column of the
+// module stands out, and 0 keeps the scores finite.
+void Standardize(std::vector<double>* v) {
+  const size_t n = v->size();
+  double mean = 0;
+  for (double x : *v) mean += x;
+  mean /= static_cast<double>(std::max<size_t>(n, 1));
+  double ss = 0;
+  for (double x : *v) ss += (x - mean) * (x - mean);
+  const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
+  for (double& x : *v) x = sd > 0 ? (x - mean) / sd : 0.0;
+}
+
 }  // namespace
 
 std::vector<double> MagnitudeScores(const UnitSpace& space, const LlamaModel& model) {
@@ -120,6 +135,52 @@ absl::StatusOr<std::vector<double>> WandaSpScores(const UnitSpace& space, const 
     const std::vector<double> kv_head(static_cast<size_t>(model.source_config().num_kv_heads), 0.0);
     for (int64_t u = 0; u < space.heads; ++u) {
       scores[space.HeadUnit(l, u)] = HeadUnitTotal(space, u, q_head, kv_head);
+    }
+    for (int64_t c = 0; c < space.channels; ++c) scores[space.ChannelUnit(l, c)] = d_cols[c];
+  }
+  return scores;
+}
+
+absl::StatusOr<std::vector<double>> FlapScores(const UnitSpace& space, const LlamaModel& model,
+                                               const ActivationStats& stats) {
+  std::vector<double> scores(static_cast<size_t>(space.size()), 0.0);
+  const int64_t dh = model.source_config().head_dim;
+  for (int64_t l = 0; l < space.num_layers; ++l) {
+    if (space.protected_layer[l]) {
+      ProtectedInfinity(space, l, &scores);
+      continue;
+    }
+    const LayerWeights& w = model.host_weights().layers[static_cast<size_t>(l)];
+    const ColumnMoments& xo = stats.o_proj[static_cast<size_t>(l)];
+    const ColumnMoments& xd = stats.down_proj[static_cast<size_t>(l)];
+    if (xo.tokens < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "flap: the calibration data has ", xo.tokens,
+          " counted tokens; the fluctuation metric (a sample variance) needs at least 2"));
+    }
+    std::vector<double> o_cols = Reduce(w.o_proj, false, Square);     // [H * Dh]: ||W_:,j||^2
+    std::vector<double> d_cols = Reduce(w.down_proj, false, Square);  // [F]
+    if (xo.sumsq.size() != o_cols.size() || xd.sumsq.size() != d_cols.size()) {
+      return absl::InternalError(absl::StrCat(
+          "flap: layer ", l, " has statistics for ", xo.sumsq.size(), " + ", xd.sumsq.size(),
+          " columns, its weights have ", o_cols.size(), " + ", d_cols.size()));
+    }
+    for (size_t j = 0; j < o_cols.size(); ++j) {
+      // The authors' code squares the attention metric (not the MLP one) before standardizing;
+      // after standardization that changes which heads look unusual, so it is kept.
+      const double m = xo.Variance(j) * o_cols[j];
+      o_cols[j] = m * m;
+    }
+    for (size_t j = 0; j < d_cols.size(); ++j) d_cols[j] *= xd.Variance(j);
+    Standardize(&o_cols);
+    Standardize(&d_cols);
+    // A head unit: the mean over its columns (a kv-group unit's are its query heads' columns,
+    // which are contiguous: query heads g * G .. g * G + G - 1).
+    const int64_t width = space.kind == HeadUnitKind::kKvGroup ? space.group * dh : dh;
+    for (int64_t u = 0; u < space.heads; ++u) {
+      double s = 0;
+      for (int64_t j = u * width; j < (u + 1) * width; ++j) s += o_cols[static_cast<size_t>(j)];
+      scores[space.HeadUnit(l, u)] = s / static_cast<double>(width);
     }
     for (int64_t c = 0; c < space.channels; ++c) scores[space.ChannelUnit(l, c)] = d_cols[c];
   }

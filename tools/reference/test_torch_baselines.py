@@ -108,6 +108,54 @@ def test_oneshot_selection_is_a_global_threshold():
             assert (pruned_at[u] == 0) == (float(scores[u]) <= tau)
 
 
+def test_flap_scores_follow_the_definition():
+    model, config = _model()
+    units = torch_gisp.Units(config, protect_first_fraction=0.0, protect_last=True)
+    batches = _batches()
+    scores, means, _ = torch_baselines.flap_scores(model, units, batches)
+    # Direct: running sums over the captured inputs (the reference itself keeps every row).
+    captured = []
+    h = model.model.layers[1].self_attn.o_proj.register_forward_pre_hook(
+        lambda _m, inp: captured.append(inp[0].detach()[:, :-1, :].reshape(-1, inp[0].shape[-1])))
+    for ids, _, _ in batches:
+        model(ids)
+    h.remove()
+    x = torch.cat(captured)
+    n = x.shape[0]
+    mean = x.sum(dim=0) / n
+    var = ((x - mean) ** 2).sum(dim=0) / (n - 1)
+    w = model.model.layers[1].self_attn.o_proj.weight.detach()
+    m = (var * (w ** 2).sum(dim=0)) ** 2
+    z = (m - m.mean()) / m.std()
+    base = units.per_layer
+    for head in range(units.heads):
+        want = float(z[head * units.Dh:(head + 1) * units.Dh].mean())
+        assert math.isclose(float(scores[base + head]), want, rel_tol=1e-9, abs_tol=1e-12)
+    assert torch.allclose(means[1][0], mean, rtol=1e-12, atol=1e-15)
+    # Standardized per layer and module: each unprotected layer's channel scores, mean 0, std 1.
+    for l in range(units.L - 1):
+        c = scores[l * units.per_layer + units.heads:(l + 1) * units.per_layer]
+        assert abs(float(c.mean())) < 1e-12 and math.isclose(float(c.std()), 1.0, rel_tol=1e-12)
+    assert math.isinf(float(scores[(units.L - 1) * units.per_layer]))
+
+
+def test_flap_deltas_hold_pruned_inputs_at_their_means():
+    model, config = _model()
+    units = torch_gisp.Units(config, protect_first_fraction=0.0, protect_last=False)
+    batches = _batches()
+    _, means, _ = torch_baselines.flap_scores(model, units, batches)
+    pruned = [False] * units.N
+    pruned[1] = pruned[units.heads + 3] = True  # layer 0: head 1, channel 3
+    deltas = torch_baselines.flap_deltas(model, units, means, pruned)
+    wo = model.model.layers[0].self_attn.o_proj.weight.detach()
+    wd = model.model.layers[0].mlp.down_proj.weight.detach()
+    cols = list(range(units.Dh, 2 * units.Dh))
+    assert torch.allclose(deltas[0][0], sum(wo[:, j] * means[0][0][j] for j in cols),
+                          rtol=1e-12, atol=1e-15)
+    assert torch.allclose(deltas[0][1], wd[:, 3] * means[0][1][3], rtol=1e-12, atol=1e-15)
+    assert float(deltas[1][0].abs().sum()) == 0.0 and float(deltas[1][1].abs().sum()) == 0.0
+
+
 def _manifest():
     with open(os.path.join(ROOT, "testdata", "baselines", "manifest.json")) as f:
         return json.load(f)

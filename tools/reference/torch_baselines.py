@@ -12,6 +12,12 @@ sparsity measure are torch_gisp's. Methods:
   wanda-sp    sum over the unit's o_proj / down_proj input columns j of ||X_j||_2 * sum_i |W_ij|
   magnitude   the L2 norm of all the unit's weights
   random      SplitMix64(seed) draws in [0, 1), one per unit in unit order
+  flap        FLAP (An et al., AAAI 2024) with the authors' defaults (metric WIFV, structure
+              AL-AM): per o_proj / down_proj input column j, the sample variance of X_j times
+              ||W_:,j||^2, squared for o_proj; standardized per layer and module (torch.std);
+              a head unit the mean over its o_proj columns; one global ranking. Its bias
+              compensation: per layer, W[:, pruned] @ mean(X)[pruned] for o_proj and down_proj
+              (flap_deltas).
 
 Activation statistics count, per sequence, the positions up to and including its last labelled
 one (right padding excluded).
@@ -65,6 +71,92 @@ def activation_norms(model, batches):
         for h in handles:
             h.remove()
     return [(s[0].sqrt(), s[1].sqrt()) for s in sums]
+
+
+def activation_rows(model, batches):
+    """Per layer: (the counted rows of the o_proj input [n, H*Dh], of the down_proj input [n, F]),
+    float64. Keeps every row, so mean and variance below are computed directly (not from running
+    sums as gisp does)."""
+    L = len(model.model.layers)
+    rows = [[[], []] for _ in range(L)]
+    counted = {}
+
+    def hook(l, which):
+        def fn(_module, inputs):
+            x = inputs[0].detach().to(torch.float64)  # [B, T, C]
+            rows[l][which].append(x[counted["mask"]])
+        return fn
+
+    handles = []
+    for l in range(L):
+        handles.append(_layer(model, l).self_attn.o_proj.register_forward_pre_hook(hook(l, 0)))
+        handles.append(_layer(model, l).mlp.down_proj.register_forward_pre_hook(hook(l, 1)))
+    try:
+        with torch.no_grad():
+            for ids, targets, _ in batches:
+                B, T = ids.shape
+                mask = torch.zeros(B, T, dtype=torch.bool)
+                for b in range(B):
+                    labelled = (targets[b] >= 0).nonzero()
+                    if labelled.numel():
+                        mask[b, :int(labelled.max()) + 1] = True
+                counted["mask"] = mask
+                model(ids)
+    finally:
+        for h in handles:
+            h.remove()
+    return [(torch.cat(r[0]), torch.cat(r[1])) for r in rows]
+
+
+def _standardize(x):
+    """(x - mean) / std over all of x, std unbiased; all-equal values give 0."""
+    sd = x.std(unbiased=True)
+    return torch.zeros_like(x) if float(sd) == 0.0 else (x - x.mean()) / sd
+
+
+def flap_scores(model, units, batches):
+    """(scores [N], means [(o [H*Dh], down [F]) per layer], rms [(o, down) per layer])."""
+    acts = activation_rows(model, batches)
+    scores = torch.zeros(units.N, dtype=torch.float64)
+    for l in range(units.L):
+        if units.protected[l]:
+            scores[l * units.per_layer:(l + 1) * units.per_layer] = math.inf
+            continue
+        xo, xd = acts[l]
+        wo = _layer(model, l).self_attn.o_proj.weight.detach().to(torch.float64)
+        wd = _layer(model, l).mlp.down_proj.weight.detach().to(torch.float64)
+        zo = _standardize((xo.var(dim=0, unbiased=True) * wo.pow(2).sum(dim=0)) ** 2)
+        zd = _standardize(xd.var(dim=0, unbiased=True) * wd.pow(2).sum(dim=0))
+        base = l * units.per_layer
+        for h in range(units.heads):
+            scores[base + h] = zo[torch.tensor(_head_columns(units, base + h))].mean()
+        scores[base + units.heads:base + units.per_layer] = zd
+    means = [(xo.mean(dim=0), xd.mean(dim=0)) for xo, xd in acts]
+    rms = [(xo.pow(2).mean(dim=0).sqrt(), xd.pow(2).mean(dim=0).sqrt()) for xo, xd in acts]
+    return scores, means, rms
+
+
+def flap_deltas(model, units, means, pruned, rms=None):
+    """FLAP's bias compensation for the pruned set `pruned` [N]: per layer (o_delta [D],
+    down_delta [D]) = W[:, pruned columns] @ mean[pruned columns]; with `rms`, also the scale
+    sum_j |W[:, j]| * rms_j over the same columns (for tolerances)."""
+    out, scale = [], []
+    for l in range(units.L):
+        o_cols, d_cols = [], []
+        for u in range(l * units.per_layer, (l + 1) * units.per_layer):
+            if not pruned[u]:
+                continue
+            if units.is_head(u):
+                o_cols += _head_columns(units, u)
+            else:
+                d_cols.append(u % units.per_layer - units.heads)
+        wo = _layer(model, l).self_attn.o_proj.weight.detach().to(torch.float64)
+        wd = _layer(model, l).mlp.down_proj.weight.detach().to(torch.float64)
+        oc, dc = torch.tensor(o_cols, dtype=torch.long), torch.tensor(d_cols, dtype=torch.long)
+        out.append((wo[:, oc] @ means[l][0][oc], wd[:, dc] @ means[l][1][dc]))
+        if rms is not None:
+            scale.append((wo[:, oc].abs() @ rms[l][0][oc], wd[:, dc].abs() @ rms[l][1][dc]))
+    return (out, scale) if rms is not None else out
 
 
 def _head_columns(units, u):
@@ -145,6 +237,8 @@ def scores_of(method, model, config, units, batches, normalization="reference", 
         return magnitude_scores(model, units)
     if method == "random":
         return random_scores(units, seed)
+    if method == "flap":
+        return flap_scores(model, units, batches)[0]
     raise ValueError(f"unknown method {method!r}")
 
 

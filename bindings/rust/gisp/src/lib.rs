@@ -729,8 +729,8 @@ named_option!(
     { QueryHead = 0, KvGroup = 1 }
 );
 named_option!(
-    /// The pruning method (docs/baselines.md); `Flap` is reserved (a pruner with it fails as
-    /// unimplemented).
+    /// The pruning method (docs/baselines.md); `Flap` records its bias compensation data, which
+    /// exports do not apply yet.
     Method: gisp_method, gisp_method_name, gisp_method_from_name,
     { Gisp = 0, OneShot = 1, WandaSp = 2, Flap = 3, LlmPruner = 4, Magnitude = 5, Random = 6 }
 );
