@@ -400,9 +400,9 @@ typedef enum gisp_gqa_unit {
  * protected layers and writes the same record; all but GISP score the dense model once and give
  * one record step per target sparsity (gisp_prune_config_set_target_sparsities). FLAP's record
  * also carries its bias compensation data (per-layer input means of o_proj and down_proj,
- * Record.flap_input_means); the exports and materializations do not apply the compensation yet
- * (it needs o_proj/down_proj biases in the model), so a FLAP subnetwork is currently written
- * without it. */
+ * Record.flap_input_means); gisp_model_materialize (and so every export) adds the compensation to
+ * the subnetwork's o_proj/down_proj biases, creating HF attention/MLP biases where the model had
+ * none (docs/baselines.md, "FLAP"). */
 typedef enum gisp_method {
   GISP_METHOD_GISP = 0,       /* global iterative structured pruning (the default) */
   GISP_METHOD_ONESHOT = 1,    /* GISP's scores of the dense model, one global ranking */

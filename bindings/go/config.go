@@ -45,7 +45,7 @@ const (
 	GISPMethod      Method = 0
 	OneShotMethod   Method = 1
 	WandaSPMethod   Method = 2
-	FLAPMethod      Method = 3 // bias compensation recorded, not yet applied on export
+	FLAPMethod      Method = 3 // bias compensation added to materialized models' biases
 	LLMPrunerMethod Method = 4
 	MagnitudeMethod Method = 5
 	RandomMethod    Method = 6

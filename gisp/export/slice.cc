@@ -5,8 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "gisp/base/call_context.h"
 #include "gisp/base/status.h"
+#include "gisp/export/output_biases.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/prune/fingerprint.h"
+#include "gisp/prune/flap_compensation.h"
 #include "gisp/prune/record.h"
 #include "gisp/prune/surgery.h"
 #include "gisp/units/units.h"
@@ -95,6 +97,17 @@ absl::StatusOr<SlicedModel> SliceModel(const LlamaConfig& dense, const LlamaWeig
       GISP_ASSIGN_OR_RETURN(w.up_bias, GatherRowsHost(w.up_bias, ch));
     }
     out.config.layers[static_cast<size_t>(l)] = kept.shapes[static_cast<size_t>(l)];
+  }
+  // FLAP's bias compensation (docs/baselines.md): what the pruned columns fed into o_proj and
+  // down_proj on average is folded into those projections' biases, so every consumer of the
+  // subnetwork (evaluation, every export) gets the compensated model. The dense step (-1)
+  // prunes nothing and is left as it is.
+  if (record.config().method() == proto::METHOD_FLAP && step >= 0) {
+    GISP_ASSIGN_OR_RETURN(FlapInputMeans means, FlapInputMeansFromRecord(record));
+    GISP_ASSIGN_OR_RETURN(FlapBiasDeltas deltas,
+                          FlapCompensationDeltas(dense, dense_weights, means, kept));
+    GISP_RETURN_IF_ERROR(
+        AddOutputBiases(deltas.o_proj, deltas.down_proj, &out.config, &out.weights));
   }
   return out;
 }

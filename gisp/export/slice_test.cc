@@ -4,6 +4,7 @@
 #include "gisp/export/slice.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <random>
 
 #include "gisp/backend/backend.h"
@@ -11,6 +12,7 @@
 #include "gisp/data/sequences.h"
 #include "gisp/io/checkpoint.h"
 #include "gisp/model/llama_model.h"
+#include "gisp/prune/flap_compensation.h"
 #include "gisp/prune/pruner.h"
 #include "gisp/prune/record.h"
 #include "gisp/prune/surgery.h"
@@ -90,6 +92,67 @@ TEST_P(SliceTest, SlicedAndExportedModelsReproduceTheMaskedModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Biases, SliceTest, ::testing::Values(false, true));
+
+std::vector<float> HostFloats(const Tensor& t) {
+  const Tensor f = testing::CopyAs(t, DType::kF32);
+  std::vector<float> v(static_cast<size_t>(f.numel()));
+  std::memcpy(v.data(), f.data<float>(), v.size() * sizeof(float));
+  return v;
+}
+
+// A flap record's subnetwork carries the bias compensation (docs/baselines.md): its o_proj and
+// down_proj biases are the deltas of the pruned columns, on a model that had no biases (which
+// turns both bias flags on, with zero q/k/v and gate/up biases); a gisp record's does not.
+TEST(SliceFlapTest, FlapSubnetworksCarryTheCompensationInTheirBiases) {
+  const LlamaConfig c = testing::SmallConfig(47, 24, 4, 4, 2, 6, 20);
+  const LlamaWeights dense = testing::RandomWeights(c, 9);
+  const CalibrationBatches data = Data(c);
+  auto cpu = CreateCpuBackend().value();
+  auto working = LlamaModel::Create(c, dense, cpu.get()).value();
+  PrunerOptions options;
+  options.config.method = Method::kFlap;
+  options.config.target_sparsities = {0.4};
+  auto pruner = Pruner::Create(working.get(), &data, options).value();
+  ASSERT_TRUE(pruner->Run().ok());
+  const proto::Record& record = pruner->record();
+  ASSERT_EQ(record.steps_size(), 1);
+
+  auto sliced = SliceModel(c, dense, record, 0);
+  ASSERT_TRUE(sliced.ok()) << sliced.status();
+  EXPECT_TRUE(sliced->config.attention_bias);
+  EXPECT_TRUE(sliced->config.mlp_bias);
+  const FlapBiasDeltas deltas =
+      FlapCompensationDeltas(c, dense, FlapInputMeansFromRecord(record).value(),
+                             ComputeKept(RecordUnitSpace(record, c), c, PrunedAtOrBefore(record, 0)))
+          .value();
+  bool any_nonzero = false;
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& w = sliced->weights.layers[static_cast<size_t>(l)];
+    EXPECT_EQ(HostFloats(w.o_bias), deltas.o_proj[static_cast<size_t>(l)]) << "layer " << l;
+    EXPECT_EQ(HostFloats(w.down_bias), deltas.down_proj[static_cast<size_t>(l)]) << "layer " << l;
+    for (float x : HostFloats(w.q_bias)) EXPECT_EQ(x, 0.0f);
+    for (float x : HostFloats(w.gate_bias)) EXPECT_EQ(x, 0.0f);
+    for (float x : deltas.o_proj[static_cast<size_t>(l)]) any_nonzero |= x != 0.0f;
+    for (float x : deltas.down_proj[static_cast<size_t>(l)]) any_nonzero |= x != 0.0f;
+  }
+  EXPECT_TRUE(any_nonzero) << "40% pruned and no compensation at all";
+  // The dense step of the same record is left alone.
+  auto dense_step = SliceModel(c, dense, record, -1);
+  ASSERT_TRUE(dense_step.ok()) << dense_step.status();
+  EXPECT_FALSE(dense_step->config.attention_bias);
+
+  // A gisp record's subnetwork gets no biases.
+  PrunerOptions gisp;
+  gisp.config.steps = 2;
+  gisp.config.ratio = 0.6;
+  auto other = LlamaModel::Create(c, dense, cpu.get()).value();
+  auto g = Pruner::Create(other.get(), &data, gisp).value();
+  ASSERT_TRUE(g->Step().ok());
+  auto plain = SliceModel(c, dense, g->record(), 0);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->config.attention_bias);
+  EXPECT_FALSE(plain->config.mlp_bias);
+}
 
 TEST(SliceErrorsTest, RecordOfAnotherModelIsRefused) {
   const LlamaConfig c = testing::SmallConfig(47, 24, 4, 4, 2, 6, 20);

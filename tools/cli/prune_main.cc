@@ -50,8 +50,8 @@ ABSL_FLAG(std::string, calib, "",
 ABSL_FLAG(std::string, method, "gisp",
           "gisp (global iterative) | oneshot (GISP, one step) | wanda-sp | flap | llm-pruner | "
           "magnitude | random (docs/baselines.md); every method but gisp scores the dense model "
-          "once and records one step per --targets sparsity (flap's record also carries its bias "
-          "compensation data; the exports do not apply it yet)");
+          "once and records one step per --targets sparsity (flap's bias compensation goes into "
+          "the evaluated and exported subnetworks' o_proj/down_proj biases)");
 ABSL_FLAG(uint64_t, method_seed, 0, "--method random: the seed of the unit scores");
 ABSL_FLAG(std::string, objective, "lm", "lm | answer-only | margin");
 ABSL_FLAG(double, ratio, 0.7, "rho: fraction of units pruned after the last step");

@@ -729,8 +729,8 @@ named_option!(
     { QueryHead = 0, KvGroup = 1 }
 );
 named_option!(
-    /// The pruning method (docs/baselines.md); `Flap` records its bias compensation data, which
-    /// exports do not apply yet.
+    /// The pruning method (docs/baselines.md); `Flap`'s bias compensation is added to the
+    /// o_proj/down_proj biases of materialized and exported subnetworks.
     Method: gisp_method, gisp_method_name, gisp_method_from_name,
     { Gisp = 0, OneShot = 1, WandaSp = 2, Flap = 3, LlmPruner = 4, Magnitude = 5, Random = 6 }
 );
