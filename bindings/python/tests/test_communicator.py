@@ -91,7 +91,8 @@ def on_two_ranks(calibs):
 
 def decisions(record_bytes):
     r = gisp.Record.from_bytes(record_bytes)
-    return r.num_steps, r.complete, r.unit_steps, r.step_sparsity, r.step_loss
+    return (r.num_steps, r.complete, r.unit_steps().tolist(), r.step_sparsity().tolist(),
+            r.step_loss().tolist())
 
 
 def test_two_ranks_end_with_the_single_process_record():
