@@ -155,9 +155,11 @@ echo "$run_out" | grep -E 'interrupted' | untag | head -n 1 | cut -c1-200
 [ "$run_rc" -ne 0 ] &&
   echo "$run_out" | grep -qE '^\[[0-9]*,0\]<stderr>:interrupted after step [0-9]+ \(step [0-9]+: rank 1 of 2: cancelled'
 ok=$?
-# Seen once (2026-12-01, rc 134, no message from rank 0) and not reproduced in 8 reruns: keep what
-# the ranks printed when it fails.
-[ "$ok" -eq 0 ] || echo "$run_out" | grep -vE '<stderr>:(layer|step|  )' | tail -n 25 | cut -c1-200
+# On failure, show what the ranks printed, without progress lines and backtrace frames. (Until
+# gisp/backend/cpu/signal_shield.h, rank 1 aborted here about one run in three on AVX2 CPUs:
+# "corrupted size vs. prev_size", its SIGTERM frame written into the heap.)
+[ "$ok" -eq 0 ] || echo "$run_out" | grep -vE '<stderr>:(layer|step|  )|\] \[ ?[0-9]+\] ' |
+  head -n 25 | cut -c1-200
 check "rank 1 interrupted: every rank stops, rank 0 names rank 1 (rc $run_rc)" "$ok"
 resume_matches "$work/stopped"
 check "after the interruption, the same command resumes to the uninterrupted record" $?

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "gisp/backend/cpu/signal_shield.h"
 
 namespace gisp {
 
@@ -84,6 +85,7 @@ absl::Status OneDnnGemm::Run(float* c, const float* a, bool trans_a, const float
     dnnl::memory am(e.a, impl_->engine, const_cast<float*>(a));
     dnnl::memory bm(e.b, impl_->engine, const_cast<float*>(b));
     dnnl::memory cm(e.c, impl_->engine, c);
+    ScopedSignalShield shield;  // see signal_shield.h: the JIT kernel's rsp may point at the heap
     e.primitive.execute(impl_->stream,
                         {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
     impl_->stream.wait();
