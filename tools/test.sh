@@ -5,7 +5,16 @@
 # Exit status: 0 when everything passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Each section ends with its wall time, to see where a CI run's minutes go.
+# All of them again on one line before the summary.
+times=""
+took() {
+  echo "-- $1 took $((SECONDS - $2)) s"
+  times="${times:+$times, }$1 $((SECONDS - $2)) s"
+}
+t0=$SECONDS
 tools/setup.sh --tests
+took "setup" "$t0"
 # The suites below run gisp processes side by side with Bazel's: passive OpenMP waiting shares the
 # cores instead of spinning on them (no effect on results).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
@@ -13,6 +22,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
+t0=$SECONDS
 echo "== C++ tests (bazel test //...)"
 bazel test //... 2>&1 | tee "$results/bazel.log" | grep -E '^//|^Executed|ERROR' || true
 bazel_rc=${PIPESTATUS[0]}
@@ -24,6 +34,7 @@ read -r passed failed skipped < "$results/bazel.count"
 broken=$(grep -cE '^//\S+ .*(FAILED TO BUILD|NO STATUS|TIMEOUT)' "$results/bazel.log" || true)
 failed=$((failed + broken))
 if [ "$bazel_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+took "bazel" "$t0"
 
 # The binding suites run against the built shared library and compare their records with the
 # one the CLI writes for the same configuration.
@@ -41,8 +52,10 @@ for suite in tools/ci/suite_*.sh; do
   [ -e "$suite" ] || continue
   name=$(basename "$suite" .sh)
   echo "== ${name#suite_} tests"
+  t0=$SECONDS
   if out=$("$suite" 2>&1); then :; fi
   echo "$out" | tail -n 40
+  took "${name#suite_}" "$t0"
   counts=$(echo "$out" | grep -E '^SUITE-COUNT [0-9]+ [0-9]+$' | tail -n 1)
   if [ -n "$counts" ]; then
     set -- $counts
@@ -58,6 +71,7 @@ done
 # in that build. Without a GPU (or a driver) their CUDA cases report themselves as skipped, with
 # the reason; with one they run. Last, because a --config=cuda command repoints bazel-bin.
 echo "== CUDA build (bazel build --config=cuda //...) and backend-parameterized tests"
+t0=$SECONDS
 if [ ! -x /usr/local/cuda/bin/nvcc ]; then
   echo "skipped: no CUDA toolkit at /usr/local/cuda (nvcc not found)"
   skipped=$((skipped + 1))
@@ -84,5 +98,7 @@ else
   if [ "$cuda_rc" -ne 0 ] && [ "$cf" -eq 0 ]; then failed=$((failed + 1)); fi
 fi
 
+took "cuda" "$t0"
+echo "wall time: ${times}; total ${SECONDS} s"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ]
