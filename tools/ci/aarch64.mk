@@ -18,6 +18,7 @@ LIB_SRCS := gisp/base/cpu_features.cc gisp/base/dtype.cc gisp/base/status.cc \
             gisp/backend/backend.cc gisp/backend/checks.cc gisp/backend/factory.cc \
             gisp/backend/cuda_stub.cc gisp/backend/cpu/reference/reference_backend.cc \
             $(CPU)/cpu_backend.cc $(CPU)/gemm.cc $(CPU)/kernels.cc $(CPU)/kernel_state.cc \
+            $(CPU)/signal_shield.cc \
             $(KERNELS:%=$(CPU)/%.cc) \
             gisp/testing/backends.cc gisp/testing/compare.cc
 LIB_OBJS := $(LIB_SRCS:%.cc=$(OUT)/%.o)
