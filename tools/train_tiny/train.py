@@ -331,8 +331,9 @@ def write_outputs(args, data, config, model, history, train_s):
                          "tokens_with_bos": len(data["eval_ids"])},
         },
         "tokenizer": {
-            "library": "sentencepiece " + tok.spm.__version__ + " (Debian python3-sentencepiece "
-                       + corpus.package_version("python3-sentencepiece") + ")",
+            "library": "sentencepiece " + tok.spm.__version__ + (
+                " (Debian python3-sentencepiece " + corpus.package_version("python3-sentencepiece")
+                + ")" if tok.spm.__file__.startswith("/usr/lib/python3/") else " (PyPI)"),
             "trained_on": "train split, one verse per sentence",
             "vocab_size": vocab,
             "settings": tok.TRAINER_SETTINGS,

@@ -1,11 +1,12 @@
 // Keeps asynchronous signals away from threads while they run oneDNN's JIT GEMM kernels.
 //
-// Why: oneDNN's AVX2 sgemm kernel uses rsp as a data pointer into its packing buffers, which live
-// on the heap. A signal delivered to a thread inside that kernel makes the Linux kernel write the
-// signal frame (a few KiB with the xsave area) just below rsp: into the heap. Seen on Zen 3 (the
-// AVX-512 kernel does not do this): a SIGTERM for the CLI's cancel token, then glibc's
-// "corrupted size vs. prev_size" at oneDNN's next free. Every host that handles signals on its own
-// stack (Python's Ctrl-C, a service's SIGTERM, a profiler's SIGPROF) is exposed the same way.
+// Why: oneDNN's AVX2 sgemm kernel runs with rsp pointing into a heap buffer (a core dump showed
+// rsp = a heap page, rip in the JIT code's FMA loop). A signal delivered to a thread inside that
+// kernel makes the Linux kernel write the signal frame (a few KiB with the xsave area) just below
+// rsp: into the heap. Seen on Zen 3 (never on the AVX-512 machines): a SIGTERM for the CLI's cancel
+// token, then glibc's "corrupted size vs. prev_size" at oneDNN's next free (docs/reliability.md).
+// Every host that handles signals on its own stack (Python's Ctrl-C, a service's SIGTERM, a
+// profiler's SIGPROF) is exposed the same way.
 //
 // While a shield is up, the calling thread blocks every signal except the synchronous ones
 // (faults, SIGABRT). A signal that arrives meanwhile stays pending and is delivered when the
