@@ -361,7 +361,7 @@ def claims(res, targets_of_interest=(0.3, 0.4, 0.5)):
     if dense.get("ppl"):
         grows.append({"sparsity": dense.get("sparsity") or 0.0, "ppl": dense["ppl"]})
     for t in targets_of_interest:
-        worse, compared = [], []
+        worse, compared, n_compared = [], [], 0
         for m, v in methods.items():
             if m == "gisp":
                 continue
@@ -374,9 +374,12 @@ def claims(res, targets_of_interest=(0.3, 0.4, 0.5)):
                     continue
                 item = (f"{m} {r['ppl']:.2f} vs GISP {g:.2f} at {100 * r['sparsity']:.1f}%")
                 (worse if r["ppl"] < g else compared).append(item)
+                n_compared += 1
         if not worse and not compared:
             continue
-        verdict = "holds" if not worse else "does NOT hold"
+        # No method landed inside GISP's sparsity range: nothing was compared.
+        verdict = ("not tested" if n_compared == 0 else "holds" if not worse
+                   else "does NOT hold")
         lines.append(f"* {int(t * 100)}% target: GISP held-out PPL at or below every other "
                      f"method at equal sparsity {verdict} ("
                      + "; ".join(worse + compared) + ").")

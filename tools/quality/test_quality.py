@@ -90,3 +90,20 @@ def test_oneshot_ratio_interpolates_the_iterative_run():
                                 {"index": 2, "target_ratio": 0.4, "sparsity": 0.35}]}}
     assert abs(quality.oneshot_ratio(rep, 0.25) - 0.3) < 1e-9
     assert quality.oneshot_ratio(rep, 0.9) == 0.4
+
+
+def test_claims_say_not_tested_when_no_method_lands_in_gisps_range():
+    # GISP reached 46 % only; every other method's 50 % row lies beyond it: nothing to compare.
+    gisp = [{"requested": 0.3, "sparsity": 0.30, "ppl": 52.0},
+            {"requested": 0.5, "sparsity": 0.46, "ppl": 53.0}]
+    res = {"methods": {"gisp": {"rows": gisp},
+                       "flap": {"rows": [{"requested": 0.3, "sparsity": 0.30, "ppl": 53.0},
+                                         {"requested": 0.5, "sparsity": 0.50, "ppl": 57.0}]}},
+           "dense": {"ppl": 51.7, "sparsity": 0.0}, "calibrations": {}}
+    lines = quality.claims(res)
+    at30 = [x for x in lines if x.startswith("* 30% target")]
+    at50 = [x for x in lines if x.startswith("* 50% target")]
+    assert at30 and "equal sparsity holds" in at30[0]
+    assert at50 and "not tested" in at50[0] and "holds" not in at50[0]
+    res["methods"]["flap"]["rows"][0]["ppl"] = 51.0  # below GISP at 30 %
+    assert "does NOT hold" in [x for x in quality.claims(res) if x.startswith("* 30%")][0]
