@@ -28,7 +28,7 @@ sigset_t AsyncSignals() {
 }
 
 ScopedSignalShield::ScopedSignalShield() {
-  const sigset_t block = AsyncSignals();
+  static const sigset_t block = AsyncSignals();  // once: the shield goes up around every GEMM
   restore_ = pthread_sigmask(SIG_BLOCK, &block, &previous_) == 0;
   const int team = omp_get_max_threads();
   if (team > team_shielded && !omp_in_parallel()) {
