@@ -11,8 +11,7 @@
 #
 # Outside Bazel on purpose: Bazel 4.2.3 here drives gcc, and libFuzzer is clang's. The gisp
 # sources are compiled once into $GISP_FUZZ_OUT (default /tmp/gisp-fuzz-<hash of the checkout's
-# path>) and recompiled when
-# they change. gisp.pb.cc and spm_model.pb.cc come from protoc; Abseil, protobuf, Eigen (headers)
+# path>) by tools/lib/clang_library.sh and recompiled when they change. gisp.pb.cc and spm_model.pb.cc come from protoc; Abseil, protobuf, Eigen (headers)
 # and oneDNN from the system.
 # A long run (issue 9 asks for >= 10^6 executions per target): GISP_FUZZ_RUNS stops each target
 # after that many executions (SECONDS still caps it), e.g.
@@ -40,15 +39,7 @@ if [ ! -f "$fuzzer_rt" ] && ! ls "$(clang++ -print-resource-dir)"/lib/linux/libc
   exit 2
 fi
 
-mkdir -p "$out/obj" "$out/gen" "$out/bin"
-
-# gisp's sources: the library (as libgisp.so builds it, CPU only), without tests and tools. Every
-# package under gisp/ counts, so a new one is picked up without editing this list.
-mapfile -t sources < <(
-  find gisp c_api -name '*.cc' | sort |
-    grep -v -e '_test\.cc$' -e '/test_util\.cc$' -e 'smoke' -e '_bench' -e '/cpu_features\.cc$' \
-      -e '^gisp/testing/' -e '^gisp/integration/' -e '^gisp/backend/cuda/' -e '^c_api/examples/')
-sources+=(tools/fuzz/cpu_features_clang.cc)
+mkdir -p "$out/bin"
 
 # -mavx2 etc.: clang ignores the "#pragma GCC target" that gisp/base/cpu_features.h uses for the
 # x86-64-v3 kernels, so they are enabled for the whole build (the fuzzers run on this project's
@@ -60,61 +51,23 @@ libs=($(pkg-config --libs absl_status absl_statusor absl_str_format absl_strings
   absl_flags_parse absl_synchronization absl_time absl_hash absl_raw_hash_set absl_random_random \
   protobuf) -ldnnl -lxxhash -l:libgomp.so.1 -lpthread)
 
-# Generated protobuf code: gisp's formats and the fields of tokenizer.model that gisp reads.
-for proto in gisp/proto/gisp.proto gisp/io/tokenizer/spm_model.proto; do
-  generated="$out/gen/${proto%.proto}.pb.cc"
-  if [ ! -f "$generated" ] || [ "$proto" -nt "$generated" ]; then
-    protoc --proto_path=. --proto_path=/usr/include --cpp_out="$out/gen" "$proto"
-  fi
-  sources+=("$generated")
-done
-
-# The version string from VERSION (gisp/base:version_inc under Bazel).
-version_inc="$out/gen/gisp/base/version.inc"
-mkdir -p "$(dirname "$version_inc")"
-printf '"%s"\n' "$(tr -d '[:space:]' < VERSION)" > "$version_inc.new"
-cmp -s "$version_inc.new" "$version_inc" && rm -f "$version_inc.new" || mv -f "$version_inc.new" "$version_inc"
-
-# The Python configuration the decilm export embeds (a genrule under Bazel).
-embedded="$out/gen/gisp/export/configuration_decilm_py.h"
-if [ ! -f "$embedded" ] || [ gisp/export/configuration_decilm.py -nt "$embedded" ]; then
-  mkdir -p "$(dirname "$embedded")"
-  gisp/export/embed_python.sh gisp/export/configuration_decilm.py "$embedded"
-fi
-
-# Compile what changed (an object is stale when its source or any gisp header or .proto is newer).
-newest_header="$(ls -t $(git ls-files '*.h' '*.proto') gisp/base/*.h 2>/dev/null | head -1)"
-compile() {
-  local src="$1" obj="$out/obj/$(echo "$1" | tr '/' '_').o"
-  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then
-    clang++ "${cxxflags[@]}" -c "$src" -o "$obj" || return 1
-  fi
-}
-pids=()
-objects=()
-for src in "${sources[@]}"; do
-  objects+=("$out/obj/$(echo "$src" | tr '/' '_').o")
-  compile "$src" &
-  pids+=($!)
-  if [ ${#pids[@]} -ge "$jobs" ]; then wait "${pids[0]}" || { echo "fuzz: compile failed" >&2; exit 2; }; pids=("${pids[@]:1}"); fi
-done
-for p in "${pids[@]}"; do wait "$p" || { echo "fuzz: compile failed" >&2; exit 2; }; done
-rm -f "$out/libgisp_fuzz.a"
-ar rcs "$out/libgisp_fuzz.a" "${objects[@]}"
+# The library, compiled where it changed (tools/lib/clang_library.sh).
+. tools/lib/clang_library.sh
+gisp_clang_library "$out" "$jobs" "${cxxflags[@]}" || { echo "fuzz: compile failed" >&2; exit 2; }
 
 # The targets.
 if [ $# -gt 0 ]; then targets=("$@"); else
   mapfile -t targets < <(ls tools/fuzz/*_fuzzer.cc | xargs -n1 basename | sed 's/\.cc$//')
 fi
 for t in "${targets[@]}"; do
-  if [ ! -x "$out/bin/$t" ] || [ "tools/fuzz/$t.cc" -nt "$out/bin/$t" ] || [ "$out/libgisp_fuzz.a" -nt "$out/bin/$t" ]; then
-    clang++ "${cxxflags[@]}" -fsanitize=fuzzer "tools/fuzz/$t.cc" "$out/libgisp_fuzz.a" "${libs[@]}" \
+  if [ ! -x "$out/bin/$t" ] || [ "tools/fuzz/$t.cc" -nt "$out/bin/$t" ] || [ "$out/libgisp.a" -nt "$out/bin/$t" ]; then
+    clang++ "${cxxflags[@]}" -fsanitize=fuzzer "tools/fuzz/$t.cc" "$out/libgisp.a" "${libs[@]}" \
       -o "$out/bin/$t"
   fi
 done
 # The record seed: a real record of the tiny model (the seed generator is not a fuzz target).
-if [ ! -f "$out/seeds/record_fuzzer/tiny_record.pb" ] || [ "$out/libgisp_fuzz.a" -nt "$out/seeds/record_fuzzer/tiny_record.pb" ]; then
-  clang++ "${cxxflags[@]}" tools/fuzz/make_record_seed.cc "$out/libgisp_fuzz.a" "${libs[@]}" \
+if [ ! -f "$out/seeds/record_fuzzer/tiny_record.pb" ] || [ "$out/libgisp.a" -nt "$out/seeds/record_fuzzer/tiny_record.pb" ]; then
+  clang++ "${cxxflags[@]}" tools/fuzz/make_record_seed.cc "$out/libgisp.a" "${libs[@]}" \
     -fsanitize=fuzzer-no-link -o "$out/bin/make_record_seed"
   mkdir -p "$out/seeds/record_fuzzer"
   ASAN_OPTIONS=detect_leaks=0 "$out/bin/make_record_seed" "$out/seeds/record_fuzzer/tiny_record.pb"

@@ -29,6 +29,8 @@ if [ "${1:-}" = "--tests" ]; then
   packages+=(cmake g++)
   # The libFuzzer targets (tools/fuzz.sh): clang 14 with its libFuzzer/ASan/UBSan runtimes.
   packages+=(clang libclang-rt-14-dev)
+  # tools/tsan_openmp.sh: LLVM's OpenMP runtime and Archer, its ThreadSanitizer tool.
+  packages+=(libomp-14-dev)
   # The binding suites check their C declarations against c_api/gisp.h by regenerating them:
   # bindgen for Rust (it reads the header through libclang) and pycparser for Python.
   packages+=(bindgen python3-pycparser)

@@ -1,9 +1,9 @@
 // Every kernel of every backend against the double-accumulating reference backend, on random odd
 // shapes. One test body per verb, instantiated for every copy of the CPU kernels this build has
-// (cpu_avx2 and cpu_avx512 on x86-64, cpu_generic elsewhere: isa.h) and the other backends of
-// testing::TestBackendNames() (cuda); a backend that cannot be created here (a CPU without
-// AVX-512, no CUDA build, no GPU) is skipped with the reason. Inputs are made on the host, uploaded to the backend under test, and its results
-// downloaded for comparison.
+// (cpu_avx512 and cpu_avx2 in Bazel's x86-64 build, cpu_generic elsewhere: isa.h, BuiltIsas()) and
+// the other backends of testing::TestBackendNames() (cuda); a backend that cannot be created here
+// (a CPU without AVX-512, no CUDA build, no GPU) is skipped with the reason. Inputs are made on the
+// host, uploaded to the backend under test, and its results downloaded for comparison.
 //
 // Tolerances (docs/numerics.md): f32 kernels vs double accumulation, rel_inf <= 2e-5 unless a
 // test says otherwise; the error grows like sqrt(K) * 6e-8 for a K-long f32 dot product.
@@ -31,11 +31,9 @@ constexpr double kTol = 2e-5;
 
 // "cpu_<isa>" for each CPU kernel copy in this build, then the non-CPU test backends.
 std::vector<std::string> KernelTestBackends() {
-#if defined(__x86_64__)
-  std::vector<std::string> names = {"cpu_avx2", "cpu_avx512"};
-#else
-  std::vector<std::string> names = {"cpu_generic"};
-#endif
+  std::vector<std::string> names;
+  for (cpu::CpuIsa isa : cpu::BuiltIsas())
+    names.push_back(std::string("cpu_") + cpu::CpuIsaName(isa));
   for (const std::string& name : testing::TestBackendNames()) {
     if (name != "cpu") names.push_back(name);
   }
@@ -120,8 +118,8 @@ TEST_P(KernelTest, GemmWithStorageDtypeWeights) {
   if (!be_->SupportsStorageDType(DType::kBF16)) {
     // The shared check refuses what the backend cannot take, naming the dtype.
     Tensor c = Dev(Zeros({2, 3}));
-    absl::Status s = be_->Gemm(c, Dev(Zeros({2, 4})), false,
-                               Dev(Zeros({3, 4}), DType::kBF16), true, 1.0f, 0.0f);
+    absl::Status s =
+        be_->Gemm(c, Dev(Zeros({2, 4})), false, Dev(Zeros({3, 4}), DType::kBF16), true, 1.0f, 0.0f);
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.message().find("bf16"), std::string::npos) << s;
   }
@@ -130,11 +128,11 @@ TEST_P(KernelTest, GemmWithStorageDtypeWeights) {
 TEST_P(KernelTest, GemmEmptyContractionScalesOutput) {
   Tensor c = RandomTensor({4, 5}, &rng_);
   Tensor c_dev = Dev(c);
-  ASSERT_TRUE(be_->Gemm(c_dev, Dev(Zeros({4, 0})), false, Dev(Zeros({0, 5})), false, 1.0f, 1.0f)
-                  .ok());
+  ASSERT_TRUE(
+      be_->Gemm(c_dev, Dev(Zeros({4, 0})), false, Dev(Zeros({0, 5})), false, 1.0f, 1.0f).ok());
   EXPECT_CLOSE(Host(c_dev), c, 0.0);
-  ASSERT_TRUE(be_->Gemm(c_dev, Dev(Zeros({4, 0})), false, Dev(Zeros({0, 5})), false, 1.0f, 0.0f)
-                  .ok());
+  ASSERT_TRUE(
+      be_->Gemm(c_dev, Dev(Zeros({4, 0})), false, Dev(Zeros({0, 5})), false, 1.0f, 0.0f).ok());
   EXPECT_EQ(Compare(Host(c_dev), Zeros({4, 5})).max_abs, 0.0);
 }
 
@@ -272,8 +270,8 @@ void RunAttentionCase(Backend* be, Backend* ref, const AttentionCase& c, std::mt
   Tensor dv1 = testing::ToDevice(be, RandomTensor(v.shape(), rng));
   Tensor dq2 = RandomTensor(q.shape(), rng), dk2 = RandomTensor(k.shape(), rng);
   Tensor dv2 = RandomTensor(v.shape(), rng);
-  ASSERT_TRUE(be->AttentionBackward(dq1, dk1, dv1, testing::ToDevice(be, dout), dq_in, dk_in,
-                                    dv_in, o1, l1, map_dev, scale)
+  ASSERT_TRUE(be->AttentionBackward(dq1, dk1, dv1, testing::ToDevice(be, dout), dq_in, dk_in, dv_in,
+                                    o1, l1, map_dev, scale)
                   .ok());
   ASSERT_TRUE(ref->AttentionBackward(dq2, dk2, dv2, dout, q, k, v, o2, l2, map_ref, scale).ok());
   EXPECT_CLOSE(testing::ToHost(be, dq1), dq2, 5e-5);
@@ -392,7 +390,8 @@ TEST_P(KernelTest, SaliencyReductionsInDouble) {
     const Tensor dwt = Dev(w, storage), dg = Dev(g);
     // Both reductions into slices of one f64 buffer, as unit scoring does.
     Tensor sums = be_->Allocate({29 + 47}, DType::kF64).value();
-    Tensor r2 = Tensor::Host({29}, DType::kF64).value(), c2 = Tensor::Host({47}, DType::kF64).value();
+    Tensor r2 = Tensor::Host({29}, DType::kF64).value(),
+           c2 = Tensor::Host({47}, DType::kF64).value();
     ASSERT_TRUE(be_->AbsProdRowSum(sums.View(0, {29}), dwt, dg).ok());
     ASSERT_TRUE(be_->AbsProdColSum(sums.View(29, {47}), dwt, dg).ok());
     ASSERT_TRUE(ref_->AbsProdRowSum(r2, w, g).ok());

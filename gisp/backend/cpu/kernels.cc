@@ -57,7 +57,8 @@ bool CpuRuns(CpuIsa isa) {
 #endif
 }
 
-// The copies in this build, best first.
+}  // namespace
+
 const std::vector<CpuIsa>& BuiltIsas() {
   static const std::vector<CpuIsa> isas = [] {
     std::vector<CpuIsa> v;
@@ -68,8 +69,6 @@ const std::vector<CpuIsa>& BuiltIsas() {
   }();
   return isas;
 }
-
-}  // namespace
 
 const char* CpuIsaName(CpuIsa isa) {
   switch (isa) {

@@ -70,6 +70,11 @@ struct KernelTable {
   void (*zero_cols)(void* t, absl::Span<const int32_t> cols, int64_t r, int64_t c, size_t elem);
 };
 
+// The ISAs this build has kernel copies for, best first, whether or not this CPU runs them:
+// avx512 and avx2 from Bazel's x86-64 build, generic from builds that compile every source once
+// (aarch64, the clang sanitizer builds of tools/lib/clang_library.sh).
+const std::vector<CpuIsa>& BuiltIsas();
+
 // The ISAs this build has kernels for and this CPU runs, best first (empty on an x86-64 CPU
 // without AVX2). CPUID is read once.
 const std::vector<CpuIsa>& AvailableIsas();
