@@ -17,13 +17,14 @@ the answer is the model's first generated piece, as in the training text), cut a
 newline, stripped; exact match against the answer string.
 """
 
-import json
 import random
+
+from qa import PREFIX, SEPARATOR, prompt, read_jsonl, score, write_jsonl  # noqa: F401
+import qa
 
 SEED = 20261130
 MAX_OPERAND = 99
 HOLDOUT_EVERY = 5  # 20% of unordered pairs held out
-PREFIX, SEPARATOR = "Q: ", "\nA: "
 
 
 def question(a, b):
@@ -36,12 +37,7 @@ def answer(a, b):
 
 def render(a, b):
     """The training-text form, identical to gisp's QaPairs rendering."""
-    return f"{PREFIX}{question(a, b)}{SEPARATOR}{answer(a, b)}"
-
-
-def prompt(q):
-    """The generation prompt for exact match: the rendering up to 'A:' (no trailing space)."""
-    return f"{PREFIX}{q}{SEPARATOR.rstrip(' ')}"
+    return qa.render(question(a, b), answer(a, b))
 
 
 def split_pairs(seed=SEED, max_operand=MAX_OPERAND):
@@ -63,31 +59,8 @@ def split_pairs(seed=SEED, max_operand=MAX_OPERAND):
 def training_blocks(train_pairs, passes, per_block, seed=SEED):
     """Task documents for the training stream: `passes` shuffled passes over the train pairs,
     cut into blocks of `per_block` examples, one example per line."""
-    rng = random.Random(seed + 1)
-    blocks = []
-    for _ in range(passes):
-        order = list(train_pairs)
-        rng.shuffle(order)
-        for i in range(0, len(order), per_block):
-            blocks.append("\n".join(render(a, b) for a, b in order[i:i + per_block]))
-    return blocks
+    return qa.training_blocks(train_pairs, passes, per_block, seed, lambda p: render(*p))
 
 
 def qa_records(pairs):
     return [{"question": question(a, b), "answer": answer(a, b)} for a, b in pairs]
-
-
-def write_jsonl(path, records):
-    with open(path, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def score(generated, want):
-    """Exact match: the generation up to its first newline, stripped, equals the answer."""
-    return generated.split("\n", 1)[0].strip() == want.strip()

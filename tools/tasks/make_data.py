@@ -8,6 +8,9 @@ Needs Debian's bible-kjv (the corpus, tools/train_tiny/corpus.py). Files:
   task_calib.jsonl      answer-only calibration: addition examples from the TRAIN pairs
   task_eval.jsonl       exact-match evaluation: HELD-OUT pairs (never trained or calibrated on)
   task_train_probe.jsonl  exact match on train pairs not in task_calib.jsonl (memorisation)
+  lookup_calib.jsonl, lookup_eval.jsonl, lookup_train_probe.jsonl
+                        the same three for the lookup task (tools/tasks/lookup.py), which the
+                        benchmark model's second training phase learns
   mc_calib.jsonl        margin calibration: items from TRAIN chapters
   mc_eval.jsonl         multiple-choice evaluation: items from HELD-OUT chapters
 
@@ -27,7 +30,9 @@ sys.path.insert(0, os.path.join(REPO, "tools", "train_tiny"))
 
 import arith  # noqa: E402
 import corpus  # noqa: E402
+import lookup  # noqa: E402
 import mc  # noqa: E402
+import qa  # noqa: E402
 
 TASK_CALIB = 256
 TASK_EVAL = 300
@@ -48,17 +53,19 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     train_pairs, held_pairs = arith.split_pairs()
-    arith.write_jsonl(os.path.join(args.out, "task_calib.jsonl"),
-                      arith.qa_records(train_pairs[:TASK_CALIB]))
-    arith.write_jsonl(os.path.join(args.out, "task_train_probe.jsonl"),
-                      arith.qa_records(train_pairs[TASK_CALIB:TASK_CALIB + TASK_PROBE]))
-    arith.write_jsonl(os.path.join(args.out, "task_eval.jsonl"),
-                      arith.qa_records(held_pairs[:TASK_EVAL]))
+    lookup_train, lookup_held = lookup.split()
+    for prefix, records, train, held in (
+            ("task", arith.qa_records, train_pairs, held_pairs),
+            ("lookup", lookup.qa_records, lookup_train, lookup_held)):
+        qa.write_jsonl(os.path.join(args.out, f"{prefix}_calib.jsonl"), records(train[:TASK_CALIB]))
+        qa.write_jsonl(os.path.join(args.out, f"{prefix}_train_probe.jsonl"),
+                       records(train[TASK_CALIB:TASK_CALIB + TASK_PROBE]))
+        qa.write_jsonl(os.path.join(args.out, f"{prefix}_eval.jsonl"), records(held[:TASK_EVAL]))
     train_ch, held_ch = corpus.split(corpus.load_chapters())
     calib_items = mc.make_items(train_ch, MC_CALIB, MC_SEED)
     eval_items = mc.make_items(held_ch, MC_EVAL, MC_SEED + 1)
-    arith.write_jsonl(os.path.join(args.out, "mc_calib.jsonl"), calib_items)
-    arith.write_jsonl(os.path.join(args.out, "mc_eval.jsonl"), eval_items)
+    qa.write_jsonl(os.path.join(args.out, "mc_calib.jsonl"), calib_items)
+    qa.write_jsonl(os.path.join(args.out, "mc_eval.jsonl"), eval_items)
     tiny = os.path.join(REPO, "testdata", "tiny")
     for name in ("calib.txt", "eval.txt"):
         want = corpus.join(corpus.take_spread(train_ch if name == "calib.txt" else held_ch,

@@ -14,6 +14,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import arith  # noqa: E402
+import lookup  # noqa: E402
 import mc  # noqa: E402
 
 BENCH = os.path.join(REPO, "testdata", "bench")
@@ -55,6 +56,42 @@ def test_checked_in_task_files_use_the_right_split():
     for r in calib + probe + ev:
         a, b = map(int, r["question"].split("+"))
         assert r["answer"] == str(a + b)
+
+
+def test_lookup_split_is_disjoint_and_deterministic():
+    train, held = lookup.split()
+    assert (len(train), len(held)) == (lookup.N_TRAIN, lookup.N_HELD)
+    held_q = {q for q, _ in held}
+    assert len(held_q) == len(held)
+    assert not held_q & {q for q, _ in train}
+    assert lookup.split() == (train, held)
+    assert lookup.split(seed=1) != (train, held)
+
+
+def test_lookup_answer_is_the_queried_name_and_its_number():
+    for q, a in lookup.split(n_train=200, n_held=50)[0]:
+        listing, name = q[:-1].split("; ")
+        values = dict(item.split(" ") for item in listing.split(", "))
+        assert len(values) == lookup.PAIRS_PER_QUESTION
+        assert a == f"{name} {values[name]}"
+        assert all(n in lookup.NAMES and 10 <= int(v) <= 99 for n, v in values.items())
+    q, a = lookup.split(n_train=1, n_held=1)[0][0]
+    assert lookup.render(q, a) == f"Q: {q}\nA: {a}"
+    assert lookup.prompt(q) + " " + a == lookup.render(q, a)
+    assert lookup.score(f" {a}\nQ: x", a)
+    assert not lookup.score(" " + a + "0", a)
+
+
+def test_checked_in_lookup_files_use_the_right_split():
+    train, held = lookup.split()
+    held_q, train_q = {q for q, _ in held}, {q for q, _ in train}
+    calib = lookup.read_jsonl(os.path.join(BENCH, "lookup_calib.jsonl"))
+    probe = lookup.read_jsonl(os.path.join(BENCH, "lookup_train_probe.jsonl"))
+    ev = lookup.read_jsonl(os.path.join(BENCH, "lookup_eval.jsonl"))
+    assert calib and probe and ev
+    assert all(r["question"] in train_q for r in calib + probe)
+    assert all(r["question"] in held_q for r in ev)
+    assert not {r["question"] for r in calib} & {r["question"] for r in probe}
 
 
 def test_checked_in_mc_files_have_the_jsonl_form():

@@ -37,6 +37,9 @@ sys.path.insert(0, os.path.join(REPO, "tools", "reference"))
 
 import arith  # noqa: E402
 import corpus  # noqa: E402
+import lookup  # noqa: E402
+import qa  # noqa: E402
+import times  # noqa: E402
 import tokenizer as tok  # noqa: E402
 import torch_llama as tl  # noqa: E402
 
@@ -50,16 +53,29 @@ TASK_PASSES = 3       # about a quarter of the training tokens are task examples
 TASK_PER_BLOCK = 16   # examples per task document
 TOKENIZER_TASK_LINES = 4000
 TASK_EVAL_DURING = 100  # held-out pairs scored at each evaluation during training
+LOOKUP_PER_BLOCK = 8    # lookup examples are about 2.5x longer than addition ones
 
 
-def build_data(args):
-    t0 = time.time()
-    chapters = corpus.load_chapters()
-    train_ch, held_ch = corpus.split(chapters)
-    train_pairs, held_pairs = arith.split_pairs()
-    blocks = arith.training_blocks(train_pairs, TASK_PASSES, TASK_PER_BLOCK)
-    # Interleave: task block j goes after training chapter floor(j * C / B), spreading the task
-    # evenly through the stream.
+def task_data(task, passes):
+    """(train items, held-out items, training blocks) of a task, items as (question, answer).
+    arith's blocks are built from its (a, b) pairs exactly as the first training phase did."""
+    if task == "arith":
+        train_pairs, held_pairs = arith.split_pairs()
+        blocks = arith.training_blocks(train_pairs, passes, TASK_PER_BLOCK)
+        qa = [[(arith.question(a, b), arith.answer(a, b)) for a, b in ps]
+              for ps in (train_pairs, held_pairs)]
+        return qa[0], qa[1], blocks
+    if task == "times":
+        # Every fact is trained on; the "held" items are the evaluation side (tools/tasks/times.py).
+        cal, ev = times.split()
+        return cal + ev, ev, times.training_blocks(cal + ev, passes, TASK_PER_BLOCK)
+    train, held = lookup.split()
+    return train, held, lookup.training_blocks(train, passes, LOOKUP_PER_BLOCK)
+
+
+def interleave(train_ch, blocks):
+    """The training stream: task block j goes after training chapter floor(j * C / B), spreading
+    the task evenly through the stream."""
     docs, j = [], 0
     for i, ch in enumerate(train_ch):
         docs.append(ch.text())
@@ -67,12 +83,25 @@ def build_data(args):
             docs.append(blocks[j])
             j += 1
     docs.extend(blocks[j:])
-    stream_text = "\n\n".join(docs) + "\n"
-    task_lines = []
-    for a, b in train_pairs[:TOKENIZER_TASK_LINES]:
-        task_lines.extend(arith.render(a, b).split("\n"))
-    sp_bytes = tok.train_tokenizer([v for c in train_ch for v in c.verses] + task_lines,
-                                   args.vocab)
+    return "\n\n".join(docs) + "\n"
+
+
+def build_data(args):
+    t0 = time.time()
+    chapters = corpus.load_chapters()
+    train_ch, held_ch = corpus.split(chapters)
+    train_pairs, held_pairs, blocks = task_data(args.task, args.task_passes)
+    stream_text = interleave(train_ch, blocks)
+    if args.init_from:
+        # Continued training keeps the first phase's tokenizer (and so its vocabulary).
+        with open(os.path.join(args.init_from, "model", "tokenizer.model"), "rb") as f:
+            sp_bytes = f.read()
+    else:
+        task_lines = []
+        for q, a in train_pairs[:TOKENIZER_TASK_LINES]:
+            task_lines.extend(qa.render(q, a).split("\n"))
+        sp_bytes = tok.train_tokenizer([v for c in train_ch for v in c.verses] + task_lines,
+                                       args.vocab)
     sp = tok.processor(sp_bytes)
     calib_ch = corpus.take_spread(train_ch, tt.CALIB_BYTES)
     eval_ch = corpus.take_spread(held_ch, tt.EVAL_BYTES)
@@ -98,7 +127,7 @@ def build_data(args):
 
 @torch.no_grad()
 def greedy_answer(model, sp, q, max_new=6):
-    ids = tok.encode_document(sp, arith.prompt(q))
+    ids = tok.encode_document(sp, qa.prompt(q))
     out = []
     for _ in range(max_new):
         nxt = int(model(torch.tensor([ids]))[0, -1].argmax())
@@ -112,10 +141,19 @@ def greedy_answer(model, sp, q, max_new=6):
     return sp.decode(out)
 
 
-def task_exact_match(model, sp, pairs):
-    hits = sum(arith.score(greedy_answer(model, sp, arith.question(a, b)), arith.answer(a, b))
-               for a, b in pairs)
-    return hits / max(1, len(pairs))
+def task_exact_match(model, sp, items):
+    hits = sum(qa.score(greedy_answer(model, sp, q), a) for q, a in items)
+    return hits / max(1, len(items))
+
+
+def task_scores(model, sp, task, train, held):
+    """Exact match of the stored model on a task's scored items, labelled by what they are."""
+    if task == "times":  # every fact was trained on; `held` is the evaluation side
+        cal = [it for it in train if it not in set(held)]
+        return {"evaluation_side": task_exact_match(model, sp, held),
+                "calibration_side": task_exact_match(model, sp, cal)}
+    return {"held_out_first_500": task_exact_match(model, sp, held[:500]),
+            "train_last_200": task_exact_match(model, sp, train[-200:])}
 
 
 def deadline_of(args):
@@ -130,8 +168,17 @@ def deadline_of(args):
 
 def train(args, data, config):
     torch.manual_seed(SEED)
-    model = tl.TorchLlama(config, torch.float32)
-    model.reset_parameters(generator=torch.Generator().manual_seed(SEED))
+    if args.init_from:
+        model, init_config = tl.load_hf_dir(os.path.join(args.init_from, "model"), torch.float32)
+        for key in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                    "num_attention_heads", "num_key_value_heads"):
+            if init_config[key] != config[key]:
+                raise SystemExit(f"--init-from {args.init_from}: its {key} is {init_config[key]}, "
+                                 f"these arguments give {config[key]}")
+        model.config = config
+    else:
+        model = tl.TorchLlama(config, torch.float32)
+        model.reset_parameters(generator=torch.Generator().manual_seed(SEED))
     opt = tt.make_optimizer(model, args)
     batches = tt.Batches(data["train_ids"], args.seq, args.batch, SEED)
     eval_t = tt.eval_chunks(data["eval_ids"])
@@ -195,19 +242,15 @@ def finish_manifest(out, manifest, repo_copy):
             tt.write_text(path, text)
 
 
-def stream_text():
+def task_of(manifest):
+    """The --task a manifest's model was trained with (its task generator's file name)."""
+    return os.path.basename(manifest["task"]["generator"])[:-len(".py")]
+
+
+def stream_text(task="arith", passes=TASK_PASSES):
     """The training stream's text exactly as build_data joins it (without training a tokenizer)."""
     train_ch, _ = corpus.split(corpus.load_chapters())
-    train_pairs, _ = arith.split_pairs()
-    blocks = arith.training_blocks(train_pairs, TASK_PASSES, TASK_PER_BLOCK)
-    docs, j = [], 0
-    for i, ch in enumerate(train_ch):
-        docs.append(ch.text())
-        while j < len(blocks) and j * len(train_ch) // len(blocks) <= i:
-            docs.append(blocks[j])
-            j += 1
-    docs.extend(blocks[j:])
-    return "\n\n".join(docs) + "\n"
+    return interleave(train_ch, task_data(task, passes)[2])
 
 
 def data_hashes(text, sp):
@@ -221,13 +264,13 @@ def data_hashes(text, sp):
 
 
 @torch.no_grad()
-def measure_losses(out, windows=32, seq=256):
+def measure_losses(out, task, passes, windows=32, seq=256):
     """Mean next-token loss of the stored (bf16) model on `windows` training-stream windows
     drawn with the training seed, and on the held-out eval chunks (ln of the manifest's PPL
     protocol): the final train / held-out loss when the log has no entry for the last steps."""
     with open(os.path.join(out, "model", "tokenizer.model"), "rb") as f:
         sp = tok.processor(f.read())
-    ids = tok.encode_document(sp, stream_text())
+    ids = tok.encode_document(sp, stream_text(task, passes))
     batches = tt.Batches(ids, seq, windows, SEED + 99)
     model, _ = tl.load_hf_dir(os.path.join(out, "model"), torch.float32)
     model.eval()
@@ -260,6 +303,13 @@ def main():
     ap.add_argument("--stop-by", default="", help="UTC time to stop and save, ISO 8601")
     ap.add_argument("--time-budget", type=float, default=0, help="seconds of training")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--task", choices=("arith", "lookup", "times"), default="arith",
+                    help="the task interleaved with the text (tools/tasks)")
+    ap.add_argument("--task-passes", type=int, default=TASK_PASSES,
+                    help="passes over the task's train items in the training stream")
+    ap.add_argument("--init-from", default="",
+                    help="continue from this output directory's model (and tokenizer) instead "
+                         "of a fresh initialisation: a second training phase")
     ap.add_argument("--warmup", type=int, default=15)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr-ratio", type=float, default=0.1)
@@ -277,9 +327,11 @@ def main():
         with open(os.path.join(args.out, "manifest.json")) as f:
             manifest = json.load(f)
         if args.losses:
-            manifest["training"]["final_losses_measured"] = measure_losses(args.out)
+            task = task_of(manifest)
+            passes = manifest["task"]["training_passes"]
+            manifest["training"]["final_losses_measured"] = measure_losses(args.out, task, passes)
             with open(os.path.join(args.out, "model", "tokenizer.model"), "rb") as f:
-                manifest["training_data_sha256"] = data_hashes(stream_text(),
+                manifest["training_data_sha256"] = data_hashes(stream_text(task, passes),
                                                                tok.processor(f.read()))
             print(json.dumps(manifest["training"]["final_losses_measured"]), flush=True)
         finish_manifest(args.out, manifest, args.manifest)
@@ -309,12 +361,19 @@ def main():
     args.steps = scheduled
     stored, _ = tl.load_hf_dir(os.path.join(args.out, "model"), torch.float32)
     stored.eval()
-    em_held = task_exact_match(stored, data["sp"], data["held_pairs"][:500])
-    em_train = task_exact_match(stored, data["sp"], data["train_pairs"][-200:])
-    print(f"task exact match (bf16 stored): held-out 500 {em_held:.3f}, train 200 {em_train:.3f}",
-          flush=True)
+    # Both phases' tasks on the stored model (the first phase's too, when this one continues it).
+    other = {}
+    if args.init_from:
+        first = json.load(open(os.path.join(args.init_from, "manifest.json")))
+        first_task = task_of(first)
+        if first_task != args.task:
+            tr, he, _ = task_data(first_task, 1)
+            other = {first_task: task_scores(stored, data["sp"], first_task, tr, he)}
+            print(f"{first_task} exact match after this phase: {other[first_task]}", flush=True)
+    em = task_scores(stored, data["sp"], args.task, data["train_pairs"], data["held_pairs"])
+    print(f"task exact match (bf16 stored): {em}", flush=True)
     if "consumers" in sys.prefix:  # the project venv: PyPI's torch with its own MKL
-        runner = f"nice -n 19 .consumers/venv/bin/python "
+        runner = "nice -n 19 .consumers/venv/bin/python "
     else:
         runner = "LD_LIBRARY_PATH=<dir of Debian libopenblas0-pthread> nice -n 19 /usr/bin/python3 "
     cmd = (runner + f"tools/train_bench/train_bench.py --out ~/.cache/gisp/bench-model --vocab {args.vocab} "
@@ -323,10 +382,32 @@ def main():
            f"{scheduled} --warmup {args.warmup} --lr {args.lr} --min-lr-ratio "
            f"{args.min_lr_ratio} --weight-decay {args.weight_decay} --clip {args.clip}"
            + (f" --stop-at {steps_done}" if steps_done < scheduled else "")
-           + f" --threads {args.threads}")
+           + f" --threads {args.threads}"
+           + (f" --task {args.task}" if args.task != "arith" else "")
+           + (f" --task-passes {args.task_passes}" if args.task_passes != TASK_PASSES else ""))
+    task_what = {"arith": "addition examples (tools/tasks/arith.py)",
+                 "lookup": "lookup question-answering examples (tools/tasks/lookup.py)",
+                 "times": "multiplication-table facts (tools/tasks/times.py)"}
     manifest["description"] = ("gisp's benchmark model: an 8-layer GQA Llama trained by "
                                "tools/train_bench/train_bench.py on the KJV train chapters "
-                               "interleaved with addition examples (tools/tasks/arith.py).")
+                               f"interleaved with {task_what[args.task]}.")
+    if args.init_from:
+        cmd = cmd.replace("--out ~/.cache/gisp/bench-model ",
+                          "--out ~/.cache/gisp/bench-model-phase2 --init-from "
+                          "~/.cache/gisp/bench-model ")
+        manifest["description"] = (
+            "gisp's benchmark model, in two phases: an 8-layer GQA Llama trained by "
+            "tools/train_bench/train_bench.py on the KJV train chapters interleaved with "
+            f"{task_what[first_task]}, then trained further from those weights on the same "
+            f"chapters interleaved with {task_what[args.task]}.")
+        manifest["first_phase"] = {k: first[k] for k in ("command", "training", "task",
+                                                         "evaluation", "training_data_sha256")
+                                   if k in first}
+        manifest["first_phase"]["model_safetensors_sha256"] = first["sha256"][
+            "model/model.safetensors"]
+        manifest["training"]["init"] = (
+            "the first phase's stored (bf16) weights, read as float32 (first_phase below); "
+            "AdamW state starts empty")
     manifest["command"] = cmd
     manifest["training"]["scheduled_steps"] = scheduled
     manifest["training"]["steps_done"] = steps_done
@@ -334,17 +415,39 @@ def main():
     manifest["training"]["tokens_seen"] = steps_done * args.batch * args.seq
     manifest["training"]["torch_threads"] = args.threads
     manifest["training"]["final_train_loss"] = history[-1]["train_loss"] if history else None
+    if args.task == "arith":
+        task_info = {
+            "generator": "tools/tasks/arith.py", "seed": arith.SEED,
+            "operands": f"0..{arith.MAX_OPERAND}", "format": arith.render(37, 58),
+            "split": f"unordered pairs shuffled, every {arith.HOLDOUT_EVERY}th held out "
+                     "(both orders)", "examples_per_block": TASK_PER_BLOCK}
+    elif args.task == "times":
+        cal, ev = times.split()
+        task_info = {
+            "generator": "tools/tasks/times.py", "seed": times.SEED,
+            "factors": f"1..{times.MAX_FACTOR}", "format": qa.render(*ev[0]),
+            "split": "unordered pairs shuffled and alternately assigned to a calibration and an "
+                     "evaluation side (both orders); every fact is in the training stream",
+            "calibration_side": len(cal), "evaluation_side": len(ev),
+            "examples_per_block": TASK_PER_BLOCK}
+    else:
+        task_info = {
+            "generator": "tools/tasks/lookup.py", "seed": lookup.SEED,
+            "names": len(lookup.NAMES), "pairs_per_question": lookup.PAIRS_PER_QUESTION,
+            "format": qa.render(*data["train_pairs"][0]),
+            "split": "instances drawn from one seeded stream; the first "
+                     f"{lookup.N_HELD} distinct questions held out, later instances with a "
+                     "held-out question dropped", "examples_per_block": LOOKUP_PER_BLOCK}
     manifest["task"] = {
-        "generator": "tools/tasks/arith.py", "seed": arith.SEED,
-        "operands": f"0..{arith.MAX_OPERAND}", "format": arith.render(37, 58),
-        "split": f"unordered pairs shuffled, every {arith.HOLDOUT_EVERY}th held out "
-                 "(both orders)",
+        **task_info,
         "train_pairs": len(data["train_pairs"]), "held_out_pairs": len(data["held_pairs"]),
-        "training_passes": TASK_PASSES, "examples_per_block": TASK_PER_BLOCK,
+        "training_passes": args.task_passes,
         "blocks": data["task_blocks"], "approx_task_tokens": data["task_tokens"],
         "stream_tokens": len(data["train_ids"]),
-        "exact_match_bf16": {"held_out_first_500": em_held, "train_last_200": em_train},
+        "exact_match_bf16": em,
     }
+    if other:
+        manifest["task"]["other_task_exact_match_bf16"] = other
     manifest["training_data_sha256"] = data_hashes(data["train_text"], data["sp"])
     ck = os.path.join(args.out, "checkpoint.pt")
     if os.path.exists(ck):
