@@ -7,13 +7,15 @@ that name's number. It is the layout gisp's answer-only calibration builds from 
 {"question": "Aaron 37, ...; Levi?", "answer": "58"} (prefix "Q: ", separator "\nA: ";
 gisp/data/calibration_sources.h), so training text, calibration and scoring agree token for token.
 
-Why this task and not addition (tools/tasks/arith.py): the 22M-parameter benchmark model did not
-learn two-digit addition in the training a background run on this project's 2-core machines
-allows (exact match 1% after 400 steps, and still 1% after 40 more steps with most of each batch
-addition: testdata/bench/manifest.json, docs/quality.md). Answering needs the model to find the
-queried name earlier in the line and copy the number after it, which attention heads do (the
-"induction" pattern a language model also uses on repeated text), so it is learned alongside the
-text within that budget and pruning can take it away again.
+Why it was tried: the 22M-parameter benchmark model did not learn two-digit addition
+(tools/tasks/arith.py) in the training a background run on this project's 2-core machines allows
+(exact match 1% after 400 steps, still 1% after 40 more steps with half of each batch addition).
+Answering here needs the model to find the queried name earlier in the line and copy the number
+after it, the "induction" pattern attention heads also use on repeated text, so it was expected
+to be learned faster. It was not: continued from the 400-step model with half of each batch this
+task, exact match stayed at 0-3% after 80 steps (answer the number only) and 0% after 160 steps
+(answer the name and the number; the model learned the format, not the copying), 2026-12-01.
+tools/tasks/times.py is the next candidate.
 
 Split (deterministic, by SEED): instances are drawn from one seeded stream; the first
 N_HELD distinct questions are held out and every later instance whose question equals a held-out

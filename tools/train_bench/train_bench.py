@@ -62,9 +62,9 @@ def task_data(task, passes):
     if task == "arith":
         train_pairs, held_pairs = arith.split_pairs()
         blocks = arith.training_blocks(train_pairs, passes, TASK_PER_BLOCK)
-        qa = [[(arith.question(a, b), arith.answer(a, b)) for a, b in ps]
-              for ps in (train_pairs, held_pairs)]
-        return qa[0], qa[1], blocks
+        items = [[(arith.question(a, b), arith.answer(a, b)) for a, b in ps]
+                 for ps in (train_pairs, held_pairs)]
+        return items[0], items[1], blocks
     if task == "times":
         # Every fact is trained on; the "held" items are the evaluation side (tools/tasks/times.py).
         cal, ev = times.split()
@@ -149,7 +149,8 @@ def task_exact_match(model, sp, items):
 def task_scores(model, sp, task, train, held):
     """Exact match of the stored model on a task's scored items, labelled by what they are."""
     if task == "times":  # every fact was trained on; `held` is the evaluation side
-        cal = [it for it in train if it not in set(held)]
+        scored = set(held)
+        cal = [it for it in train if it not in scored]
         return {"evaluation_side": task_exact_match(model, sp, held),
                 "calibration_side": task_exact_match(model, sp, cal)}
     return {"held_out_first_500": task_exact_match(model, sp, held[:500]),
