@@ -11,6 +11,9 @@ Needs Debian's bible-kjv (the corpus, tools/train_tiny/corpus.py). Files:
   lookup_calib.jsonl, lookup_eval.jsonl, lookup_train_probe.jsonl
                         the same three for the lookup task (tools/tasks/lookup.py), which the
                         benchmark model's second training phase learns
+  times_calib.jsonl     answer-only calibration: the CALIBRATION side of the multiplication
+                        table (tools/tasks/times.py; every fact of both sides is trained on)
+  times_eval.jsonl      exact-match evaluation: the EVALUATION side (no fact in times_calib)
   mc_calib.jsonl        margin calibration: items from TRAIN chapters
   mc_eval.jsonl         multiple-choice evaluation: items from HELD-OUT chapters
 
@@ -33,6 +36,7 @@ import corpus  # noqa: E402
 import lookup  # noqa: E402
 import mc  # noqa: E402
 import qa  # noqa: E402
+import times  # noqa: E402
 
 TASK_CALIB = 256
 TASK_EVAL = 300
@@ -61,6 +65,9 @@ def main():
         qa.write_jsonl(os.path.join(args.out, f"{prefix}_train_probe.jsonl"),
                        records(train[TASK_CALIB:TASK_CALIB + TASK_PROBE]))
         qa.write_jsonl(os.path.join(args.out, f"{prefix}_eval.jsonl"), records(held[:TASK_EVAL]))
+    times_cal, times_ev = times.split()
+    qa.write_jsonl(os.path.join(args.out, "times_calib.jsonl"), times.qa_records(times_cal))
+    qa.write_jsonl(os.path.join(args.out, "times_eval.jsonl"), times.qa_records(times_ev))
     train_ch, held_ch = corpus.split(corpus.load_chapters())
     calib_items = mc.make_items(train_ch, MC_CALIB, MC_SEED)
     eval_items = mc.make_items(held_ch, MC_EVAL, MC_SEED + 1)

@@ -16,6 +16,7 @@ sys.path.insert(0, HERE)
 import arith  # noqa: E402
 import lookup  # noqa: E402
 import mc  # noqa: E402
+import times  # noqa: E402
 
 BENCH = os.path.join(REPO, "testdata", "bench")
 
@@ -92,6 +93,24 @@ def test_checked_in_lookup_files_use_the_right_split():
     assert all(r["question"] in train_q for r in calib + probe)
     assert all(r["question"] in held_q for r in ev)
     assert not {r["question"] for r in calib} & {r["question"] for r in probe}
+
+
+def test_times_sides_cover_the_table_and_share_no_fact():
+    cal, ev = times.split()
+    n = times.MAX_FACTOR
+    assert sorted(q for q, _ in cal + ev) == sorted(f"{a}*{b}" for a in range(1, n + 1)
+                                                  for b in range(1, n + 1))
+    # a*b and b*a always land on the same side, so no scored fact is calibrated on in either order
+    assert not {frozenset(q.split("*")) for q, _ in cal} & {frozenset(q.split("*")) for q, _ in ev}
+    assert all(a == str(int(q.split("*")[0]) * int(q.split("*")[1])) for q, a in cal + ev)
+    assert times.split() == (cal, ev) and times.split(seed=1) != (cal, ev)
+    assert times.render("7*8", "56") == "Q: 7*8\nA: 56"
+
+
+def test_checked_in_times_files_are_the_two_sides():
+    cal, ev = times.split()
+    assert times.read_jsonl(os.path.join(BENCH, "times_calib.jsonl")) == times.qa_records(cal)
+    assert times.read_jsonl(os.path.join(BENCH, "times_eval.jsonl")) == times.qa_records(ev)
 
 
 def test_checked_in_mc_files_have_the_jsonl_form():

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Trains gisp's benchmark model: an 8-layer GQA Llama on the KJV plus the addition task.
+"""Trains gisp's benchmark model: an 8-layer GQA Llama on the KJV plus a task (tools/tasks).
 
     LD_LIBRARY_PATH=<openblas dir> nice -n 19 /usr/bin/python3 tools/train_bench/train_bench.py \
         --out ~/.cache/gisp/bench-model --stop-by 2026-11-30T23:50:00Z
@@ -7,8 +7,9 @@
 The recipe is tools/train_tiny's (same corpus, chapter split, tokenizer settings, optimizer,
 evaluation protocol; that script's functions are reused), with three changes: a larger model,
 a larger vocabulary trained on the training verses plus the task's lines, and a training stream
-that interleaves the training chapters with blocks of addition examples from the task's train
-pairs (tools/tasks/arith.py). Held-out chapters and held-out task pairs never enter training.
+that interleaves the training chapters with the task's train examples (addition, tools/tasks/
+arith.py, by default; the recorded model: the times table, --task times --task-format documents).
+Held-out chapters and held-out task pairs never enter training.
 
 `--stop-by` (UTC, ISO 8601) or `--time-budget` (seconds) stop training early and still save the
 model and manifest; the manifest then records the step reached, and `--steps N --stop-at K`
@@ -56,26 +57,28 @@ TASK_EVAL_DURING = 100  # held-out pairs scored at each evaluation during traini
 LOOKUP_PER_BLOCK = 8    # lookup examples are about 2.5x longer than addition ones
 
 
-def task_data(task, passes):
+def task_data(task, passes, per_block=0):
     """(train items, held-out items, training blocks) of a task, items as (question, answer).
-    arith's blocks are built from its (a, b) pairs exactly as the first training phase did."""
+    arith's blocks are built from its (a, b) pairs exactly as the first training phase did.
+    `per_block` overrides the task's examples per block (1: one example per block, in the same
+    order as any other block size, since the shuffles do not depend on it)."""
     if task == "arith":
         train_pairs, held_pairs = arith.split_pairs()
-        blocks = arith.training_blocks(train_pairs, passes, TASK_PER_BLOCK)
+        blocks = arith.training_blocks(train_pairs, passes, per_block or TASK_PER_BLOCK)
         items = [[(arith.question(a, b), arith.answer(a, b)) for a, b in ps]
                  for ps in (train_pairs, held_pairs)]
         return items[0], items[1], blocks
     if task == "times":
         # Every fact is trained on; the "held" items are the evaluation side (tools/tasks/times.py).
         cal, ev = times.split()
-        return cal + ev, ev, times.training_blocks(cal + ev, passes, TASK_PER_BLOCK)
+        return cal + ev, ev, times.training_blocks(cal + ev, passes, per_block or TASK_PER_BLOCK)
     train, held = lookup.split()
-    return train, held, lookup.training_blocks(train, passes, LOOKUP_PER_BLOCK)
+    return train, held, lookup.training_blocks(train, passes, per_block or LOOKUP_PER_BLOCK)
 
 
-def interleave(train_ch, blocks):
-    """The training stream: task block j goes after training chapter floor(j * C / B), spreading
-    the task evenly through the stream."""
+def interleave_docs(train_ch, blocks):
+    """Chapters and task blocks in stream order: task block j goes after training chapter
+    floor(j * C / B), spreading the task evenly through the stream."""
     docs, j = [], 0
     for i, ch in enumerate(train_ch):
         docs.append(ch.text())
@@ -83,15 +86,51 @@ def interleave(train_ch, blocks):
             docs.append(blocks[j])
             j += 1
     docs.extend(blocks[j:])
-    return "\n\n".join(docs) + "\n"
+    return docs
+
+
+def interleave(train_ch, blocks):
+    """The `inline` training stream: one text, documents separated by a blank line."""
+    return "\n\n".join(interleave_docs(train_ch, blocks)) + "\n"
+
+
+# Why two stream formats. SentencePiece marks the start of an encoded text with "▁", so "Q: 7*8"
+# is ▁Q : ... at the start of a document but Q : ... after a newline. In the `inline` stream
+# every example follows a newline, while gisp's answer-only calibration and every exact-match
+# prompt start a document ("<s>▁Q: 7*8\nA:"), a context the inline-trained model never saw: a
+# times-table model trained inline scored 2.8% with document-start prompts and 15.3% with the
+# same prompts after a newline (step 172, 72 evaluation facts). The `documents` stream tokenizes
+# every example as its own document, "<s>" + "Q: 7*8\nA: 56\n" (the newline ends the answer, as
+# the scorers expect), so training, calibration and scoring see the same tokens. Chapters are
+# documents too.
+STREAM_FORMATS = ("inline", "documents")
+RECORD_SEPARATOR = "\x1e"  # joins a documents stream's texts for its sha256 (never in the data)
+
+
+def stream_docs(train_ch, task, passes, fmt):
+    """(train items, held items, number of task examples or blocks, the stream as a list of
+    documents: one text for `inline`, every chapter and example for `documents`)."""
+    if fmt == "inline":
+        train, held, blocks = task_data(task, passes)
+        return train, held, len(blocks), [interleave(train_ch, blocks)]
+    train, held, examples = task_data(task, passes, per_block=1)
+    return train, held, len(examples), interleave_docs(train_ch, [e + "\n" for e in examples])
+
+
+def encode_docs(sp, docs):
+    """Token ids of a stream: each document tokenized on its own, "<s>" first (HF Llama-2)."""
+    ids = []
+    for d in docs:
+        ids.extend(tok.encode_document(sp, d))
+    return ids
 
 
 def build_data(args):
     t0 = time.time()
     chapters = corpus.load_chapters()
     train_ch, held_ch = corpus.split(chapters)
-    train_pairs, held_pairs, blocks = task_data(args.task, args.task_passes)
-    stream_text = interleave(train_ch, blocks)
+    train_pairs, held_pairs, n_blocks, docs = stream_docs(train_ch, args.task, args.task_passes,
+                                                          args.task_format)
     if args.init_from:
         # Continued training keeps the first phase's tokenizer (and so its vocabulary).
         with open(os.path.join(args.init_from, "model", "tokenizer.model"), "rb") as f:
@@ -108,17 +147,23 @@ def build_data(args):
     data = {
         "chapters": chapters, "train_ch": train_ch, "held_ch": held_ch,
         "calib_ch": calib_ch, "eval_ch": eval_ch,
-        "train_text": stream_text, "held_text": corpus.join(held_ch),
+        "train_docs": docs, "train_text": RECORD_SEPARATOR.join(docs), "held_text": corpus.join(held_ch),
         "calib_text": corpus.join(calib_ch), "eval_text": corpus.join(eval_ch),
         "sp_bytes": sp_bytes, "sp": sp,
-        "train_pairs": train_pairs, "held_pairs": held_pairs, "task_blocks": len(blocks),
+        "train_pairs": train_pairs, "held_pairs": held_pairs, "task_blocks": n_blocks,
     }
-    data["train_ids"] = tok.encode_document(sp, stream_text)
+    data["train_ids"] = encode_docs(sp, docs)
     data["eval_ids"] = tok.encode_document(sp, data["eval_text"])
     data["held_ids"] = tok.encode_document(sp, data["held_text"])
-    task_tokens = sum(len(sp.encode(b)) + 2 for b in blocks)  # + the "\n\n" separator's pieces
+    if args.task_format == "inline":
+        blocks = task_data(args.task, args.task_passes)[2]
+        task_tokens = sum(len(sp.encode(b)) + 2 for b in blocks)  # + the "\n\n" separator
+    else:
+        chapters_text = {ch.text() for ch in train_ch}
+        task_tokens = sum(len(sp.encode(d)) + 1 for d in docs if d not in chapters_text)
     data["task_tokens"] = task_tokens
-    print(f"data: {len(train_ch)} train chapters + {len(blocks)} task blocks "
+    print(f"data: {len(train_ch)} train chapters + {n_blocks} task "
+          f"{'blocks' if args.task_format == 'inline' else 'documents'} "
           f"({len(train_pairs)} train / {len(held_pairs)} held-out pairs), "
           f"{len(data['train_ids'])} train tokens (~{task_tokens} task), "
           f"{len(data['eval_ids'])} eval tokens, {time.time() - t0:.1f}s", flush=True)
@@ -228,6 +273,29 @@ def train(args, data, config):
     return model, history, time.time() - t0, steps_done, stop_reason
 
 
+def stored_run(args, data):
+    """(model, history, train_s, steps_done, stop reason) of a finished run, from the weights in
+    --out/model and the step log in --finish-from-log."""
+    import re
+    with open(os.path.join(args.out, "model", "tokenizer.model"), "rb") as f:
+        if f.read() != data["sp_bytes"]:
+            raise SystemExit(f"{args.out}/model/tokenizer.model is not the tokenizer these "
+                             "arguments train: not this run's output")
+    with open(args.finish_from_log, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    history = [json.loads(line) for line in lines if line.startswith('{"step"')]
+    done = [re.fullmatch(r"training: (\d+) of (\d+) steps in (\d+)s \(stopped: (\w+)\)", line)
+            for line in lines]
+    done = [m for m in done if m]
+    if not done or int(done[-1].group(2)) != args.steps:
+        raise SystemExit(f"{args.finish_from_log}: no 'training: K of {args.steps} steps' line")
+    steps_done, train_s, reason = int(done[-1].group(1)), float(done[-1].group(3)), done[-1].group(4)
+    model, _ = tl.load_hf_dir(os.path.join(args.out, "model"), torch.float32)
+    print(f"finishing from {args.out}/model: {steps_done} steps, {len(history)} log entries",
+          flush=True)
+    return model, history, train_s, steps_done, reason
+
+
 NOT_OUTPUTS = ("train.log", "checkpoint.pt", "checkpoint.pt.tmp")
 
 
@@ -248,30 +316,37 @@ def task_of(manifest):
     return os.path.basename(manifest["task"]["generator"])[:-len(".py")]
 
 
-def stream_text(task="arith", passes=TASK_PASSES):
-    """The training stream's text exactly as build_data joins it (without training a tokenizer)."""
+def stream_of(task="arith", passes=TASK_PASSES, fmt="inline"):
+    """The training stream's documents exactly as build_data makes them (no tokenizer needed)."""
     train_ch, _ = corpus.split(corpus.load_chapters())
-    return interleave(train_ch, task_data(task, passes)[2])
+    return stream_docs(train_ch, task, passes, fmt)[3]
 
 
-def data_hashes(text, sp):
-    """sha256 of the training stream's text and of its token ids (int32 little-endian)."""
+def format_of(manifest):
+    """The --task-format a manifest's model was trained with (`inline` before the flag)."""
+    return manifest["task"].get("stream_format", "inline")
+
+
+def data_hashes(docs, sp):
+    """sha256 of the training stream's text (an inline stream's one text; a documents stream's
+    texts joined by U+001E) and of its token ids (int32 little-endian)."""
     import hashlib
     import numpy as np
-    ids = np.asarray(tok.encode_document(sp, text), dtype="<i4")
+    text = RECORD_SEPARATOR.join(docs)
+    ids = np.asarray(encode_docs(sp, docs), dtype="<i4")
     return {"stream_text_utf8": hashlib.sha256(text.encode()).hexdigest(),
             "stream_token_ids_int32le": hashlib.sha256(ids.tobytes()).hexdigest(),
             "stream_tokens": int(ids.size)}
 
 
 @torch.no_grad()
-def measure_losses(out, task, passes, windows=32, seq=256):
+def measure_losses(out, task, passes, fmt, windows=32, seq=256):
     """Mean next-token loss of the stored (bf16) model on `windows` training-stream windows
     drawn with the training seed, and on the held-out eval chunks (ln of the manifest's PPL
     protocol): the final train / held-out loss when the log has no entry for the last steps."""
     with open(os.path.join(out, "model", "tokenizer.model"), "rb") as f:
         sp = tok.processor(f.read())
-    ids = tok.encode_document(sp, stream_text(task, passes))
+    ids = encode_docs(sp, stream_of(task, passes, fmt))
     batches = tt.Batches(ids, seq, windows, SEED + 99)
     model, _ = tl.load_hf_dir(os.path.join(out, "model"), torch.float32)
     model.eval()
@@ -308,6 +383,10 @@ def main():
                     help="the task interleaved with the text (tools/tasks)")
     ap.add_argument("--task-passes", type=int, default=TASK_PASSES,
                     help="passes over the task's train items in the training stream")
+    ap.add_argument("--task-format", choices=STREAM_FORMATS, default="inline",
+                    help="inline: task blocks inside one text stream (the recorded arith run); "
+                         "documents: every chapter and task example its own <s> document, as "
+                         "gisp's calibration and the exact-match prompts tokenize them")
     ap.add_argument("--init-from", default="",
                     help="continue from this output directory's model (and tokenizer) instead "
                          "of a fresh initialisation: a second training phase")
@@ -321,6 +400,11 @@ def main():
     ap.add_argument("--losses", action="store_true",
                     help="only measure the stored model's train / held-out loss into the "
                          "manifest (and rehash)")
+    ap.add_argument("--finish-from-log", default="",
+                    help="a run whose training ended but whose output step failed: take the "
+                         "weights stored in --out/model and the step log of this file (the "
+                         "run's stdout), and write what the run would have written after "
+                         "training; the other arguments must be the run's own")
     ap.add_argument("--rehash", action="store_true",
                     help="only recompute the manifest's sha256 list of --out and copy it")
     args = ap.parse_args()
@@ -330,9 +414,11 @@ def main():
         if args.losses:
             task = task_of(manifest)
             passes = manifest["task"]["training_passes"]
-            manifest["training"]["final_losses_measured"] = measure_losses(args.out, task, passes)
+            fmt = format_of(manifest)
+            manifest["training"]["final_losses_measured"] = measure_losses(args.out, task, passes,
+                                                                           fmt)
             with open(os.path.join(args.out, "model", "tokenizer.model"), "rb") as f:
-                manifest["training_data_sha256"] = data_hashes(stream_text(task, passes),
+                manifest["training_data_sha256"] = data_hashes(stream_of(task, passes, fmt),
                                                                tok.processor(f.read()))
             print(json.dumps(manifest["training"]["final_losses_measured"]), flush=True)
         finish_manifest(args.out, manifest, args.manifest)
@@ -348,7 +434,10 @@ def main():
               flush=True)
     data = build_data(args)
     config = tt.model_config(data["sp"].get_piece_size(), args)
-    model, history, train_s, steps_done, reason = train(args, data, config)
+    if args.finish_from_log:
+        model, history, train_s, steps_done, reason = stored_run(args, data)
+    else:
+        model, history, train_s, steps_done, reason = train(args, data, config)
     print(f"parameters: {tt.param_count(model)}", flush=True)
     if args.measure:
         return 0
@@ -385,7 +474,8 @@ def main():
            + (f" --stop-at {steps_done}" if steps_done < scheduled else "")
            + f" --threads {args.threads}"
            + (f" --task {args.task}" if args.task != "arith" else "")
-           + (f" --task-passes {args.task_passes}" if args.task_passes != TASK_PASSES else ""))
+           + (f" --task-passes {args.task_passes}" if args.task_passes != TASK_PASSES else "")
+           + (f" --task-format {args.task_format}" if args.task_format != "inline" else ""))
     task_what = {"arith": "addition examples (tools/tasks/arith.py)",
                  "lookup": "lookup question-answering examples (tools/tasks/lookup.py)",
                  "times": "multiplication-table facts (tools/tasks/times.py)"}
@@ -410,6 +500,11 @@ def main():
             "the first phase's stored (bf16) weights, read as float32 (first_phase below); "
             "AdamW state starts empty")
     manifest["command"] = cmd
+    if args.finish_from_log:
+        manifest["training"]["outputs_written_by"] = (
+            "--finish-from-log: training ended and stored the weights, then the output step "
+            "failed (a KeyError since fixed); the manifest was written from the stored weights "
+            "and the run's step log, so ppl_f32 is the stored bf16 weights' perplexity")
     manifest["training"]["scheduled_steps"] = scheduled
     manifest["training"]["steps_done"] = steps_done
     manifest["training"]["stopped_by"] = reason
@@ -430,7 +525,7 @@ def main():
             "split": "unordered pairs shuffled and alternately assigned to a calibration and an "
                      "evaluation side (both orders); every fact is in the training stream",
             "calibration_side": len(cal), "evaluation_side": len(ev),
-            "examples_per_block": TASK_PER_BLOCK}
+            "examples_per_block": TASK_PER_BLOCK if args.task_format == "inline" else 1}
     else:
         task_info = {
             "generator": "tools/tasks/lookup.py", "seed": lookup.SEED,
@@ -442,14 +537,14 @@ def main():
     manifest["task"] = {
         **task_info,
         "train_pairs": len(data["train_pairs"]), "held_out_pairs": len(data["held_pairs"]),
-        "training_passes": args.task_passes,
+        "training_passes": args.task_passes, "stream_format": args.task_format,
         "blocks": data["task_blocks"], "approx_task_tokens": data["task_tokens"],
         "stream_tokens": len(data["train_ids"]),
         "exact_match_bf16": em,
     }
     if other:
         manifest["task"]["other_task_exact_match_bf16"] = other
-    manifest["training_data_sha256"] = data_hashes(data["train_text"], data["sp"])
+    manifest["training_data_sha256"] = data_hashes(data["train_docs"], data["sp"])
     ck = os.path.join(args.out, "checkpoint.pt")
     if os.path.exists(ck):
         os.remove(ck)
