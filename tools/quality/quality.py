@@ -435,7 +435,7 @@ def plots(args, res):
         if k in res["calibrations"]:
             series["gisp, answer-only calibration"] = res["calibrations"][k]
     if any(r.get("task_em") is not None for v in series.values() for r in v["rows"]):
-        task = [f"title {args.name}: decoder sparsity vs task exact match (held-out pairs)",
+        task = [f"title {args.name}: decoder sparsity vs task exact match (scored items)",
                 "xlabel decoder parameter sparsity", "ylabel exact match"]
         for m, v in series.items():
             task.append(f"series {m}")
@@ -468,7 +468,7 @@ def section(args, res, wall, pngs):
              f"{args.batch_size}; held-out perplexity on `{repo_rel(args.eval)}`"
              + (f" (first {args.eval_max_chunks} chunks of 128 tokens)" if args.eval_max_chunks
                 else " (all 128-token chunks)")
-             + f"; task: {res['task_n']} held-out pairs; multiple choice: {res['mc_n']} items.")
+             + f"; task: {res['task_n']} scored items; multiple choice: {res['mc_n']} items.")
     if res["skipped"]:
         L.append("")
         L.append("Methods not run: " + "; ".join(f"{m} ({why})"
@@ -491,10 +491,13 @@ def section(args, res, wall, pngs):
     if "answer-only" in cal:
         L.append("")
         L.append("Task-aligned calibration (iterative GISP; exact match of greedy generations on "
-                 "held-out addition pairs, and on train pairs not used for calibration):")
+                 f"the scored items, `{repo_rel(args.task_eval)}`"
+                 + (f", and on the probe items, `{repo_rel(args.task_probe)}`"
+                    if args.task_probe else "")
+                 + f"; answer-only calibration on `{repo_rel(args.task_calib)}`):")
         L.append("")
-        L.append("| calibration | target | measured sparsity | task EM held-out | task EM train "
-                 "pairs | held-out PPL |")
+        L.append("| calibration | target | measured sparsity | task EM scored items | task EM probe "
+                 "items | held-out PPL |")
         L.append("| --- | --- | --- | --- | --- | --- |")
         L.append(f"| dense | – | – | {fmt(dense.get('task_em'), pct=True)} | "
                  f"{fmt(dense.get('task_em_train'), pct=True)} | {fmt(dense.get('ppl'))} |")
