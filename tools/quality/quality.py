@@ -496,8 +496,8 @@ def section(args, res, wall, pngs):
                     if args.task_probe else "")
                  + f"; answer-only calibration on `{repo_rel(args.task_calib)}`):")
         L.append("")
-        L.append("| calibration | target | measured sparsity | task EM scored items | task EM probe "
-                 "items | held-out PPL |")
+        L.append("| calibration | target | measured sparsity | task EM scored items "
+                 "| task EM probe items | held-out PPL |")
         L.append("| --- | --- | --- | --- | --- | --- |")
         L.append(f"| dense | – | – | {fmt(dense.get('task_em'), pct=True)} | "
                  f"{fmt(dense.get('task_em_train'), pct=True)} | {fmt(dense.get('ppl'))} |")

@@ -108,13 +108,15 @@ RECORD_SEPARATOR = "\x1e"  # joins a documents stream's texts for its sha256 (ne
 
 
 def stream_docs(train_ch, task, passes, fmt):
-    """(train items, held items, number of task examples or blocks, the stream as a list of
-    documents: one text for `inline`, every chapter and example for `documents`)."""
+    """(train items, held items, the task's pieces of the stream: blocks for `inline`, example
+    documents for `documents`, the stream as a list of documents: one text for `inline`, every
+    chapter and example for `documents`)."""
     if fmt == "inline":
         train, held, blocks = task_data(task, passes)
-        return train, held, len(blocks), [interleave(train_ch, blocks)]
+        return train, held, blocks, [interleave(train_ch, blocks)]
     train, held, examples = task_data(task, passes, per_block=1)
-    return train, held, len(examples), interleave_docs(train_ch, [e + "\n" for e in examples])
+    examples = [e + "\n" for e in examples]
+    return train, held, examples, interleave_docs(train_ch, examples)
 
 
 def encode_docs(sp, docs):
@@ -129,8 +131,8 @@ def build_data(args):
     t0 = time.time()
     chapters = corpus.load_chapters()
     train_ch, held_ch = corpus.split(chapters)
-    train_pairs, held_pairs, n_blocks, docs = stream_docs(train_ch, args.task, args.task_passes,
-                                                          args.task_format)
+    train_pairs, held_pairs, task_docs, docs = stream_docs(train_ch, args.task, args.task_passes,
+                                                           args.task_format)
     if args.init_from:
         # Continued training keeps the first phase's tokenizer (and so its vocabulary).
         with open(os.path.join(args.init_from, "model", "tokenizer.model"), "rb") as f:
@@ -147,22 +149,20 @@ def build_data(args):
     data = {
         "chapters": chapters, "train_ch": train_ch, "held_ch": held_ch,
         "calib_ch": calib_ch, "eval_ch": eval_ch,
-        "train_docs": docs, "train_text": RECORD_SEPARATOR.join(docs), "held_text": corpus.join(held_ch),
+        "train_docs": docs, "train_text": RECORD_SEPARATOR.join(docs),
+        "held_text": corpus.join(held_ch),
         "calib_text": corpus.join(calib_ch), "eval_text": corpus.join(eval_ch),
         "sp_bytes": sp_bytes, "sp": sp,
-        "train_pairs": train_pairs, "held_pairs": held_pairs, "task_blocks": n_blocks,
+        "train_pairs": train_pairs, "held_pairs": held_pairs, "task_blocks": len(task_docs),
     }
     data["train_ids"] = encode_docs(sp, docs)
     data["eval_ids"] = tok.encode_document(sp, data["eval_text"])
     data["held_ids"] = tok.encode_document(sp, data["held_text"])
-    if args.task_format == "inline":
-        blocks = task_data(args.task, args.task_passes)[2]
-        task_tokens = sum(len(sp.encode(b)) + 2 for b in blocks)  # + the "\n\n" separator
-    else:
-        chapters_text = {ch.text() for ch in train_ch}
-        task_tokens = sum(len(sp.encode(d)) + 1 for d in docs if d not in chapters_text)
+    # + the "\n\n" separator's pieces (inline) or the document's <s> (documents)
+    extra = 2 if args.task_format == "inline" else 1
+    task_tokens = sum(len(sp.encode(d)) + extra for d in task_docs)
     data["task_tokens"] = task_tokens
-    print(f"data: {len(train_ch)} train chapters + {n_blocks} task "
+    print(f"data: {len(train_ch)} train chapters + {len(task_docs)} task "
           f"{'blocks' if args.task_format == 'inline' else 'documents'} "
           f"({len(train_pairs)} train / {len(held_pairs)} held-out pairs), "
           f"{len(data['train_ids'])} train tokens (~{task_tokens} task), "
@@ -289,7 +289,8 @@ def stored_run(args, data):
     done = [m for m in done if m]
     if not done or int(done[-1].group(2)) != args.steps:
         raise SystemExit(f"{args.finish_from_log}: no 'training: K of {args.steps} steps' line")
-    steps_done, train_s, reason = int(done[-1].group(1)), float(done[-1].group(3)), done[-1].group(4)
+    last = done[-1]
+    steps_done, train_s, reason = int(last.group(1)), float(last.group(3)), last.group(4)
     model, _ = tl.load_hf_dir(os.path.join(args.out, "model"), torch.float32)
     print(f"finishing from {args.out}/model: {steps_done} steps, {len(history)} log entries",
           flush=True)
